@@ -1,0 +1,88 @@
+"""Plain-text reports for the terminal. They print ids and counts, never patient data."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from tasks.db.repository import QuarantinedRecord
+from tasks.intake.loader import FileReport
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A fixed-width text table; numbers right-aligned."""
+    body = [[str(c) for c in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in body)]) for i, h in enumerate(headers)]
+    numeric = [
+        all(r[i].replace(",", "").replace(".", "").isdigit() for r in body) and body
+        for i in range(len(headers))
+    ]
+
+    def fmt(cells: Sequence[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if n else c.ljust(w) for c, w, n in zip(cells, widths, numeric, strict=True)
+        ).rstrip()
+
+    return "\n".join([fmt(headers), fmt(["-" * w for w in widths]), *(fmt(r) for r in body)])
+
+
+def print_generated(manifest: Any, out: Path) -> None:
+    print(
+        f"generated {manifest.claims:,} claims ({manifest.records:,} records) with seed {manifest.seed} into {out}/"
+    )
+    print(f"  files: {', '.join(manifest.files)}")
+    planted = sum(manifest.defects.values())
+    print(f"  planted defects: {planted:,} (ground truth in {out}/ground-truth/ground_truth.csv)")
+
+
+def print_load(reports: list[FileReport]) -> None:
+    rows: list[tuple[object, ...]] = [
+        (
+            Path(r.path).name,
+            r.records_in,
+            r.counts["insert"],
+            r.counts["update"],
+            r.counts["unchanged"],
+            r.quarantined,
+            "yes" if r.reconciles else "NO",
+        )
+        for r in reports
+    ]
+    totals = [sum(int(str(r[i])) for r in rows) for i in range(1, 6)]
+    rows.append(("total", *totals, "yes" if all(r.reconciles for r in reports) else "NO"))
+    print(
+        table(
+            ("file", "records in", "inserted", "updated", "unchanged", "quarantined", "reconciles"),
+            rows,
+        )
+    )
+    payers: Counter[str] = Counter()
+    for r in reports:
+        payers.update(r.claims_by_payer)
+    if payers:
+        print("\nclaims loaded by payer")
+        print(table(("payer", "claims"), sorted(payers.items())))
+    problems = [p for r in reports for p in r.problems]
+    if problems:
+        print(
+            f"\nquarantined records (first {min(len(problems), 10)} of {sum(r.quarantined for r in reports)}):"
+        )
+        for ref, reasons in problems[:10]:
+            print(f"  {ref}")
+            for reason in reasons:
+                print(f"    - {reason}")
+
+
+def print_quarantine(records: list[QuarantinedRecord]) -> None:
+    if not records:
+        print("no quarantined records")
+        return
+    for q in records:
+        what = " ".join(p for p in (q.record_type, q.record_key) if p)
+        print(f"#{q.id} {q.source_path} {q.locator}" + (f" ({what})" if what else ""))
+        for reason in q.reasons:
+            print(
+                f"    - {reason['field']}: expected {reason['expected']}; found {reason['found']}"
+            )

@@ -1,0 +1,1 @@
+"""Side effects: the claim database, file readers and writers, and thin Prefect tasks."""

@@ -1,0 +1,1 @@
+"""The claim database: models, sessions, repository functions and migrations."""

@@ -1,0 +1,306 @@
+"""The claim database: master data, events, checkpoints and the intake quarantine.
+
+Rows are loaded from validated packet records (rules.records); `content_hash` is the
+SHA-256 of the record's canonical JSON and is how a second load of the same record is
+recognised as a no-op. Checkpoints are append-only: a claim's history is its rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rules.codes import (
+    AuthKind,
+    BhBenefit,
+    Credential,
+    FrequencyCode,
+    LocationKind,
+    Modality,
+    PatientLocation,
+    PayerKind,
+    SessionType,
+)
+from rules.outcomes import CheckpointStatus, Step
+from tasks.db.base import Base, enum_column, money, npi, record_id, utcnow
+
+HASH = String(64)
+
+
+class Payer(Base):
+    __tablename__ = "payer"
+    payer_id: Mapped[record_id] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[PayerKind] = mapped_column(enum_column(PayerKind))
+    content_hash: Mapped[str] = mapped_column(HASH)
+
+
+class Plan(Base):
+    __tablename__ = "plan"
+    plan_id: Mapped[record_id] = mapped_column(primary_key=True)
+    payer_id: Mapped[record_id] = mapped_column(ForeignKey("payer.payer_id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    state: Mapped[str | None] = mapped_column(String(2))
+    covers_group_psychotherapy: Mapped[bool]
+    covers_telehealth: Mapped[bool]
+    content_hash: Mapped[str] = mapped_column(HASH)
+
+
+class Location(Base):
+    __tablename__ = "location"
+    location_id: Mapped[record_id] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    state: Mapped[str] = mapped_column(String(2))
+    kind: Mapped[LocationKind] = mapped_column(enum_column(LocationKind))
+    place_of_service: Mapped[str] = mapped_column(String(2))
+    content_hash: Mapped[str] = mapped_column(HASH)
+
+
+class Provider(Base):
+    __tablename__ = "provider"
+    npi: Mapped[npi] = mapped_column(primary_key=True)
+    last_name: Mapped[str] = mapped_column(String(60))
+    first_name: Mapped[str] = mapped_column(String(60))
+    credential: Mapped[Credential] = mapped_column(enum_column(Credential))
+    taxonomy: Mapped[str] = mapped_column(String(10))
+    license_state: Mapped[str] = mapped_column(String(2))
+    # No foreign key: a supervisor may be loaded after the people they supervise.
+    supervisor_npi: Mapped[str | None] = mapped_column(String(10))
+    content_hash: Mapped[str] = mapped_column(HASH)
+
+
+class ProviderEnrollment(Base):
+    __tablename__ = "provider_enrollment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    npi: Mapped[npi] = mapped_column(ForeignKey("provider.npi", ondelete="CASCADE"))
+    payer_id: Mapped[record_id] = mapped_column(ForeignKey("payer.payer_id"))
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    effective_to: Mapped[dt.date | None] = mapped_column(Date)
+    __table_args__ = (UniqueConstraint("npi", "payer_id", "effective_from"),)
+
+
+class Patient(Base):
+    __tablename__ = "patient"
+    patient_id: Mapped[record_id] = mapped_column(primary_key=True)
+    last_name: Mapped[str] = mapped_column(String(60))
+    first_name: Mapped[str] = mapped_column(String(60))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(1))
+    content_hash: Mapped[str] = mapped_column(HASH)
+
+
+class Coverage(Base):
+    __tablename__ = "coverage"
+    coverage_id: Mapped[record_id] = mapped_column(primary_key=True)
+    patient_id: Mapped[record_id] = mapped_column(ForeignKey("patient.patient_id"), index=True)
+    plan_id: Mapped[record_id] = mapped_column(ForeignKey("plan.plan_id"))
+    member_id: Mapped[str] = mapped_column(String(40))
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    effective_to: Mapped[dt.date | None] = mapped_column(Date)
+    bh_benefit: Mapped[BhBenefit] = mapped_column(enum_column(BhBenefit))
+    carveout_payer_id: Mapped[str | None] = mapped_column(ForeignKey("payer.payer_id"))
+    copay: Mapped[money]
+    coinsurance_pct: Mapped[Decimal]
+    deductible: Mapped[money]
+    deductible_met: Mapped[money]
+    content_hash: Mapped[str] = mapped_column(HASH)
+
+
+class Authorization(Base):
+    __tablename__ = "authorization"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payer_id: Mapped[record_id] = mapped_column(ForeignKey("payer.payer_id"))
+    auth_number: Mapped[record_id]
+    kind: Mapped[AuthKind] = mapped_column(enum_column(AuthKind))
+    patient_id: Mapped[record_id] = mapped_column(ForeignKey("patient.patient_id"), index=True)
+    procedure_codes: Mapped[list[Any]]
+    units_approved: Mapped[int]
+    units_used: Mapped[int]
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    rendering_npi: Mapped[str | None] = mapped_column(String(10))
+    content_hash: Mapped[str] = mapped_column(HASH)
+    __table_args__ = (UniqueConstraint("payer_id", "auth_number"),)
+
+
+class IntakeFile(Base):
+    """One file read by intake, with its reconciled counts."""
+
+    __tablename__ = "intake_file"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(1024))
+    sha256: Mapped[str] = mapped_column(HASH, index=True)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+    records_in: Mapped[int] = mapped_column(default=0)
+    inserted: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    quarantined: Mapped[int] = mapped_column(default=0)
+
+
+class GroupSession(Base):
+    __tablename__ = "group_session"
+    session_id: Mapped[record_id] = mapped_column(primary_key=True)
+    location_id: Mapped[record_id] = mapped_column(ForeignKey("location.location_id"))
+    service_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    start_time: Mapped[dt.time] = mapped_column(Time)
+    end_time: Mapped[dt.time] = mapped_column(Time)
+    session_type: Mapped[SessionType] = mapped_column(enum_column(SessionType))
+    modality: Mapped[Modality] = mapped_column(enum_column(Modality))
+    patient_location: Mapped[PatientLocation | None] = mapped_column(enum_column(PatientLocation))
+    facilitator_npis: Mapped[list[Any]]
+    recorded_group_size: Mapped[int | None]
+    content_hash: Mapped[str] = mapped_column(HASH)
+
+
+class SessionParticipant(Base):
+    __tablename__ = "session_participant"
+    session_id: Mapped[record_id] = mapped_column(
+        ForeignKey("group_session.session_id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[record_id] = mapped_column(ForeignKey("patient.patient_id"), index=True)
+
+
+class SessionNote(Base):
+    __tablename__ = "session_note"
+    note_id: Mapped[record_id] = mapped_column(primary_key=True)
+    session_id: Mapped[record_id] = mapped_column(ForeignKey("group_session.session_id"))
+    patient_id: Mapped[record_id] = mapped_column(ForeignKey("patient.patient_id"))
+    author_npi: Mapped[npi]
+    signed_on: Mapped[dt.date] = mapped_column(Date)
+    elements: Mapped[dict[str, Any]]
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(HASH)
+    __table_args__ = (UniqueConstraint("session_id", "patient_id"),)
+
+
+class Claim(Base):
+    __tablename__ = "claim"
+    claim_id: Mapped[record_id] = mapped_column(primary_key=True)
+    claim_date: Mapped[dt.date] = mapped_column(Date)
+    service_date: Mapped[dt.date] = mapped_column(Date)
+    patient_id: Mapped[record_id] = mapped_column(ForeignKey("patient.patient_id"))
+    coverage_id: Mapped[record_id] = mapped_column(ForeignKey("coverage.coverage_id"))
+    payer_id: Mapped[record_id] = mapped_column(ForeignKey("payer.payer_id"))
+    billing_npi: Mapped[npi]
+    rendering_npi: Mapped[npi] = mapped_column(ForeignKey("provider.npi"))
+    location_id: Mapped[record_id] = mapped_column(ForeignKey("location.location_id"))
+    session_id: Mapped[str | None] = mapped_column(ForeignKey("group_session.session_id"))
+    place_of_service: Mapped[str] = mapped_column(String(2))
+    frequency_code: Mapped[FrequencyCode] = mapped_column(enum_column(FrequencyCode))
+    payer_claim_control_number: Mapped[str | None] = mapped_column(String(50))
+    prior_auth_number: Mapped[str | None] = mapped_column(String(64))
+    referral_number: Mapped[str | None] = mapped_column(String(64))
+    diagnoses: Mapped[list[Any]]
+    total_charge: Mapped[money]
+    source: Mapped[str] = mapped_column(String(16))
+    intake_file_id: Mapped[int | None] = mapped_column(ForeignKey("intake_file.id"))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    content_hash: Mapped[str] = mapped_column(HASH)
+    __table_args__ = (
+        Index("ix_claim_payer_service_date", "payer_id", "service_date"),
+        Index("ix_claim_patient_service_date", "patient_id", "service_date"),
+        Index("ix_claim_session_id", "session_id"),
+    )
+
+
+class ClaimLine(Base):
+    __tablename__ = "claim_line"
+    claim_id: Mapped[record_id] = mapped_column(
+        ForeignKey("claim.claim_id", ondelete="CASCADE"), primary_key=True
+    )
+    line_number: Mapped[int] = mapped_column(primary_key=True)
+    procedure_code: Mapped[str] = mapped_column(String(5))
+    modifier_1: Mapped[str | None] = mapped_column(String(2))
+    modifier_2: Mapped[str | None] = mapped_column(String(2))
+    modifier_3: Mapped[str | None] = mapped_column(String(2))
+    modifier_4: Mapped[str | None] = mapped_column(String(2))
+    units: Mapped[Decimal] = mapped_column()
+    charge: Mapped[money]
+    diagnosis_pointers: Mapped[list[Any]]
+    place_of_service: Mapped[str | None] = mapped_column(String(2))
+    service_date: Mapped[dt.date] = mapped_column(Date)
+    line_control_number: Mapped[str | None] = mapped_column(String(50))
+    rendering_npi: Mapped[str | None] = mapped_column(String(10))
+    prior_auth_number: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (Index("ix_claim_line_code_date", "procedure_code", "service_date"),)
+
+
+class ClaimCheckpoint(Base):
+    """One outcome of one lifecycle step for one claim in one run. Never updated.
+
+    The unique key makes a retried or resumed run unable to write the same outcome
+    twice: a second attempt under the same rule-set version must say it is a new attempt.
+    """
+
+    __tablename__ = "claim_checkpoint"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[record_id] = mapped_column(ForeignKey("claim.claim_id"))
+    step: Mapped[Step] = mapped_column(enum_column(Step))
+    status: Mapped[CheckpointStatus] = mapped_column(enum_column(CheckpointStatus))
+    findings: Mapped[list[Any]]
+    rule_set_version: Mapped[str] = mapped_column(HASH)
+    flow_run_id: Mapped[str | None] = mapped_column(String(36))
+    attempt: Mapped[int] = mapped_column(default=1)
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime]
+    __table_args__ = (
+        UniqueConstraint("claim_id", "step", "rule_set_version", "attempt"),
+        # The current state of a claim: its newest row per step.
+        Index("ix_claim_checkpoint_claim_step_time", "claim_id", "step", "finished_at"),
+        # Claims stuck or held in a step, oldest first.
+        Index("ix_claim_checkpoint_step_status_time", "step", "status", "finished_at"),
+    )
+
+
+class CheckpointFinding(Base):
+    """The rule ids of a checkpoint's findings, so 'claims held by rule X' is an index read."""
+
+    __tablename__ = "checkpoint_finding"
+    checkpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("claim_checkpoint.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    line_number: Mapped[int | None]
+    __table_args__ = (Index("ix_checkpoint_finding_rule_severity", "rule_id", "severity"),)
+
+
+class IntakeQuarantine(Base):
+    """A record intake refused, kept whole with every reason, until someone fixes it."""
+
+    __tablename__ = "intake_quarantine"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intake_file_id: Mapped[int] = mapped_column(ForeignKey("intake_file.id"), index=True)
+    source_path: Mapped[str] = mapped_column(String(1024))
+    source_sha256: Mapped[str] = mapped_column(HASH)
+    locator: Mapped[str] = mapped_column(String(64))
+    record_type: Mapped[str | None] = mapped_column(String(32))
+    record_key: Mapped[str | None] = mapped_column(String(64))
+    raw: Mapped[str] = mapped_column(Text)
+    raw_size_bytes: Mapped[int]
+    raw_truncated: Mapped[bool] = mapped_column(default=False)
+    reasons: Mapped[list[Any]]
+    quarantined_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    __table_args__ = (
+        # Loading the same file twice quarantines each bad record once.
+        UniqueConstraint("source_sha256", "locator"),
+    )

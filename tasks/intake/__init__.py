@@ -1,0 +1,1 @@
+"""Intake of claim packets: read, validate, load or quarantine; counts always reconcile."""

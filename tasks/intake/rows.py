@@ -1,0 +1,215 @@
+"""How each packet record maps to rows of the claim database, and what it refers to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table
+
+from rules import records as r
+from tasks.db import models  # noqa: F401 - registers the tables on Base.metadata
+from tasks.db.base import Base
+
+T = Base.metadata.tables
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A reference from a record's field to the key of a row that must already exist."""
+
+    table: str
+    key: str
+    field: str
+
+
+Rows = list[tuple[Table, list[dict[str, Any]]]]
+
+
+@dataclass(frozen=True)
+class RecordSpec:
+    table: Table
+    key: Callable[[Any], str]
+    refs: Callable[[Any], list[Ref]]
+    rows: Callable[[Any, str, int], Rows]
+    # Master data is replaced by a newer version; events are immutable once loaded.
+    mutable: bool
+
+
+def _plain(record: r.Record, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    return record.model_dump(exclude={"type", "format", *drop})
+
+
+def _payer_rows(rec: r.Payer, digest: str, _file: int) -> Rows:
+    return [(T["payer"], [{**_plain(rec), "content_hash": digest}])]
+
+
+def _plan_rows(rec: r.Plan, digest: str, _file: int) -> Rows:
+    return [(T["plan"], [{**_plain(rec), "content_hash": digest}])]
+
+
+def _location_rows(rec: r.Location, digest: str, _file: int) -> Rows:
+    return [(T["location"], [{**_plain(rec), "content_hash": digest}])]
+
+
+def _provider_rows(rec: r.Provider, digest: str, _file: int) -> Rows:
+    enrollments = [{"npi": rec.npi, **e.model_dump()} for e in rec.enrollments]
+    rows: Rows = [(T["provider"], [{**_plain(rec, ("enrollments",)), "content_hash": digest}])]
+    return [*rows, (T["provider_enrollment"], enrollments)] if enrollments else rows
+
+
+def _patient_rows(rec: r.Patient, digest: str, _file: int) -> Rows:
+    return [(T["patient"], [{**_plain(rec), "content_hash": digest}])]
+
+
+def _coverage_rows(rec: r.Coverage, digest: str, _file: int) -> Rows:
+    return [(T["coverage"], [{**_plain(rec), "content_hash": digest}])]
+
+
+def _auth_rows(rec: r.Authorization, digest: str, _file: int) -> Rows:
+    row = {**_plain(rec), "procedure_codes": list(rec.procedure_codes), "content_hash": digest}
+    return [(T["authorization"], [row])]
+
+
+def _session_rows(rec: r.GroupSession, digest: str, _file: int) -> Rows:
+    row = {**_plain(rec, ("roster",)), "facilitator_npis": list(rec.facilitator_npis)}
+    participants = [
+        {"session_id": rec.session_id, "position": i, "patient_id": pid}
+        for i, pid in enumerate(rec.roster, start=1)
+    ]
+    return [
+        (T["group_session"], [{**row, "content_hash": digest}]),
+        (T["session_participant"], participants),
+    ]
+
+
+def _note_rows(rec: r.SessionNote, digest: str, _file: int) -> Rows:
+    row = {**_plain(rec), "elements": rec.elements.model_dump(mode="json", exclude_none=True)}
+    return [(T["session_note"], [{**row, "content_hash": digest}])]
+
+
+def _claim_rows(rec: r.Claim, digest: str, file_id: int) -> Rows:
+    claim = {
+        **_plain(rec, ("lines",)),
+        "diagnoses": list(rec.diagnoses),
+        "service_date": rec.service_date,
+        "total_charge": rec.total_charge,
+        "source": "json",
+        "intake_file_id": file_id,
+        "content_hash": digest,
+    }
+    return [
+        (T["claim"], [claim]),
+        (T["claim_line"], [_line_row(rec.claim_id, ln) for ln in rec.lines]),
+    ]
+
+
+def _line_row(claim_id: str, line: r.ClaimLine) -> dict[str, Any]:
+    mods = [*line.modifiers, None, None, None, None]
+    row = line.model_dump(exclude={"modifiers"})
+    row.update(claim_id=claim_id, diagnosis_pointers=list(line.diagnosis_pointers))
+    row.update({f"modifier_{i}": mods[i - 1] for i in range(1, 5)})
+    return row
+
+
+def _claim_refs(rec: r.Claim) -> list[Ref]:
+    refs = [
+        Ref("patient", rec.patient_id, "patient_id"),
+        Ref("coverage", rec.coverage_id, "coverage_id"),
+        Ref("payer", rec.payer_id, "payer_id"),
+        Ref("provider", rec.rendering_npi, "rendering_npi"),
+        Ref("location", rec.location_id, "location_id"),
+    ]
+    return [*refs, Ref("group_session", rec.session_id, "session_id")] if rec.session_id else refs
+
+
+def _session_refs(rec: r.GroupSession) -> list[Ref]:
+    refs = [Ref("location", rec.location_id, "location_id")]
+    refs += [
+        Ref("provider", npi, f"facilitator_npis[{i + 1}]")
+        for i, npi in enumerate(rec.facilitator_npis)
+    ]
+    return refs + [Ref("patient", pid, f"roster[{i + 1}]") for i, pid in enumerate(rec.roster)]
+
+
+SPECS: dict[str, RecordSpec] = {
+    "payer": RecordSpec(T["payer"], lambda x: x.payer_id, lambda x: [], _payer_rows, True),
+    "plan": RecordSpec(
+        T["plan"],
+        lambda x: x.plan_id,
+        lambda x: [Ref("payer", x.payer_id, "payer_id")],
+        _plan_rows,
+        True,
+    ),
+    "location": RecordSpec(
+        T["location"], lambda x: x.location_id, lambda x: [], _location_rows, True
+    ),
+    "provider": RecordSpec(
+        T["provider"],
+        lambda x: x.npi,
+        lambda x: [
+            Ref("payer", e.payer_id, f"enrollments[{i + 1}].payer_id")
+            for i, e in enumerate(x.enrollments)
+        ],
+        _provider_rows,
+        True,
+    ),
+    "patient": RecordSpec(T["patient"], lambda x: x.patient_id, lambda x: [], _patient_rows, True),
+    "coverage": RecordSpec(
+        T["coverage"],
+        lambda x: x.coverage_id,
+        lambda x: (
+            [Ref("patient", x.patient_id, "patient_id"), Ref("plan", x.plan_id, "plan_id")]
+            + (
+                [Ref("payer", x.carveout_payer_id, "carveout_payer_id")]
+                if x.carveout_payer_id
+                else []
+            )
+        ),
+        _coverage_rows,
+        True,
+    ),
+    "authorization": RecordSpec(
+        T["authorization"],
+        lambda x: f"{x.payer_id}|{x.auth_number}",
+        lambda x: [
+            Ref("patient", x.patient_id, "patient_id"),
+            Ref("payer", x.payer_id, "payer_id"),
+        ],
+        _auth_rows,
+        True,
+    ),
+    "group_session": RecordSpec(
+        T["group_session"], lambda x: x.session_id, _session_refs, _session_rows, False
+    ),
+    "note": RecordSpec(
+        T["session_note"],
+        lambda x: x.note_id,
+        lambda x: [
+            Ref("group_session", x.session_id, "session_id"),
+            Ref("patient", x.patient_id, "patient_id"),
+            Ref("provider", x.author_npi, "author_npi"),
+        ],
+        _note_rows,
+        False,
+    ),
+    "claim": RecordSpec(T["claim"], lambda x: x.claim_id, _claim_refs, _claim_rows, False),
+}
+
+# Parents before children, so one batch inserts in an order the foreign keys accept.
+INSERT_ORDER = [
+    T["payer"],
+    T["plan"],
+    T["location"],
+    T["provider"],
+    T["provider_enrollment"],
+    T["patient"],
+    T["coverage"],
+    T["authorization"],
+    T["group_session"],
+    T["session_participant"],
+    T["session_note"],
+    T["claim"],
+    T["claim_line"],
+]

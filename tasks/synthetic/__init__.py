@@ -1,0 +1,1 @@
+"""A seeded synthetic data generator with planted defects and their ground truth."""
