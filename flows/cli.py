@@ -105,6 +105,18 @@ def quarantine(*, limit: int = 20, database_url: str | None = None) -> int:
 
 
 @app.command
+def schema(*, out: Path = Path("docs/claim-packet.schema.json")) -> int:
+    """Write the JSON Schema of the claim packet record (checked in; a test keeps it current)."""
+    import json
+
+    from rules.records import packet_json_schema
+
+    out.write_text(json.dumps(packet_json_schema(), indent=2, sort_keys=True) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+@app.command
 def demo(*, database_url: str | None = None, claims: int = 600, seed: int = 2026) -> int:
     """Run the main job on a generated day of sample data and print what happened."""
     from flows.demo import run_demo

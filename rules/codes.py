@@ -7,6 +7,7 @@ where it enters, with the field's name, instead of deep inside a check.
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
@@ -120,6 +121,7 @@ def npi_check_digit(first_nine: str) -> str:
     return str((10 - total % 10) % 10)
 
 
+@lru_cache(maxsize=4096)  # a practice has few NPIs and sends each thousands of times
 def _npi_valid(value: str) -> str:
     if npi_check_digit(value[:9]) != value[9]:
         raise ValueError(f"NPI check digit is {npi_check_digit(value[:9])}, not {value[9]}")

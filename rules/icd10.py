@@ -8,6 +8,7 @@ so the coder can pick one.
 from __future__ import annotations
 
 import re
+import warnings
 from functools import lru_cache
 from types import ModuleType
 
@@ -17,7 +18,10 @@ _SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$")
 @lru_cache(maxsize=1)
 def _table() -> ModuleType:
     # Imported lazily: loading the table costs ~1.5 s, which only intake and checks need.
-    import simple_icd_10_cm
+    # The library reads its data with a deprecated importlib call; that is its business.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm
 
     module: ModuleType = simple_icd_10_cm
     return module

@@ -368,3 +368,14 @@ class PacketLine(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     record: PacketRecord
+
+
+def packet_json_schema() -> dict[str, Any]:
+    """The JSON Schema of one packet record (a JSON Lines line), for validators and editors."""
+    from pydantic import TypeAdapter
+
+    schema = TypeAdapter(PacketRecord).json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://claimguard.example/schemas/claim-packet-1.json"
+    schema["title"] = "ClaimGuard claim packet record, format claimguard.packet/1"
+    return schema

@@ -34,8 +34,10 @@ from rules.codes import (
     PayerKind,
     SessionType,
 )
-from rules.outcomes import CheckpointStatus, Step
+from rules.outcomes import CheckpointStatus, Finding, Step
+from rules.records import NoteElements
 from tasks.db.base import Base, enum_column, money, npi, record_id, utcnow
+from tasks.db.types import PydanticJSON
 
 HASH = String(64)
 
@@ -185,7 +187,7 @@ class SessionNote(Base):
     patient_id: Mapped[record_id] = mapped_column(ForeignKey("patient.patient_id"))
     author_npi: Mapped[npi]
     signed_on: Mapped[dt.date] = mapped_column(Date)
-    elements: Mapped[dict[str, Any]]
+    elements: Mapped[NoteElements] = mapped_column(PydanticJSON(NoteElements))
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(HASH)
     __table_args__ = (UniqueConstraint("session_id", "patient_id"),)
@@ -255,7 +257,7 @@ class ClaimCheckpoint(Base):
     claim_id: Mapped[record_id] = mapped_column(ForeignKey("claim.claim_id"))
     step: Mapped[Step] = mapped_column(enum_column(Step))
     status: Mapped[CheckpointStatus] = mapped_column(enum_column(CheckpointStatus))
-    findings: Mapped[list[Any]]
+    findings: Mapped[list[Finding]] = mapped_column(PydanticJSON(list[Finding]))
     rule_set_version: Mapped[str] = mapped_column(HASH)
     flow_run_id: Mapped[str | None] = mapped_column(String(36))
     attempt: Mapped[int] = mapped_column(default=1)

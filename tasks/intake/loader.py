@@ -144,10 +144,16 @@ class _BatchLoader:
         self.resolver.known.forget_events()
 
     def flush_deferred(self) -> None:
-        # A record may refer to one later in the same file; retry those once at the end.
-        pending, self.deferred = self.deferred, []
-        for start in range(0, len(pending), BATCH_SIZE):
-            self.flush(pending[start : start + BATCH_SIZE], final=True)
+        """Retry records that referred to ones later in the file, until no more resolve."""
+        while self.deferred:
+            pending, self.deferred = self.deferred, []
+            for start in range(0, len(pending), BATCH_SIZE):
+                self.flush(pending[start : start + BATCH_SIZE], final=False)
+            if len(self.deferred) == len(pending):
+                # No progress: what is still waiting refers to something that never came.
+                stuck, self.deferred = self.deferred, []
+                for start in range(0, len(stuck), BATCH_SIZE):
+                    self.flush(stuck[start : start + BATCH_SIZE], final=True)
 
     def _write(self, batch: list[Parsed], *, final: bool, keep_going: bool) -> None:
         outcomes: list[tuple[Parsed, Decision]] = []

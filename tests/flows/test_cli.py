@@ -1,0 +1,87 @@
+"""The `claimguard` command as a user runs it, in a fresh folder, in its own process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLI = [sys.executable, "-c", "from flows.cli import main; main()"]
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMGUARD_")}
+    return subprocess.run(
+        [*CLI, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    cwd = tmp_path_factory.mktemp("demo")
+    first = run(cwd, "demo", "--claims", "300")
+    second = run(cwd, "demo", "--claims", "300")
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    return cwd, first.stdout, second.stdout
+
+
+class TestDemo:
+    def test_reports_loaded_and_quarantined_by_file_and_payer(self, demo_runs):
+        """The demo prints per-file counts that reconcile, claims by payer, and the quarantine."""
+        _, out, _ = demo_runs
+        assert "reconciles" in out and " NO" not in out
+        assert "claims loaded by payer" in out and "medicare" in out
+        assert "quarantined records (first 10 of 10)" in out
+
+    def test_second_run_finds_everything_unchanged(self, demo_runs):
+        """Run twice, the demo adds nothing: every record is unchanged the second time."""
+        _, _, out = demo_runs
+        total = next(line for line in out.splitlines() if line.startswith("total"))
+        records_in, inserted, updated, unchanged, quarantined = (int(x) for x in total.split()[1:6])
+        assert (inserted, updated, quarantined) == (0, 0, 10)
+        assert unchanged == records_in - 10
+
+    def test_output_names_no_patient(self, demo_runs):
+        """No patient name, birth date or member id reaches the terminal."""
+        cwd, first, second = demo_runs
+        secrets: set[str] = set()
+        for path in (cwd / ".claimguard" / "demo" / "inbox").glob("*.jsonl"):
+            for raw in path.read_bytes().splitlines():
+                try:
+                    record = json.loads(raw)
+                except ValueError:
+                    continue
+                if record.get("type") == "patient":
+                    secrets |= {record["first_name"], record["last_name"], record["birth_date"]}
+                elif record.get("type") == "coverage":
+                    secrets.add(record["member_id"])
+        assert secrets
+        leaked = sorted(s for s in secrets if s in first or s in second)
+        assert leaked == []
+
+
+class TestCommands:
+    def test_load_missing_path_fails_clearly(self, tmp_path: Path):
+        """Loading a path that does not exist says so and exits 2."""
+        result = run(tmp_path, "load", "nowhere.jsonl")
+        assert result.returncode == 2
+        assert "no such file or folder: nowhere.jsonl" in result.stderr
+
+    def test_generate_then_strict_load(self, tmp_path: Path):
+        """`generate` writes a day; `load --strict` exits 0 when nothing is quarantined."""
+        assert run(tmp_path, "generate", "--claims", "40", "--out", "day").returncode == 0
+        result = run(tmp_path, "load", "day", "--strict")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "total" in result.stdout
+
+    def test_quarantine_lists_reasons(self, tmp_path: Path):
+        """`quarantine` lists refused records with their reasons."""
+        (tmp_path / "bad.jsonl").write_text('{"type": "claim"\n')
+        assert run(tmp_path, "load", "bad.jsonl", "--strict").returncode == 1
+        result = run(tmp_path, "quarantine")
+        assert "bad.jsonl line 1" in result.stdout and "malformed JSON" in result.stdout
