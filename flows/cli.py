@@ -16,7 +16,10 @@ from flows import report
 
 app = App(name="claimguard", help="Stop revenue leaks in group psychotherapy billing.")
 db_app = App(name="db", help="The claim database.")
+rules_app = App(name="rules", help="The payer rule files and code tables.")
 app.command(db_app)
+app.command(rules_app)
+RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
 
 
 def main() -> None:
@@ -33,6 +36,54 @@ def upgrade(*, database_url: str | None = None) -> int:
     engine = open_database(database_url)
     print(f"claim database at revision {current_revision(engine)}: {engine.url.render_as_string()}")
     return 0
+
+
+@rules_app.command(name="validate")
+def rules_validate(root: Path = RULES_DIR, /) -> int:
+    """Load every rule file and table; print every problem found, or the rule-set version."""
+    from rules.errors import RuleFileError
+    from rules.loader import load_rule_set
+
+    try:
+        rule_set = load_rule_set(root)
+    except RuleFileError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(
+        f"{len(rule_set.all_rules())} rules for {len(rule_set.payers)} payers and the defaults; version {rule_set.version[:16]}"
+    )
+    return 0
+
+
+@rules_app.command(name="catalog")
+def rules_catalog(*, out: Path = RULES_DIR / "CATALOG.md") -> int:
+    """Rewrite the markdown catalog of every rule (checked in; a test keeps it current)."""
+    from rules.catalog import render_catalog
+    from rules.loader import load_rule_set
+
+    out.write_text(render_catalog(load_rule_set(RULES_DIR)))
+    print(f"wrote {out}")
+    return 0
+
+
+@rules_app.command(name="schema")
+def rules_schema(*, out: Path = RULES_DIR / "rule-file.schema.json") -> int:
+    """Rewrite the JSON Schema of a rule file, for editors."""
+    import json
+
+    from rules.schema import rule_file_json_schema
+
+    out.write_text(json.dumps(rule_file_json_schema(), indent=2, sort_keys=True) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+@app.command
+def score(*, claims: int = 10_000, seed: int = 7, days: int = 28) -> int:
+    """Score steps 1-4 against the generator's ground truth: precision and recall per defect."""
+    from flows.scoring import run_scoring
+
+    return run_scoring(claims=claims, seed=seed, days=days)
 
 
 @app.command

@@ -347,7 +347,8 @@ class Claim(Record):
                     f"service dates on or before claim_date ({claim_date})",
                     f"line {line.line_number} on {line.service_date}",
                 )
-        return lines
+        # Lines are kept in line-number order: the order they were sent in means nothing.
+        return sorted(lines, key=lambda line: line.line_number)
 
     @property
     def service_date(self) -> dt.date:

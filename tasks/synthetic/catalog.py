@@ -20,6 +20,7 @@ class PlanSpec:
     weight: int
     requires_auth: bool
     carveout_share: float  # share of members whose behavioural-health benefit is carved out
+    requires_referral: bool = False
 
 
 PAYERS = [
@@ -50,7 +51,16 @@ PLANS = [
     PlanSpec("pecan_star", "pecan_tx_medicaid", "Pecan STAR", "TX", 16, True, 0.0),
     PlanSpec("dogwood_ccc", "dogwood_va_medicaid", "Dogwood Cardinal Care", "VA", 14, False, 0.0),
     PlanSpec("keystone_ppo", "keystone_commercial", "Keystone PPO", None, 20, False, 0.0),
-    PlanSpec("summit_hmo", "summit_commercial", "Summit HMO", None, 18, True, 0.35),
+    PlanSpec(
+        "summit_hmo",
+        "summit_commercial",
+        "Summit HMO",
+        None,
+        18,
+        True,
+        0.35,
+        requires_referral=True,
+    ),
 ]
 CARVEOUT_PAYER = "harbor_bh"
 CARVEOUT_REQUIRES_AUTH = True

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import combinations
 from typing import Any
 
 from rules.codes import LocationKind
@@ -243,10 +245,13 @@ class MeetingPlan:
         cloned: set[str],
     ) -> dict[str, Any]:
         g = self.group
-        text_rng = rng_for(self.seed, "clone", session_id) if person.patient_id in cloned else rng
-        participation = "; ".join(text_rng.sample(cat.PARTICIPATION, 2))
-        response = "; ".join(text_rng.sample(cat.RESPONSE, 2))
-        progress = text_rng.choice(cat.PROGRESS)
+        # Each note gets its own pair of participation and of response phrases, so two
+        # honest notes share at most one phrase of each; cloned notes all take the first pair.
+        slot = 0 if person.patient_id in cloned else 1 + attendees.index(person)
+        phrases = _phrase_pairs(self.seed, session_id, len(attendees) + 1)
+        participation = "; ".join(cat.PARTICIPATION[i] for i in phrases[0][slot])
+        response = "; ".join(cat.RESPONSE[i] for i in phrases[1][slot])
+        progress = rng_for(self.seed, "progress", session_id, slot).choice(cat.PROGRESS)
         if defect is Defect.COMEMBER_NAMED_IN_NOTE:
             other = next(p for p in attendees if p.patient_id != person.patient_id)
             participation += f"; responded to feedback from {other.first_name} {other.last_name}"
@@ -360,7 +365,20 @@ class MeetingPlan:
         }
         if auth:
             record["prior_auth_number"] = auth
+        if person.needs_referral and payer == person.plan.payer_id:
+            record["referral_number"] = person.referral_number
         return record
+
+
+@lru_cache(maxsize=64)
+def _phrase_pairs(
+    seed: int, session_id: str, count: int
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Distinct unordered phrase pairs for the notes of one session."""
+    rng = rng_for(seed, "phrases", session_id)
+    participation = rng.sample(list(combinations(range(len(cat.PARTICIPATION)), 2)), count)
+    response = rng.sample(list(combinations(range(len(cat.RESPONSE)), 2)), count)
+    return participation, response
 
 
 def _coding(

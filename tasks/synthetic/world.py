@@ -54,6 +54,15 @@ class PatientInfo:
         return cat.CARVEOUT_REQUIRES_AUTH if self.carved_out else self.plan.requires_auth
 
     @property
+    def needs_referral(self) -> bool:
+        """The HMO wants a PCP referral for group psychotherapy (not when a carve-out pays)."""
+        return self.plan.requires_referral and not self.carved_out
+
+    @property
+    def referral_number(self) -> str:
+        return f"RF{self.patient_id.replace('-', '')}"
+
+    @property
     def coverage_id(self) -> str:
         return f"COV-{self.patient_id}"
 
@@ -140,6 +149,12 @@ def patient_records(seed: int, info: PatientInfo, start: dt.date) -> list[dict[s
                 60,
             )
         )
+    if info.needs_referral:
+        end = start + dt.timedelta(days=365)
+        referral = auth_record(
+            info, info.referral_number, start - dt.timedelta(days=30), end, 0, 52, kind="referral"
+        )
+        records.append(referral)
     return records
 
 
@@ -172,15 +187,22 @@ def coverage_record(
 
 
 def auth_record(
-    info: PatientInfo, number: str, start: dt.date, end: dt.date, used: int, approved: int
+    info: PatientInfo,
+    number: str,
+    start: dt.date,
+    end: dt.date,
+    used: int,
+    approved: int,
+    *,
+    kind: str = "prior_auth",
 ) -> dict[str, Any]:
     return {
         "type": "authorization",
         "auth_number": number,
-        "kind": "prior_auth",
+        "kind": kind,
         "patient_id": info.patient_id,
         "payer_id": info.billed_payer,
-        "procedure_codes": ["90853", "90785"],
+        "procedure_codes": ["90853", "90785"] if kind == "prior_auth" else ["90853"],
         "units_approved": approved,
         "units_used": used,
         "start_date": start.isoformat(),

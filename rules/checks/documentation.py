@@ -1,0 +1,343 @@
+"""Step 3, documentation, judged per patient: each patient's own note must carry the claim.
+
+Sources: NGS CERT "Psychiatry and Psychology Services"; LCD L33632 (group size, at most 12
+participants); Oklahoma Medicaid OAC 317:30-5-278.1 (per-unit elements); HIPAA on other
+participants' privacy; FACTS.md §6-8.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from rules import similarity
+from rules.checks.base import CheckParams, Env, Hit, check
+from rules.codes import Modality, ProcedureCode
+from rules.context import ClaimContext
+from rules.outcomes import Severity, Step
+from rules.records import NoteElements
+
+D = Step.DOCUMENTATION
+NOTE_ELEMENTS = tuple(NoteElements.model_fields)
+
+
+class NoteOnFile(CheckParams):
+    check: Literal["note_on_file"] = "note_on_file"
+
+
+@check(D, NoteOnFile)
+def note_on_file(ctx: ClaimContext, p: NoteOnFile, env: Env) -> list[Hit]:
+    """There is a session and a note written for this patient; without them nothing supports the claim."""
+    if ctx.session is None:
+        return [
+            Hit(
+                "No group session or note is on file for this claim (a claim from an 837 carries none); documentation cannot be checked.",
+                fix="Load the session and this patient's note (a claim packet with the same claim_id).",
+            )
+        ]
+    if ctx.note is None:
+        return [
+            Hit(
+                f"No note for this patient is on file for session {ctx.session.session_id}.",
+                evidence={"session_id": ctx.session.session_id},
+                fix="Load this patient's note for the session.",
+            )
+        ]
+    return []
+
+
+class NoteElementsPresent(CheckParams):
+    check: Literal["note_elements_present"] = "note_elements_present"
+    elements: list[str] = Field(min_length=1)
+
+    @field_validator("elements")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        unknown = [e for e in value if e not in NOTE_ELEMENTS]
+        if unknown:
+            raise ValueError(
+                f"unknown note element {unknown[0]!r}; elements are {', '.join(NOTE_ELEMENTS)}"
+            )
+        return value
+
+
+@check(D, NoteElementsPresent)
+def note_elements_present(ctx: ClaimContext, p: NoteElementsPresent, env: Env) -> list[Hit]:
+    """Each required element is documented in this patient's note."""
+    if ctx.note is None:
+        return []
+    elements = ctx.note.elements
+    return [
+        Hit(
+            f"Note {ctx.note.note_id} does not document {name.replace('_', ' ')}.",
+            evidence={"note_id": ctx.note.note_id, "element": name},
+            fix=f"Add the {name.replace('_', ' ')} for this patient to the note.",
+        )
+        for name in p.elements
+        if getattr(elements, name) in (None, "", [])
+    ]
+
+
+class NoteSignedByRendering(CheckParams):
+    check: Literal["note_signed_by_rendering"] = "note_signed_by_rendering"
+
+
+@check(D, NoteSignedByRendering)
+def note_signed_by_rendering(ctx: ClaimContext, p: NoteSignedByRendering, env: Env) -> list[Hit]:
+    """The note is signed by the rendering provider or the provider's supervisor."""
+    note = ctx.note
+    if note is None:
+        return []
+    signer = note.elements.signed_by_npi
+    allowed = {ctx.claim.rendering_npi} | (
+        {ctx.rendering.supervisor_npi} if ctx.rendering and ctx.rendering.supervisor_npi else set()
+    )
+    if signer in allowed:
+        return []
+    found = "unsigned" if signer is None else f"signed by {signer}"
+    return [
+        Hit(
+            f"Note {note.note_id} is {found}; it must be signed by the rendering provider {ctx.claim.rendering_npi}.",
+            evidence={"note_id": note.note_id, "signed_by_npi": signer},
+        )
+    ]
+
+
+class PrimaryDiagnosisSupports(CheckParams):
+    check: Literal["primary_diagnosis_supports"] = "primary_diagnosis_supports"
+    codes: list[ProcedureCode] = Field(min_length=1)
+    allowed_prefixes: list[str] = Field(
+        min_length=1, description="e.g. F: ICD-10-CM chapter 5, F01-F99"
+    )
+    never_primary_prefixes: list[str] = Field(
+        default_factory=list, description="e.g. Z: factor codes are secondary"
+    )
+
+
+@check(D, PrimaryDiagnosisSupports)
+def primary_diagnosis_supports(
+    ctx: ClaimContext, p: PrimaryDiagnosisSupports, env: Env
+) -> list[Hit]:
+    """The diagnosis each psychotherapy line points to first is a mental-health diagnosis, never a Z code."""
+    hits = []
+    for line in ctx.claim.lines:
+        if line.procedure_code not in p.codes:
+            continue
+        dx = ctx.claim.diagnoses[line.diagnosis_pointers[0] - 1]
+        evidence = {"procedure_code": line.procedure_code, "primary_diagnosis": dx}
+        if any(dx.startswith(z) for z in p.never_primary_prefixes):
+            hits.append(
+                Hit(
+                    f"{line.procedure_code} points first to {dx}, a factor (Z) code; Z codes may support but not justify psychotherapy.",
+                    line.line_number,
+                    evidence,
+                    "Point the line first to the mental-health diagnosis treated (F01-F99); keep the Z code as secondary.",
+                )
+            )
+        elif not any(dx.startswith(a) for a in p.allowed_prefixes):
+            hits.append(
+                Hit(
+                    f"{line.procedure_code} points first to {dx}, outside {', '.join(p.allowed_prefixes)}.",
+                    line.line_number,
+                    evidence,
+                )
+            )
+    return hits
+
+
+class NotesNotCloned(CheckParams):
+    check: Literal["notes_not_cloned"] = "notes_not_cloned"
+    threshold: float = Field(default=0.8, gt=0, le=1)
+
+
+@check(D, NotesNotCloned)
+def notes_not_cloned(ctx: ClaimContext, p: NotesNotCloned, env: Env) -> list[Hit]:
+    """This patient's individual note content is not a copy of another participant's (see rules/similarity.py)."""
+    if ctx.note is None:
+        return []
+    names = [n for person in ctx.participants for n in (person.first_name, person.last_name)]
+    if ctx.patient:
+        names += [ctx.patient.first_name, ctx.patient.last_name]
+    drop = _name_words(tuple(sorted(names)))
+    mine = similarity.shingles_without(_individual_text(ctx.note.elements), drop)
+    matches = []
+    for peer in ctx.peer_notes:
+        score = similarity.jaccard(
+            mine, similarity.shingles_without(_individual_text(peer.elements), drop)
+        )
+        if score >= p.threshold:
+            matches.append((peer.note_id, round(score, 2)))
+    if not matches:
+        return []
+    ids = ", ".join(m[0] for m in matches)
+    return [
+        Hit(
+            f"Note {ctx.note.note_id} repeats the individual content of {ids} (similarity {max(m[1] for m in matches):.2f} ≥ {p.threshold:.2f}).",
+            evidence={
+                "note_id": ctx.note.note_id,
+                "matches": [{"note_id": i, "similarity": s} for i, s in matches],
+            },
+            fix="Document this patient's own participation and response.",
+        )
+    ]
+
+
+def _individual_text(elements: NoteElements) -> str:
+    return f"{elements.participation or ''} {elements.response or ''}"
+
+
+@lru_cache(maxsize=4096)
+def _name_words(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(w.lower() for n in names for w in re.findall(r"[A-Za-z]+", n))
+
+
+class NoteNamesNoOtherParticipant(CheckParams):
+    check: Literal["note_names_no_other_participant"] = "note_names_no_other_participant"
+
+
+@check(D, NoteNamesNoOtherParticipant)
+def note_names_no_other_participant(
+    ctx: ClaimContext, p: NoteNamesNoOtherParticipant, env: Env
+) -> list[Hit]:
+    """A patient's note does not name another participant (a privacy breach in that patient's record).
+
+    A full or last name is held; a first name alone may be a common word and is a warning.
+    The finding names the other participant by patient id only.
+    """
+    note = ctx.note
+    if note is None or not ctx.participants:
+        return []
+    e = note.elements
+    parts = (
+        e.participation,
+        e.response,
+        e.therapeutic_focus,
+        e.treatment_plan_goal,
+        e.intervention,
+        e.medical_necessity,
+        e.telehealth_details,
+        e.complexity_detail,
+        note.text,
+    )
+    text = " ".join(part for part in parts if part)
+    words = set(re.findall(r"[A-Za-zÀ-ÿ'-]+", text))
+    hits = []
+    for person in ctx.participants:
+        last = set(re.findall(r"[A-Za-zÀ-ÿ'-]+", person.last_name)) <= words
+        first = person.first_name in words
+        if last or first:
+            severity = None if last else Severity.WARNING
+            what = "the name" if last else "the first name"
+            hits.append(
+                Hit(
+                    f"Note {note.note_id} contains {what} of another participant (patient {person.patient_id}).",
+                    evidence={
+                        "note_id": note.note_id,
+                        "other_patient_id": person.patient_id,
+                        "match": "last_name" if last else "first_name",
+                    },
+                    fix="Remove the other participant's name; refer to 'another group member'.",
+                    severity=severity,
+                )
+            )
+    return hits
+
+
+class GroupSizeWithin(CheckParams):
+    check: Literal["group_size_within"] = "group_size_within"
+    min_size: int = Field(default=2, ge=1)
+    max_size: int = Field(ge=2)
+    require_documented: bool = True
+
+
+@check(D, GroupSizeWithin)
+def group_size_within(ctx: ClaimContext, p: GroupSizeWithin, env: Env) -> list[Hit]:
+    """The group's size is documented, matches the roster, and is within the payer's range."""
+    session = ctx.session
+    if session is None:
+        return []
+    size = len(session.roster)
+    evidence = {
+        "session_id": session.session_id,
+        "roster_size": size,
+        "min": p.min_size,
+        "max": p.max_size,
+    }
+    hits = []
+    if not p.min_size <= size <= p.max_size:
+        hits.append(
+            Hit(
+                f"The group had {size} participants; {ctx.claim.payer_id} allows {p.min_size} to {p.max_size}.",
+                evidence=evidence,
+                fix="Split groups larger than the payer's maximum.",
+            )
+        )
+    documented = ctx.note.elements.group_size if ctx.note else None
+    if p.require_documented and ctx.note is not None and documented != size:
+        found = "not documented" if documented is None else f"documented as {documented}"
+        hits.append(
+            Hit(
+                f"The group size is {found} in note {ctx.note.note_id}; the roster lists {size}.",
+                evidence={**evidence, "documented": documented},
+                fix="Record the number of participants in the note.",
+            )
+        )
+    return hits
+
+
+class CredentialsDocumented(CheckParams):
+    check: Literal["credentials_documented"] = "credentials_documented"
+
+
+@check(D, CredentialsDocumented)
+def credentials_documented(ctx: ClaimContext, p: CredentialsDocumented, env: Env) -> list[Hit]:
+    """The note records the rendering provider's credential and, where there is one, the supervisor."""
+    note, provider = ctx.note, ctx.rendering
+    if note is None or provider is None:
+        return []
+    hits = []
+    if note.elements.provider_credential is not provider.credential:
+        found = (
+            note.elements.provider_credential.value if note.elements.provider_credential else "none"
+        )
+        hits.append(
+            Hit(
+                f"Note {note.note_id} records credential {found}; the rendering provider is {provider.credential.value}.",
+                evidence={
+                    "note_id": note.note_id,
+                    "documented": found,
+                    "on_file": provider.credential.value,
+                },
+            )
+        )
+    if provider.supervisor_npi and note.elements.supervisor_npi != provider.supervisor_npi:
+        hits.append(
+            Hit(
+                f"Note {note.note_id} does not name the supervising provider {provider.supervisor_npi}.",
+                evidence={"note_id": note.note_id, "supervisor_npi": provider.supervisor_npi},
+            )
+        )
+    return hits
+
+
+class TelehealthDocumented(CheckParams):
+    check: Literal["telehealth_documented"] = "telehealth_documented"
+
+
+@check(D, TelehealthDocumented)
+def telehealth_documented(ctx: ClaimContext, p: TelehealthDocumented, env: Env) -> list[Hit]:
+    """A telehealth session's note says how it was held and where the patient was."""
+    if ctx.note is None or ctx.session is None or ctx.session.modality is Modality.IN_PERSON:
+        return []
+    if ctx.note.elements.telehealth_details:
+        return []
+    return [
+        Hit(
+            f"Note {ctx.note.note_id} is for a {ctx.session.modality.value.replace('_', ' ')} session but records no telehealth details.",
+            evidence={"note_id": ctx.note.note_id, "modality": ctx.session.modality.value},
+            fix="Record the modality, the patient's location and consent.",
+        )
+    ]

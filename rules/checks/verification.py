@@ -1,0 +1,384 @@
+"""Step 1, verification: coverage, routing, benefits, authorization and referral, frequency.
+
+Every check here reads the claim context only; the payer's parameters come from its rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from rules.checks.base import CheckParams, Env, Hit, check
+from rules.codes import AuthKind, Modality, ProcedureCode
+from rules.context import ClaimContext
+from rules.outcomes import Step
+from rules.records import Authorization, ClaimLine
+
+V = Step.VERIFICATION
+
+
+class PayerRulesOnFile(CheckParams):
+    check: Literal["payer_rules_on_file"] = "payer_rules_on_file"
+
+
+@check(V, PayerRulesOnFile)
+def payer_rules_on_file(ctx: ClaimContext, p: PayerRulesOnFile, env: Env) -> list[Hit]:
+    """The payer has its own rule set; otherwise only the default rules judged this claim."""
+    if ctx.claim.payer_id in env.payers_with_rules:
+        return []
+    return [
+        Hit(
+            f"Payer {ctx.claim.payer_id} has no payer rule set; only the default rules were applied.",
+            evidence={"payer_id": ctx.claim.payer_id},
+        )
+    ]
+
+
+class CoverageActive(CheckParams):
+    check: Literal["coverage_active"] = "coverage_active"
+
+
+@check(V, CoverageActive)
+def coverage_active(ctx: ClaimContext, p: CoverageActive, env: Env) -> list[Hit]:
+    """The coverage the claim names is in force on every date of service."""
+    cov = ctx.coverage
+    if cov is None:
+        return [
+            Hit(
+                f"Coverage {ctx.claim.coverage_id} is not on file.",
+                evidence={"coverage_id": ctx.claim.coverage_id},
+            )
+        ]
+    hits = []
+    for line in ctx.claim.lines:
+        if line.service_date < cov.effective_from or (
+            cov.effective_to and line.service_date > cov.effective_to
+        ):
+            ends = cov.effective_to.isoformat() if cov.effective_to else "open"
+            hits.append(
+                Hit(
+                    f"Coverage {cov.coverage_id} runs {cov.effective_from} to {ends}; the service on {line.service_date} falls outside it.",
+                    line.line_number,
+                    {
+                        "coverage_id": cov.coverage_id,
+                        "effective_from": str(cov.effective_from),
+                        "effective_to": ends,
+                        "service_date": str(line.service_date),
+                    },
+                )
+            )
+    return hits
+
+
+class BilledToResponsiblePayer(CheckParams):
+    check: Literal["billed_to_responsible_payer"] = "billed_to_responsible_payer"
+
+
+@check(V, BilledToResponsiblePayer)
+def billed_to_responsible_payer(
+    ctx: ClaimContext, p: BilledToResponsiblePayer, env: Env
+) -> list[Hit]:
+    """The claim goes to whoever pays behavioural health: the plan, or its carve-out administrator."""
+    cov, plan = ctx.coverage, ctx.plan
+    if cov is None or plan is None:
+        return []
+    carved = cov.carveout_payer_id is not None
+    responsible = cov.carveout_payer_id if carved else plan.payer_id
+    if ctx.claim.payer_id == responsible:
+        return []
+    evidence = {
+        "billed_payer": ctx.claim.payer_id,
+        "responsible_payer": responsible,
+        "bh_benefit": cov.bh_benefit.value,
+    }
+    if carved:
+        message = f"The member's behavioural-health benefit is carved out to {responsible}, but the claim is billed to {ctx.claim.payer_id}."
+    else:
+        message = f"Coverage {cov.coverage_id} is with {plan.payer_id}, but the claim is billed to {ctx.claim.payer_id}."
+    return [Hit(message, evidence=evidence, fix=f"Bill {responsible} instead.")]
+
+
+class PlanCoversService(CheckParams):
+    check: Literal["plan_covers_service"] = "plan_covers_service"
+    codes: list[ProcedureCode] = Field(min_length=1)
+
+
+@check(V, PlanCoversService)
+def plan_covers_service(ctx: ClaimContext, p: PlanCoversService, env: Env) -> list[Hit]:
+    """The member's plan covers group psychotherapy (and telehealth, when the session was remote)."""
+    plan = ctx.plan
+    if plan is None:
+        return []
+    hits = []
+    for line in _lines_with(ctx.claim.lines, p.codes):
+        if not plan.covers_group_psychotherapy:
+            hits.append(
+                Hit(
+                    f"Plan {plan.plan_id} does not cover {line.procedure_code}.",
+                    line.line_number,
+                    {"plan_id": plan.plan_id},
+                )
+            )
+        elif (
+            ctx.session
+            and ctx.session.modality is not Modality.IN_PERSON
+            and not plan.covers_telehealth
+        ):
+            hits.append(
+                Hit(
+                    f"Plan {plan.plan_id} does not cover telehealth; the session was {ctx.session.modality.value}.",
+                    line.line_number,
+                    {"plan_id": plan.plan_id, "modality": ctx.session.modality.value},
+                )
+            )
+    return hits
+
+
+class AuthNumberOnClaim(CheckParams):
+    check: Literal["auth_number_on_claim"] = "auth_number_on_claim"
+    codes: list[ProcedureCode] = Field(min_length=1)
+    kind: AuthKind = AuthKind.PRIOR_AUTH
+
+
+@check(V, AuthNumberOnClaim)
+def auth_number_on_claim(ctx: ClaimContext, p: AuthNumberOnClaim, env: Env) -> list[Hit]:
+    """A payer that requires authorization (or a referral) for these codes gets its number on the claim."""
+    hits = []
+    for line in _lines_with(ctx.claim.lines, p.codes):
+        if _number(ctx, line, p.kind):
+            continue
+        on_file = [a for a in _auths(ctx, p.kind) if _covers(a, line)]
+        word = "authorization" if p.kind is AuthKind.PRIOR_AUTH else "referral"
+        if on_file:
+            fix = f"Put {word} {on_file[0].auth_number} on the claim."
+            message = f"No {word} number on the claim for {line.procedure_code}; {on_file[0].auth_number} is on file."
+        else:
+            fix = f"Obtain a {word} from {ctx.claim.payer_id} and put its number on the claim."
+            message = f"{ctx.claim.payer_id} requires a {word} for {line.procedure_code}; none is on the claim or on file."
+        hits.append(
+            Hit(
+                message,
+                line.line_number,
+                {
+                    "procedure_code": line.procedure_code,
+                    "on_file": [a.auth_number for a in on_file],
+                },
+                fix,
+            )
+        )
+    return hits
+
+
+class AuthValidForService(CheckParams):
+    check: Literal["auth_valid_for_service"] = "auth_valid_for_service"
+    codes: list[ProcedureCode] = Field(min_length=1)
+    kind: AuthKind = AuthKind.PRIOR_AUTH
+
+
+@check(V, AuthValidForService)
+def auth_valid_for_service(ctx: ClaimContext, p: AuthValidForService, env: Env) -> list[Hit]:
+    """The number on the claim is this payer's, for this patient, code and rendering provider."""
+    hits = []
+    for line in _lines_with(ctx.claim.lines, p.codes):
+        number = _number(ctx, line, p.kind)
+        if not number:
+            continue
+        auth = _find(ctx, number, p.kind)
+        evidence = {"auth_number": number, "procedure_code": line.procedure_code}
+        if auth is None:
+            hits.append(
+                Hit(
+                    f"Authorization {number} is not on file for {ctx.claim.payer_id} and this patient.",
+                    line.line_number,
+                    evidence,
+                )
+            )
+        elif line.procedure_code not in auth.procedure_codes:
+            hits.append(
+                Hit(
+                    f"Authorization {number} covers {', '.join(auth.procedure_codes)}, not {line.procedure_code}.",
+                    line.line_number,
+                    evidence,
+                )
+            )
+        elif auth.rendering_npi and auth.rendering_npi != (
+            line.rendering_npi or ctx.claim.rendering_npi
+        ):
+            hits.append(
+                Hit(
+                    f"Authorization {number} is for rendering provider {auth.rendering_npi}, not {ctx.claim.rendering_npi}.",
+                    line.line_number,
+                    evidence,
+                )
+            )
+    return hits
+
+
+class AuthInDateRange(CheckParams):
+    check: Literal["auth_in_date_range"] = "auth_in_date_range"
+    codes: list[ProcedureCode] = Field(min_length=1)
+    kind: AuthKind = AuthKind.PRIOR_AUTH
+
+
+@check(V, AuthInDateRange)
+def auth_in_date_range(ctx: ClaimContext, p: AuthInDateRange, env: Env) -> list[Hit]:
+    """The authorization covers the date of service (not expired, not yet started)."""
+    hits = []
+    for line in _lines_with(ctx.claim.lines, p.codes):
+        auth = _find(ctx, _number(ctx, line, p.kind), p.kind)
+        if auth and not auth.start_date <= line.service_date <= auth.end_date:
+            state = "expired" if line.service_date > auth.end_date else "not yet started"
+            hits.append(
+                Hit(
+                    f"Authorization {auth.auth_number} runs {auth.start_date} to {auth.end_date}; it had {state} on {line.service_date}.",
+                    line.line_number,
+                    {
+                        "auth_number": auth.auth_number,
+                        "start_date": str(auth.start_date),
+                        "end_date": str(auth.end_date),
+                        "service_date": str(line.service_date),
+                    },
+                )
+            )
+    return hits
+
+
+class AuthUnitsRemaining(CheckParams):
+    check: Literal["auth_units_remaining"] = "auth_units_remaining"
+    codes: list[ProcedureCode] = Field(min_length=1)
+    kind: AuthKind = AuthKind.PRIOR_AUTH
+
+
+@check(V, AuthUnitsRemaining)
+def auth_units_remaining(ctx: ClaimContext, p: AuthUnitsRemaining, env: Env) -> list[Hit]:
+    """The authorization has units left for what this claim bills."""
+    hits = []
+    for line in _lines_with(ctx.claim.lines, p.codes):
+        auth = _find(ctx, _number(ctx, line, p.kind), p.kind)
+        if auth is None:
+            continue
+        left = auth.units_approved - auth.units_used
+        if line.units > left:
+            hits.append(
+                Hit(
+                    f"Authorization {auth.auth_number} has {max(left, 0)} of {auth.units_approved} units left; the line bills {line.units}.",
+                    line.line_number,
+                    {
+                        "auth_number": auth.auth_number,
+                        "units_approved": auth.units_approved,
+                        "units_used": auth.units_used,
+                        "units_billed": str(line.units),
+                    },
+                    "Request more units (a concurrent review) before billing.",
+                )
+            )
+    return hits
+
+
+class FrequencyWithin(CheckParams):
+    check: Literal["frequency_within"] = "frequency_within"
+    codes: list[ProcedureCode] = Field(min_length=1)
+    max_per_week: int | None = Field(default=None, ge=1)
+    max_per_year: int | None = Field(default=None, ge=1)
+
+
+@check(V, FrequencyWithin)
+def frequency_within(ctx: ClaimContext, p: FrequencyWithin, env: Env) -> list[Hit]:
+    """Sessions of these codes stay within the payer's weekly and yearly limits.
+
+    Counts distinct dates of service up to this one (a duplicate of a date adds no session;
+    duplicates are the coding-edit step's business), voided claims excluded.
+    """
+    mine = {ln.service_date for ln in _lines_with(ctx.claim.lines, p.codes)}
+    if not mine:
+        return []
+    dos = max(mine)
+    dates = mine | {
+        s.service_date
+        for s in ctx.history
+        if s.procedure_code in p.codes and s.frequency_code != "8" and s.service_date <= dos
+    }
+    hits = []
+    if p.max_per_week is not None:
+        week = [d for d in dates if d.isocalendar()[:2] == dos.isocalendar()[:2]]
+        if len(week) > p.max_per_week:
+            hits.append(
+                Hit(
+                    f"This is session {len(week)} in the week of {_monday(dos)}; {ctx.claim.payer_id} allows {p.max_per_week} a week.",
+                    evidence={"sessions_this_week": len(week), "limit": p.max_per_week},
+                )
+            )
+    if p.max_per_year is not None:
+        year = [d for d in dates if d.year == dos.year]
+        if len(year) > p.max_per_year:
+            hits.append(
+                Hit(
+                    f"This is session {len(year)} in {dos.year}; {ctx.claim.payer_id} allows {p.max_per_year} a year.",
+                    evidence={"sessions_this_year": len(year), "limit": p.max_per_year},
+                )
+            )
+    return hits
+
+
+class ProviderEnrolled(CheckParams):
+    check: Literal["provider_enrolled"] = "provider_enrolled"
+
+
+@check(V, ProviderEnrolled)
+def provider_enrolled(ctx: ClaimContext, p: ProviderEnrolled, env: Env) -> list[Hit]:
+    """The rendering provider is enrolled with the billed payer on the date of service."""
+    if ctx.rendering is None:
+        return [
+            Hit(
+                f"Rendering provider {ctx.claim.rendering_npi} is not on file.",
+                evidence={"rendering_npi": ctx.claim.rendering_npi},
+            )
+        ]
+    dos = ctx.service_date
+    for e in ctx.rendering.enrollments:
+        if (
+            e.payer_id == ctx.claim.payer_id
+            and e.effective_from <= dos
+            and (e.effective_to is None or dos <= e.effective_to)
+        ):
+            return []
+    return [
+        Hit(
+            f"Rendering provider {ctx.rendering.npi} is not enrolled with {ctx.claim.payer_id} on {dos}.",
+            evidence={"rendering_npi": ctx.rendering.npi, "payer_id": ctx.claim.payer_id},
+        )
+    ]
+
+
+def _lines_with(lines: list[ClaimLine], codes: list[str]) -> list[ClaimLine]:
+    return [line for line in lines if line.procedure_code in codes]
+
+
+def _number(ctx: ClaimContext, line: ClaimLine, kind: AuthKind) -> str | None:
+    if kind is AuthKind.REFERRAL:
+        return ctx.claim.referral_number
+    return line.prior_auth_number or ctx.claim.prior_auth_number
+
+
+def _auths(ctx: ClaimContext, kind: AuthKind) -> list[Authorization]:
+    return [a for a in ctx.authorizations if a.kind is kind and a.payer_id == ctx.claim.payer_id]
+
+
+def _find(ctx: ClaimContext, number: str | None, kind: AuthKind) -> Authorization | None:
+    if not number:
+        return None
+    return next((a for a in _auths(ctx, kind) if a.auth_number == number), None)
+
+
+def _covers(auth: Authorization, line: ClaimLine) -> bool:
+    return (
+        line.procedure_code in auth.procedure_codes
+        and auth.start_date <= line.service_date <= auth.end_date
+        and auth.units_used < auth.units_approved
+    )
+
+
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())

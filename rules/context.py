@@ -1,0 +1,191 @@
+"""What the checks see of one claim: the claim and everything it refers to, as plain values.
+
+A ClaimContext is built by tasks/ from the claim database, or in memory from packet
+records (`ContextIndex`, for tests and benchmarks). The checks read only this; they never
+query anything, so the same context always gives the same findings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from rules.records import (
+    Authorization,
+    Claim,
+    Coverage,
+    GroupSession,
+    Location,
+    Patient,
+    Payer,
+    Plan,
+    Provider,
+    Record,
+    SessionNote,
+)
+from rules.remit import RemitClaim
+
+
+@dataclass(frozen=True, slots=True)
+class PriorService:
+    """A line billed on another claim for the same patient, used for duplicates and frequency."""
+
+    claim_id: str
+    claim_date: dt.date
+    service_date: dt.date
+    procedure_code: str
+    modifiers: tuple[str, ...]
+    units: Decimal
+    rendering_npi: str
+    frequency_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    """Another member of the patient's group session: id and the names a note must not carry."""
+
+    patient_id: str
+    first_name: str
+    last_name: str
+
+
+@dataclass(frozen=True)
+class ClaimContext:
+    claim: Claim
+    payer: Payer | None
+    coverage: Coverage | None
+    plan: Plan | None
+    patient: Patient | None
+    rendering: Provider | None
+    location: Location | None
+    session: GroupSession | None = None
+    note: SessionNote | None = None
+    peer_notes: tuple[SessionNote, ...] = ()
+    participants: tuple[Participant, ...] = ()
+    authorizations: tuple[Authorization, ...] = ()
+    history: tuple[PriorService, ...] = ()
+    remittance: RemitClaim | None = None
+
+    @property
+    def service_date(self) -> dt.date:
+        return self.claim.service_date
+
+    @property
+    def sort_key(self) -> tuple[dt.date, str]:
+        """The order in which claims were made; 'already billed' means earlier in this order."""
+        return (self.claim.claim_date, self.claim.claim_id)
+
+
+@dataclass
+class ContextIndex:
+    """Build contexts from packet records held in memory (tests, scoring, benchmarks)."""
+
+    payers: dict[str, Payer] = field(default_factory=dict)
+    plans: dict[str, Plan] = field(default_factory=dict)
+    locations: dict[str, Location] = field(default_factory=dict)
+    providers: dict[str, Provider] = field(default_factory=dict)
+    patients: dict[str, Patient] = field(default_factory=dict)
+    coverage: dict[str, Coverage] = field(default_factory=dict)
+    sessions: dict[str, GroupSession] = field(default_factory=dict)
+    notes: dict[tuple[str, str], SessionNote] = field(default_factory=dict)
+    claims: list[Claim] = field(default_factory=list)
+    auths_by_patient: dict[str, list[Authorization]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    lines_by_patient: dict[str, list[PriorService]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    notes_by_session: dict[str, list[SessionNote]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    def add(self, records: Iterable[Record]) -> ContextIndex:
+        for record in records:
+            self._add(record)
+        return self
+
+    def _add(self, record: Record) -> None:
+        match record:
+            case Payer():
+                self.payers[record.payer_id] = record
+            case Plan():
+                self.plans[record.plan_id] = record
+            case Location():
+                self.locations[record.location_id] = record
+            case Provider():
+                self.providers[record.npi] = record
+            case Patient():
+                self.patients[record.patient_id] = record
+            case Coverage():
+                self.coverage[record.coverage_id] = record
+            case Authorization():
+                self.auths_by_patient[record.patient_id].append(record)
+            case GroupSession():
+                self.sessions[record.session_id] = record
+            case SessionNote():
+                self.notes[(record.session_id, record.patient_id)] = record
+                self.notes_by_session[record.session_id].append(record)
+            case Claim():
+                self.claims.append(record)
+                self.lines_by_patient[record.patient_id].extend(prior_services(record))
+
+    def contexts(self) -> Iterator[ClaimContext]:
+        for claim in self.claims:
+            yield self.context(claim)
+
+    def context(self, claim: Claim) -> ClaimContext:
+        coverage = self.coverage.get(claim.coverage_id)
+        session = self.sessions.get(claim.session_id) if claim.session_id else None
+        return ClaimContext(
+            claim=claim,
+            payer=self.payers.get(claim.payer_id),
+            coverage=coverage,
+            plan=self.plans.get(coverage.plan_id) if coverage else None,
+            patient=self.patients.get(claim.patient_id),
+            rendering=self.providers.get(claim.rendering_npi),
+            location=self.locations.get(claim.location_id),
+            session=session,
+            note=self.notes.get((claim.session_id, claim.patient_id)) if claim.session_id else None,
+            peer_notes=tuple(
+                n
+                for n in self.notes_by_session.get(claim.session_id or "", ())
+                if n.patient_id != claim.patient_id
+            ),
+            participants=self._participants(session, claim.patient_id),
+            authorizations=tuple(self.auths_by_patient.get(claim.patient_id, ())),
+            history=tuple(
+                s
+                for s in self.lines_by_patient.get(claim.patient_id, ())
+                if s.claim_id != claim.claim_id
+            ),
+        )
+
+    def _participants(
+        self, session: GroupSession | None, patient_id: str
+    ) -> tuple[Participant, ...]:
+        if session is None:
+            return ()
+        people = (self.patients.get(pid) for pid in session.roster if pid != patient_id)
+        return tuple(
+            Participant(p.patient_id, p.first_name, p.last_name) for p in people if p is not None
+        )
+
+
+def prior_services(claim: Claim) -> list[PriorService]:
+    """The lines of a claim as others see them in their history."""
+    return [
+        PriorService(
+            claim_id=claim.claim_id,
+            claim_date=claim.claim_date,
+            service_date=line.service_date,
+            procedure_code=line.procedure_code,
+            modifiers=tuple(line.modifiers),
+            units=line.units,
+            rendering_npi=line.rendering_npi or claim.rendering_npi,
+            frequency_code=claim.frequency_code.value,
+        )
+        for line in claim.lines
+    ]

@@ -1,0 +1,89 @@
+"""A payer's answer to a claim (from an 835 or a JSON packet), as plain values.
+
+Amounts follow the 835: a positive adjustment reduces payment. For a line,
+allowed = charge - (CO + OA + PI adjustments) = paid + PR, except that sequestration
+(CARC 253) is a reduction of payment, not of the allowed amount, so it is added back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SEQUESTRATION = "253"
+ZERO = Decimal("0")
+
+
+class Adjustment(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    group: Literal["CO", "OA", "PI", "PR"]
+    reason: str = Field(min_length=1, max_length=5, description="CARC")
+    amount: Decimal
+    quantity: Decimal | None = None
+
+
+class RemitLine(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    line_number: int | None = Field(
+        default=None, description="the claim line it pays, once matched"
+    )
+    procedure_code: str
+    modifiers: list[str] = Field(default_factory=list)
+    original_code: str | None = Field(
+        default=None, description="SVC06: what was billed, if the payer changed it"
+    )
+    charge: Decimal
+    paid: Decimal
+    units_paid: Decimal | None = None
+    service_date: dt.date | None = None
+    adjustments: list[Adjustment] = Field(default_factory=list)
+    remark_codes: list[str] = Field(default_factory=list, description="RARCs (LQ*HE)")
+    allowed_reported: Decimal | None = Field(default=None, description="AMT*B6, informational")
+
+    def total(self, *groups: str, exclude: tuple[str, ...] = ()) -> Decimal:
+        return sum(
+            (a.amount for a in self.adjustments if a.group in groups and a.reason not in exclude),
+            ZERO,
+        )
+
+    @property
+    def patient_responsibility(self) -> Decimal:
+        return self.total("PR")
+
+    @property
+    def sequestration(self) -> Decimal:
+        return sum((a.amount for a in self.adjustments if a.reason == SEQUESTRATION), ZERO)
+
+    @property
+    def allowed(self) -> Decimal:
+        return self.charge - self.total("CO", "OA", "PI", exclude=(SEQUESTRATION,))
+
+    @property
+    def balances(self) -> bool:
+        """SVC02 - sum of CAS = SVC03."""
+        return self.charge - self.total("CO", "OA", "PI", "PR") == self.paid
+
+    @property
+    def carcs(self) -> list[str]:
+        return [f"{a.group}-{a.reason}" for a in self.adjustments]
+
+
+class RemitClaim(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    claim_id: str
+    status_code: str = Field(description="CLP02: 1-3 processed, 4 denied, 22 reversal, ...")
+    charge: Decimal
+    paid: Decimal
+    patient_responsibility: Decimal = ZERO
+    payer_claim_control_number: str | None = None
+    adjustments: list[Adjustment] = Field(default_factory=list)
+    remark_codes: list[str] = Field(default_factory=list)
+    lines: list[RemitLine] = Field(default_factory=list)
+    paid_date: dt.date | None = None
+
+    @property
+    def denied(self) -> bool:
+        return self.status_code == "4"
