@@ -91,7 +91,7 @@ def load_rule_set(root: Path = RULES_ROOT) -> RuleSet:
     paths = sorted((root / "payers").glob("*/*.yaml"))
     files = [f for f in (_load_file(root, path, problems) for path in paths) if f is not None]
     tables = load_tables(root / "tables", problems)
-    _check_whole(files, problems)
+    _check_whole(root, files, problems)
     if not files and not problems:
         problems.append(
             RuleProblem(
@@ -117,7 +117,7 @@ def _version(root: Path) -> str:
 
 
 def _load_file(root: Path, path: Path, problems: list[RuleProblem]) -> RuleFile | None:
-    where = str(path.relative_to(root.parent)) if root.parent in path.parents else str(path)
+    where = f"{root.name}/{path.relative_to(root)}"
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as error:
@@ -189,13 +189,16 @@ def _field_hint(data: dict[str, Any], loc: list[Any]) -> str:
     return ""
 
 
-def _check_whole(files: list[RuleFile], problems: list[RuleProblem]) -> None:
+def _check_whole(root: Path, files: list[RuleFile], problems: list[RuleProblem]) -> None:
     ids = Counter(r.id for f in files for r in f.rules)
     for rule_id, count in ids.items():
         if count > 1:
             problems.append(
                 RuleProblem(
-                    "rules/payers", rule_id, "id", f"used by {count} rules; rule ids must be unique"
+                    f"{root.name}/payers",
+                    rule_id,
+                    "id",
+                    f"used by {count} rules; rule ids must be unique",
                 )
             )
     defaults = {r.id for f in files if f.payer == DEFAULT for r in f.rules}
@@ -209,7 +212,7 @@ def _check_whole(files: list[RuleFile], problems: list[RuleProblem]) -> None:
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 problems.append(
                     RuleProblem(
-                        f"rules/payers/{f.payer}/{f.step.value}.yaml",
+                        f"{root.name}/payers/{f.payer}/{f.step.value}.yaml",
                         owner,
                         "replaces" if owner else "disables",
                         f"{target!r} is not a default rule{hint}",
@@ -219,7 +222,7 @@ def _check_whole(files: list[RuleFile], problems: list[RuleProblem]) -> None:
         if files and not any(f.payer == DEFAULT and f.step is step and f.rules for f in files):
             problems.append(
                 RuleProblem(
-                    f"rules/payers/{DEFAULT}/{step.value}.yaml",
+                    f"{root.name}/payers/{DEFAULT}/{step.value}.yaml",
                     None,
                     None,
                     f"no default rules for step {step.value}: an empty step fails closed",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -65,7 +65,7 @@ def check(
     [Callable[[ClaimContext, P, Env], list[Hit]]], Callable[[ClaimContext, P, Env], list[Hit]]
 ]:
     """Register a check function for `step` under its parameter model's `check` name."""
-    name = params.model_fields["check"].default
+    (name,) = get_args(params.model_fields["check"].annotation)
 
     def register(
         fn: Callable[[ClaimContext, P, Env], list[Hit]],

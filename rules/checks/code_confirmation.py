@@ -32,7 +32,7 @@ class MinutesBand(BaseModel):
 
 
 class CodeMatchesSessionType(CheckParams):
-    check: Literal["code_matches_session_type"] = "code_matches_session_type"
+    check: Literal["code_matches_session_type"]
     session_codes: frozenset[ProcedureCode] = Field(
         min_length=1, description="codes that stand for a whole session"
     )
@@ -98,7 +98,7 @@ def _expected_codes(p: CodeMatchesSessionType, kind: SessionType, minutes: int) 
 
 
 class SettingRequiresCodes(CheckParams):
-    check: Literal["setting_requires_codes"] = "setting_requires_codes"
+    check: Literal["setting_requires_codes"]
     places_of_service: list[PlaceOfService] = Field(default_factory=list)
     location_kinds: list[LocationKind] = Field(default_factory=list)
     instead_of: list[ProcedureCode] = Field(min_length=1)
@@ -126,7 +126,7 @@ def setting_requires_codes(ctx: ClaimContext, p: SettingRequiresCodes, env: Env)
 
 
 class ModifierRequired(CheckParams):
-    check: Literal["modifier_required"] = "modifier_required"
+    check: Literal["modifier_required"]
     codes: list[ProcedureCode] = Field(min_length=1)
     modifier: Modifier
 
@@ -147,7 +147,7 @@ def modifier_required(ctx: ClaimContext, p: ModifierRequired, env: Env) -> list[
 
 
 class GroupHasParticipants(CheckParams):
-    check: Literal["group_has_participants"] = "group_has_participants"
+    check: Literal["group_has_participants"]
     group_codes: list[ProcedureCode] = Field(min_length=1)
     min_participants: int = Field(default=2, ge=2)
 

@@ -25,7 +25,7 @@ TELEHEALTH_POS = ("02", "10")
 
 
 class NcciPairs(CheckParams):
-    check: Literal["ncci_pairs"] = "ncci_pairs"
+    check: Literal["ncci_pairs"]
 
 
 @check(E, NcciPairs)
@@ -122,7 +122,7 @@ def _same_provider(ctx: ClaimContext, a: ClaimLine, b: ClaimLine) -> bool:
 
 
 class UnitsWithinMue(CheckParams):
-    check: Literal["units_within_mue"] = "units_within_mue"
+    check: Literal["units_within_mue"]
 
 
 @check(E, UnitsWithinMue)
@@ -161,7 +161,7 @@ def units_within_mue(ctx: ClaimContext, p: UnitsWithinMue, env: Env) -> list[Hit
 
 
 class AddonHasPrimary(CheckParams):
-    check: Literal["addon_has_primary"] = "addon_has_primary"
+    check: Literal["addon_has_primary"]
 
 
 @check(E, AddonHasPrimary)
@@ -202,7 +202,7 @@ def addon_has_primary(ctx: ClaimContext, p: AddonHasPrimary, env: Env) -> list[H
 
 
 class AddonFactorDocumented(CheckParams):
-    check: Literal["addon_factor_documented"] = "addon_factor_documented"
+    check: Literal["addon_factor_documented"]
     addon: ProcedureCode = "90785"
 
 
@@ -232,7 +232,7 @@ def addon_factor_documented(ctx: ClaimContext, p: AddonFactorDocumented, env: En
 
 
 class TelehealthPlaceOfService(CheckParams):
-    check: Literal["telehealth_place_of_service"] = "telehealth_place_of_service"
+    check: Literal["telehealth_place_of_service"]
     home: str = "10"
     elsewhere: str = "02"
 
@@ -284,7 +284,7 @@ def telehealth_place_of_service(
 
 
 class TelehealthModifiers(CheckParams):
-    check: Literal["telehealth_modifiers"] = "telehealth_modifiers"
+    check: Literal["telehealth_modifiers"]
     codes: list[ProcedureCode] = Field(min_length=1)
     video_requires: list[Modifier] = Field(
         default_factory=list, description="all of these on video visits"
@@ -365,7 +365,7 @@ def _modifier_problem(
 
 
 class DuplicateService(CheckParams):
-    check: Literal["duplicate_service"] = "duplicate_service"
+    check: Literal["duplicate_service"]
 
 
 @check(E, DuplicateService)
@@ -409,7 +409,7 @@ class CredentialWindow(BaseModel):
 
 
 class ProviderTypeAllowed(CheckParams):
-    check: Literal["provider_type_allowed"] = "provider_type_allowed"
+    check: Literal["provider_type_allowed"]
     allowed: list[CredentialWindow] = Field(min_length=1)
 
 
@@ -438,7 +438,7 @@ def provider_type_allowed(ctx: ClaimContext, p: ProviderTypeAllowed, env: Env) -
 
 
 class CodeValidOnDate(CheckParams):
-    check: Literal["code_valid_on_date"] = "code_valid_on_date"
+    check: Literal["code_valid_on_date"]
 
 
 @check(E, CodeValidOnDate)

@@ -25,7 +25,7 @@ NOTE_ELEMENTS = tuple(NoteElements.model_fields)
 
 
 class NoteOnFile(CheckParams):
-    check: Literal["note_on_file"] = "note_on_file"
+    check: Literal["note_on_file"]
 
 
 @check(D, NoteOnFile)
@@ -50,7 +50,7 @@ def note_on_file(ctx: ClaimContext, p: NoteOnFile, env: Env) -> list[Hit]:
 
 
 class NoteElementsPresent(CheckParams):
-    check: Literal["note_elements_present"] = "note_elements_present"
+    check: Literal["note_elements_present"]
     elements: list[str] = Field(min_length=1)
 
     @field_validator("elements")
@@ -82,7 +82,7 @@ def note_elements_present(ctx: ClaimContext, p: NoteElementsPresent, env: Env) -
 
 
 class NoteSignedByRendering(CheckParams):
-    check: Literal["note_signed_by_rendering"] = "note_signed_by_rendering"
+    check: Literal["note_signed_by_rendering"]
 
 
 @check(D, NoteSignedByRendering)
@@ -107,7 +107,7 @@ def note_signed_by_rendering(ctx: ClaimContext, p: NoteSignedByRendering, env: E
 
 
 class PrimaryDiagnosisSupports(CheckParams):
-    check: Literal["primary_diagnosis_supports"] = "primary_diagnosis_supports"
+    check: Literal["primary_diagnosis_supports"]
     codes: list[ProcedureCode] = Field(min_length=1)
     allowed_prefixes: list[str] = Field(
         min_length=1, description="e.g. F: ICD-10-CM chapter 5, F01-F99"
@@ -149,7 +149,7 @@ def primary_diagnosis_supports(
 
 
 class NotesNotCloned(CheckParams):
-    check: Literal["notes_not_cloned"] = "notes_not_cloned"
+    check: Literal["notes_not_cloned"]
     threshold: float = Field(default=0.8, gt=0, le=1)
 
 
@@ -195,7 +195,7 @@ def _name_words(names: tuple[str, ...]) -> frozenset[str]:
 
 
 class NoteNamesNoOtherParticipant(CheckParams):
-    check: Literal["note_names_no_other_participant"] = "note_names_no_other_participant"
+    check: Literal["note_names_no_other_participant"]
 
 
 @check(D, NoteNamesNoOtherParticipant)
@@ -247,7 +247,7 @@ def note_names_no_other_participant(
 
 
 class GroupSizeWithin(CheckParams):
-    check: Literal["group_size_within"] = "group_size_within"
+    check: Literal["group_size_within"]
     min_size: int = Field(default=2, ge=1)
     max_size: int = Field(ge=2)
     require_documented: bool = True
@@ -289,7 +289,7 @@ def group_size_within(ctx: ClaimContext, p: GroupSizeWithin, env: Env) -> list[H
 
 
 class CredentialsDocumented(CheckParams):
-    check: Literal["credentials_documented"] = "credentials_documented"
+    check: Literal["credentials_documented"]
 
 
 @check(D, CredentialsDocumented)
@@ -324,7 +324,7 @@ def credentials_documented(ctx: ClaimContext, p: CredentialsDocumented, env: Env
 
 
 class TelehealthDocumented(CheckParams):
-    check: Literal["telehealth_documented"] = "telehealth_documented"
+    check: Literal["telehealth_documented"]
 
 
 @check(D, TelehealthDocumented)

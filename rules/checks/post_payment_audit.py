@@ -25,7 +25,7 @@ def _pairs(ctx: ClaimContext) -> list[tuple[ClaimLine, RemitLine]]:
 
 
 class PaidAsContracted(CheckParams):
-    check: Literal["paid_as_contracted"] = "paid_as_contracted"
+    check: Literal["paid_as_contracted"]
     tolerance: Decimal = Field(
         default=Decimal("0.50"), ge=0, description="dollars of variance ignored per line"
     )
@@ -78,7 +78,7 @@ def paid_as_contracted(ctx: ClaimContext, p: PaidAsContracted, env: Env) -> list
 
 
 class PatientShareAsPlan(CheckParams):
-    check: Literal["patient_share_as_plan"] = "patient_share_as_plan"
+    check: Literal["patient_share_as_plan"]
     tolerance: Decimal = Field(default=Decimal("0.50"), ge=0)
 
 
@@ -108,7 +108,7 @@ def patient_share_as_plan(ctx: ClaimContext, p: PatientShareAsPlan, env: Env) ->
 
 
 class DenialExplained(CheckParams):
-    check: Literal["denial_explained"] = "denial_explained"
+    check: Literal["denial_explained"]
 
 
 @check(A, DenialExplained)
@@ -139,7 +139,7 @@ def denial_explained(ctx: ClaimContext, p: DenialExplained, env: Env) -> list[Hi
 
 
 class RemittanceBalances(CheckParams):
-    check: Literal["remittance_balances"] = "remittance_balances"
+    check: Literal["remittance_balances"]
 
 
 @check(A, RemittanceBalances)

@@ -20,7 +20,7 @@ V = Step.VERIFICATION
 
 
 class PayerRulesOnFile(CheckParams):
-    check: Literal["payer_rules_on_file"] = "payer_rules_on_file"
+    check: Literal["payer_rules_on_file"]
 
 
 @check(V, PayerRulesOnFile)
@@ -37,7 +37,7 @@ def payer_rules_on_file(ctx: ClaimContext, p: PayerRulesOnFile, env: Env) -> lis
 
 
 class CoverageActive(CheckParams):
-    check: Literal["coverage_active"] = "coverage_active"
+    check: Literal["coverage_active"]
 
 
 @check(V, CoverageActive)
@@ -73,7 +73,7 @@ def coverage_active(ctx: ClaimContext, p: CoverageActive, env: Env) -> list[Hit]
 
 
 class BilledToResponsiblePayer(CheckParams):
-    check: Literal["billed_to_responsible_payer"] = "billed_to_responsible_payer"
+    check: Literal["billed_to_responsible_payer"]
 
 
 @check(V, BilledToResponsiblePayer)
@@ -101,7 +101,7 @@ def billed_to_responsible_payer(
 
 
 class PlanCoversService(CheckParams):
-    check: Literal["plan_covers_service"] = "plan_covers_service"
+    check: Literal["plan_covers_service"]
     codes: list[ProcedureCode] = Field(min_length=1)
 
 
@@ -137,7 +137,7 @@ def plan_covers_service(ctx: ClaimContext, p: PlanCoversService, env: Env) -> li
 
 
 class AuthNumberOnClaim(CheckParams):
-    check: Literal["auth_number_on_claim"] = "auth_number_on_claim"
+    check: Literal["auth_number_on_claim"]
     codes: list[ProcedureCode] = Field(min_length=1)
     kind: AuthKind = AuthKind.PRIOR_AUTH
 
@@ -172,7 +172,7 @@ def auth_number_on_claim(ctx: ClaimContext, p: AuthNumberOnClaim, env: Env) -> l
 
 
 class AuthValidForService(CheckParams):
-    check: Literal["auth_valid_for_service"] = "auth_valid_for_service"
+    check: Literal["auth_valid_for_service"]
     codes: list[ProcedureCode] = Field(min_length=1)
     kind: AuthKind = AuthKind.PRIOR_AUTH
 
@@ -217,7 +217,7 @@ def auth_valid_for_service(ctx: ClaimContext, p: AuthValidForService, env: Env) 
 
 
 class AuthInDateRange(CheckParams):
-    check: Literal["auth_in_date_range"] = "auth_in_date_range"
+    check: Literal["auth_in_date_range"]
     codes: list[ProcedureCode] = Field(min_length=1)
     kind: AuthKind = AuthKind.PRIOR_AUTH
 
@@ -246,7 +246,7 @@ def auth_in_date_range(ctx: ClaimContext, p: AuthInDateRange, env: Env) -> list[
 
 
 class AuthUnitsRemaining(CheckParams):
-    check: Literal["auth_units_remaining"] = "auth_units_remaining"
+    check: Literal["auth_units_remaining"]
     codes: list[ProcedureCode] = Field(min_length=1)
     kind: AuthKind = AuthKind.PRIOR_AUTH
 
@@ -278,7 +278,7 @@ def auth_units_remaining(ctx: ClaimContext, p: AuthUnitsRemaining, env: Env) -> 
 
 
 class FrequencyWithin(CheckParams):
-    check: Literal["frequency_within"] = "frequency_within"
+    check: Literal["frequency_within"]
     codes: list[ProcedureCode] = Field(min_length=1)
     max_per_week: int | None = Field(default=None, ge=1)
     max_per_year: int | None = Field(default=None, ge=1)
@@ -323,7 +323,7 @@ def frequency_within(ctx: ClaimContext, p: FrequencyWithin, env: Env) -> list[Hi
 
 
 class ProviderEnrolled(CheckParams):
-    check: Literal["provider_enrolled"] = "provider_enrolled"
+    check: Literal["provider_enrolled"]
 
 
 @check(V, ProviderEnrolled)
