@@ -30,6 +30,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/intake_throughput.py
+	$(BIN)/python benchmarks/checks_throughput.py
 
 clean:
 	rm -rf $(VENV) .claimguard demo-out .pytest_cache .mypy_cache .ruff_cache

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from rules.loader import RuleSet
+from tasks.db.checkpoints import StepSummary
 from tasks.db.repository import QuarantinedRecord
 from tasks.intake.loader import FileReport
 
@@ -86,3 +88,25 @@ def print_quarantine(records: list[QuarantinedRecord]) -> None:
             print(
                 f"    - {reason['field']}: expected {reason['expected']}; found {reason['found']}"
             )
+
+
+def print_steps(summaries: list[StepSummary], rule_set: RuleSet) -> None:
+    """Per step: claims passed, warned, held; then the rules that hold the most claims."""
+    titles = {rule.id: rule.title for _, rule in rule_set.all_rules()}
+    rows = [
+        (
+            s.step.value,
+            s.statuses["passed"],
+            s.statuses["warning"],
+            s.statuses["held"],
+            s.statuses["error"],
+        )
+        for s in summaries
+    ]
+    print(table(("step", "passed", "warning", "held", "error"), rows))
+    for summary in summaries:
+        top = summary.held_by_rule.most_common(3)
+        if top:
+            print(f"\n  {summary.step.value}: top rules holding claims")
+            for rule_id, count in top:
+                print(f"    {count:>5}  {rule_id}  {titles.get(rule_id, '')}")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-
-from pydantic import BaseModel, ConfigDict
+from dataclasses import dataclass
 
 from rules.checks import REGISTRY, Env, Hit
 from rules.context import ClaimContext
@@ -16,10 +15,9 @@ _CHECK_FNS = {name: spec.fn for name, spec in REGISTRY.items()}
 _RANK = {Severity.HELD: 2, Severity.WARNING: 1, Severity.INFO: 0}
 
 
-class StepResult(BaseModel):
+@dataclass(frozen=True, slots=True)
+class StepResult:
     """The outcome of one step for one claim: status, findings in a stable order, and the rule-set version."""
-
-    model_config = ConfigDict(frozen=True)
 
     claim_id: str
     step: Step
@@ -55,9 +53,7 @@ def evaluate(
             skipped = tuple(r.id for r in rules[index + 1 :])
             break
     findings.sort(key=lambda f: (f.rule_id, f.line_number or 0, f.message))
-    # Built without re-validation: every field comes from validated rules and checks, and
-    # this runs for every claim and step (model_construct is several times cheaper).
-    return StepResult.model_construct(
+    return StepResult(
         claim_id=ctx.claim.claim_id,
         step=step,
         status=_status(findings),

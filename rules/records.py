@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import cached_property
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
@@ -350,7 +351,7 @@ class Claim(Record):
         # Lines are kept in line-number order: the order they were sent in means nothing.
         return sorted(lines, key=lambda line: line.line_number)
 
-    @property
+    @cached_property
     def service_date(self) -> dt.date:
         return min(line.service_date for line in self.lines)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict
@@ -16,6 +17,11 @@ from pydantic import BaseModel, ConfigDict
 from rules.context import ClaimContext
 from rules.outcomes import Severity, Step
 from rules.tables import Tables
+
+
+def units(value: Decimal) -> str:
+    """Units as a biller writes them: 1, 2, 1.5 (never 1.00 or 1E+1), whatever the source."""
+    return f"{value.normalize():f}"
 
 
 class CheckParams(BaseModel):

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rules.checks.base import CheckParams, Env, Hit, check
+from rules.checks.base import CheckParams, Env, Hit, check, units
 from rules.codes import Credential, LocationKind, Modality, Modifier, PatientLocation, ProcedureCode
 from rules.context import ClaimContext
 from rules.outcomes import Step
@@ -128,14 +128,14 @@ class UnitsWithinMue(CheckParams):
 @check(E, UnitsWithinMue)
 def units_within_mue(ctx: ClaimContext, p: UnitsWithinMue, env: Env) -> list[Hit]:
     """A code's units on one date stay within its MUE (90853 is one unit a session)."""
-    units: dict[tuple[str, dt.date], Decimal] = defaultdict(Decimal)
+    totals: dict[tuple[str, dt.date], Decimal] = defaultdict(Decimal)
     first_line: dict[tuple[str, dt.date], int] = {}
     for line in ctx.claim.lines:
         key = (line.procedure_code, line.service_date)
-        units[key] += line.units
+        totals[key] += line.units
         first_line.setdefault(key, line.line_number)
     hits = []
-    for (code, day), billed in units.items():
+    for (code, day), billed in totals.items():
         mue = env.tables.mue_for(code, day)
         if mue is not None and billed > mue.units:
             appeal = (
@@ -145,11 +145,11 @@ def units_within_mue(ctx: ClaimContext, p: UnitsWithinMue, env: Env) -> list[Hit
             )
             hits.append(
                 Hit(
-                    f"{code} billed {billed.normalize()} units on {day}; the MUE is {mue.units}{appeal}.",
+                    f"{code} billed {units(billed)} units on {day}; the MUE is {mue.units}{appeal}.",
                     first_line[(code, day)],
                     {
                         "code": code,
-                        "units": str(billed),
+                        "units": units(billed),
                         "mue": mue.units,
                         "mai": mue.adjudication_indicator,
                         "illustrative": mue.illustrative,

@@ -211,22 +211,22 @@ def note_names_no_other_participant(
     if note is None or not ctx.participants:
         return []
     e = note.elements
-    parts = (
-        e.participation,
-        e.response,
-        e.therapeutic_focus,
-        e.treatment_plan_goal,
-        e.intervention,
-        e.medical_necessity,
-        e.telehealth_details,
-        e.complexity_detail,
-        note.text,
+    words = _words(
+        (
+            e.participation,
+            e.response,
+            e.therapeutic_focus,
+            e.treatment_plan_goal,
+            e.intervention,
+            e.medical_necessity,
+            e.telehealth_details,
+            e.complexity_detail,
+            note.text,
+        )
     )
-    text = " ".join(part for part in parts if part)
-    words = set(re.findall(r"[A-Za-zÀ-ÿ'-]+", text))
     hits = []
     for person in ctx.participants:
-        last = set(re.findall(r"[A-Za-zÀ-ÿ'-]+", person.last_name)) <= words
+        last = _name_parts(person.last_name) <= words
         first = person.first_name in words
         if last or first:
             severity = None if last else Severity.WARNING
@@ -244,6 +244,16 @@ def note_names_no_other_participant(
                 )
             )
     return hits
+
+
+@lru_cache(maxsize=4096)
+def _name_parts(name: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[A-Za-zÀ-ÿ'-]+", name))
+
+
+@lru_cache(maxsize=4096)
+def _words(parts: tuple[str | None, ...]) -> frozenset[str]:
+    return frozenset(re.findall(r"[A-Za-zÀ-ÿ'-]+", " ".join(part for part in parts if part)))
 
 
 class GroupSizeWithin(CheckParams):

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from rules.checks.base import CheckParams, Env, Hit, check
+from rules.checks.base import CheckParams, Env, Hit, check, units
 from rules.codes import AuthKind, Modality, ProcedureCode
 from rules.context import ClaimContext
 from rules.outcomes import Step
@@ -263,13 +263,13 @@ def auth_units_remaining(ctx: ClaimContext, p: AuthUnitsRemaining, env: Env) -> 
         if line.units > left:
             hits.append(
                 Hit(
-                    f"Authorization {auth.auth_number} has {max(left, 0)} of {auth.units_approved} units left; the line bills {line.units}.",
+                    f"Authorization {auth.auth_number} has {max(left, 0)} of {auth.units_approved} units left; the line bills {units(line.units)}.",
                     line.line_number,
                     {
                         "auth_number": auth.auth_number,
                         "units_approved": auth.units_approved,
                         "units_used": auth.units_used,
-                        "units_billed": str(line.units),
+                        "units_billed": units(line.units),
                     },
                     "Request more units (a concurrent review) before billing.",
                 )

@@ -1,0 +1,163 @@
+"""Checkpoint history: append outcomes, find what is still to do, and summarise a step.
+
+Rows are only ever inserted. Whether a claim still needs a step is a question about rows
+(one under the current rule-set version exists or not); the unique key on (claim, step,
+version, attempt) makes a second writer of the same outcome fail instead of duplicating it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from rules.engine import StepResult
+from rules.outcomes import CheckpointStatus, Step
+from tasks.db import models as m
+
+IN_CHUNK = 500
+
+
+def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), IN_CHUNK):
+        yield values[start : start + IN_CHUNK]
+
+
+def done_claims(session: Session, claim_ids: Sequence[str], step: Step, version: str) -> set[str]:
+    """The claims that already have a checkpoint for `step` under rule-set `version`."""
+    done: set[str] = set()
+    for chunk in _chunks(claim_ids):
+        query = select(m.ClaimCheckpoint.claim_id).where(
+            m.ClaimCheckpoint.claim_id.in_(chunk),
+            m.ClaimCheckpoint.step == step,
+            m.ClaimCheckpoint.rule_set_version == version,
+        )
+        done.update(session.scalars(query))
+    return done
+
+
+def next_attempts(
+    session: Session, claim_ids: Sequence[str], step: Step, version: str
+) -> dict[str, int]:
+    """The attempt number each claim's next checkpoint for `step` and `version` takes (1 if none yet)."""
+    attempts = dict.fromkeys(claim_ids, 1)
+    for chunk in _chunks(claim_ids):
+        query = (
+            select(m.ClaimCheckpoint.claim_id, func.max(m.ClaimCheckpoint.attempt))
+            .where(
+                m.ClaimCheckpoint.claim_id.in_(chunk),
+                m.ClaimCheckpoint.step == step,
+                m.ClaimCheckpoint.rule_set_version == version,
+            )
+            .group_by(m.ClaimCheckpoint.claim_id)
+        )
+        for claim_id, attempt in session.execute(query):
+            attempts[claim_id] = attempt + 1
+    return attempts
+
+
+def append_checkpoints(
+    session: Session,
+    results: Sequence[StepResult],
+    *,
+    attempts: dict[str, int],
+    flow_run_id: str | None,
+    started_at: dt.datetime,
+) -> int:
+    """Insert one checkpoint (and its finding index rows) per result; return how many."""
+    if not results:
+        return 0
+    finished = dt.datetime.now(dt.UTC)
+    rows = [
+        {
+            "claim_id": res.claim_id,
+            "step": res.step,
+            "status": res.status,
+            "findings": list(res.findings),
+            "rule_set_version": res.rule_set_version,
+            "flow_run_id": flow_run_id,
+            "attempt": attempts.get(res.claim_id, 1),
+            "started_at": started_at,
+            "finished_at": finished,
+        }
+        for res in results
+    ]
+    ids = session.scalars(
+        insert(m.ClaimCheckpoint).returning(m.ClaimCheckpoint.id, sort_by_parameter_order=True),
+        rows,
+    ).all()
+    index = [
+        {
+            "checkpoint_id": cid,
+            "position": i,
+            "rule_id": f.rule_id,
+            "severity": f.severity.value,
+            "line_number": f.line_number,
+        }
+        for cid, res in zip(ids, results, strict=True)
+        for i, f in enumerate(res.findings, start=1)
+    ]
+    if index:
+        session.execute(insert(m.CheckpointFinding), index)
+    return len(rows)
+
+
+@dataclass
+class StepSummary:
+    step: Step
+    statuses: Counter[str] = field(default_factory=Counter)
+    held_by_rule: Counter[str] = field(default_factory=Counter)
+
+
+def latest_checkpoint_ids(
+    session: Session, step: Step, claim_ids: Sequence[str] | None = None
+) -> list[int]:
+    """The newest checkpoint of each claim for `step` (the claim's current state in that step)."""
+    query = (
+        select(func.max(m.ClaimCheckpoint.id))
+        .where(m.ClaimCheckpoint.step == step)
+        .group_by(m.ClaimCheckpoint.claim_id)
+    )
+    if claim_ids is None:
+        return list(session.scalars(query))
+    out: list[int] = []
+    for chunk in _chunks(claim_ids):
+        out += list(session.scalars(query.where(m.ClaimCheckpoint.claim_id.in_(chunk))))
+    return out
+
+
+def step_summary(
+    session: Session, step: Step, claim_ids: Sequence[str] | None = None
+) -> StepSummary:
+    """Current status counts for a step, and which rules hold the held claims."""
+    summary = StepSummary(step)
+    ids = latest_checkpoint_ids(session, step, claim_ids)
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = ids[start : start + IN_CHUNK]
+        for status, count in session.execute(
+            select(m.ClaimCheckpoint.status, func.count())
+            .where(m.ClaimCheckpoint.id.in_(chunk))
+            .group_by(m.ClaimCheckpoint.status)
+        ):
+            summary.statuses[status.value] += count
+        held = (
+            select(
+                m.CheckpointFinding.rule_id,
+                func.count(func.distinct(m.CheckpointFinding.checkpoint_id)),
+            )
+            .where(
+                m.CheckpointFinding.checkpoint_id.in_(chunk), m.CheckpointFinding.severity == "held"
+            )
+            .group_by(m.CheckpointFinding.rule_id)
+        )
+        for rule_id, count in session.execute(held):
+            summary.held_by_rule[rule_id] += count
+    return summary
+
+
+def statuses_of(summary: StepSummary) -> dict[str, int]:
+    return {s.value: summary.statuses.get(s.value, 0) for s in CheckpointStatus}
