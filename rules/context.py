@@ -11,6 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 
 from rules.records import (
@@ -73,7 +74,18 @@ class ClaimContext:
     def service_date(self) -> dt.date:
         return self.claim.service_date
 
-    @property
+    @cached_property
+    def _history_by_date(self) -> dict[dt.date, tuple[PriorService, ...]]:
+        by_date: dict[dt.date, list[PriorService]] = defaultdict(list)
+        for service in self.history:
+            by_date[service.service_date].append(service)
+        return {day: tuple(services) for day, services in by_date.items()}
+
+    def history_on(self, day: dt.date) -> tuple[PriorService, ...]:
+        """Other claims' lines for this patient on one date of service."""
+        return self._history_by_date.get(day, ())
+
+    @cached_property
     def sort_key(self) -> tuple[dt.date, str]:
         """The order in which claims were made; 'already billed' means earlier in this order."""
         return (self.claim.claim_date, self.claim.claim_id)

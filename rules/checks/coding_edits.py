@@ -47,7 +47,7 @@ def ncci_pairs(ctx: ClaimContext, p: NcciPairs, env: Env) -> list[Hit]:
                 )
                 hits += [hit] if hit else []
     for line in lines:
-        for prior in ctx.history:
+        for prior in ctx.history_on(line.service_date):
             if (
                 prior.service_date == line.service_date
                 and prior.rendering_npi == (line.rendering_npi or ctx.claim.rendering_npi)
@@ -378,9 +378,8 @@ def duplicate_service(ctx: ClaimContext, p: DuplicateService, env: Env) -> list[
         npi = line.rendering_npi or ctx.claim.rendering_npi
         earlier = [
             s.claim_id
-            for s in ctx.history
-            if s.service_date == line.service_date
-            and s.procedure_code == line.procedure_code
+            for s in ctx.history_on(line.service_date)
+            if s.procedure_code == line.procedure_code
             and s.rendering_npi == npi
             and s.frequency_code == "1"
             and (s.claim_date, s.claim_id) < ctx.sort_key

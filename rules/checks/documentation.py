@@ -162,11 +162,11 @@ def notes_not_cloned(ctx: ClaimContext, p: NotesNotCloned, env: Env) -> list[Hit
     if ctx.patient:
         names += [ctx.patient.first_name, ctx.patient.last_name]
     drop = _name_words(tuple(sorted(names)))
-    mine = similarity.shingles_without(_individual_text(ctx.note.elements), drop)
+    mine = _note_shingles(ctx.note.elements.participation, ctx.note.elements.response, drop)
     matches = []
     for peer in ctx.peer_notes:
         score = similarity.jaccard(
-            mine, similarity.shingles_without(_individual_text(peer.elements), drop)
+            mine, _note_shingles(peer.elements.participation, peer.elements.response, drop)
         )
         if score >= p.threshold:
             matches.append((peer.note_id, round(score, 2)))
@@ -185,8 +185,13 @@ def notes_not_cloned(ctx: ClaimContext, p: NotesNotCloned, env: Env) -> list[Hit
     ]
 
 
-def _individual_text(elements: NoteElements) -> str:
-    return f"{elements.participation or ''} {elements.response or ''}"
+@lru_cache(maxsize=16384)
+def _note_shingles(
+    participation: str | None, response: str | None, drop: frozenset[str]
+) -> frozenset[tuple[str, ...]]:
+    # Keyed by the note's own string objects (their hashes are cached), so a session's
+    # notes are shingled once however many times they are compared.
+    return similarity.shingles_without(f"{participation or ''} {response or ''}", drop)
 
 
 @lru_cache(maxsize=4096)
