@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from rules.records import PacketRecord
@@ -140,8 +141,8 @@ def parse(raw: RawRecord) -> Parsed:
 
 def _parse_json(raw: RawRecord, text: str) -> Parsed:
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
         reason = Reason(
             field="(record)",
             expected="one JSON object",
@@ -163,8 +164,7 @@ def _parse_json(raw: RawRecord, text: str) -> Parsed:
 
 def canonical_digest(value: dict[str, Any]) -> str:
     """SHA-256 of the record as sent, keys sorted: the same record hashes the same however written."""
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _identity(value: dict[str, Any]) -> tuple[str | None, str | None]:

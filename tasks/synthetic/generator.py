@@ -79,16 +79,25 @@ def generate(config: GeneratorConfig, out: Path) -> Manifest:
         writer.write("00-master-data.jsonl", master_records(config.seed))
         emitted = 0
         last_claim: dict[str, Any] | None = None
+        introduced: set[str] = set()
         for group_index, week, date, first in _schedule(config):
             group = _group(config.seed, group_index)
             if first:
-                for person in (*group.members, *group.reserves):
+                for person in group.members:
                     writer.write(
                         _day_file(date), patient_records(config.seed, person, config.start)
                     )
-            meeting = MeetingPlan(
-                config.seed, group, week, date, config.rates, config.claims - emitted
-            ).build()
+            plan = MeetingPlan(
+                config.seed,
+                group,
+                week,
+                date,
+                config.rates,
+                config.claims - emitted,
+                config.start,
+                introduced,
+            )
+            meeting = plan.build()
             writer.write(_day_file(date), meeting.records)
             writer.truth(meeting.truth)
             last_claim = next(

@@ -18,7 +18,14 @@ from typing import Any
 from rules.codes import LocationKind
 from tasks.synthetic import catalog as cat
 from tasks.synthetic.defects import Defect
-from tasks.synthetic.world import PatientInfo, ProviderInfo, auth_record, coverage_record, rng_for
+from tasks.synthetic.world import (
+    PatientInfo,
+    ProviderInfo,
+    auth_record,
+    coverage_record,
+    patient_records,
+    rng_for,
+)
 
 LOCATION_KIND = {loc[0]: loc[3] for loc in cat.LOCATIONS}
 LOCATION_POS = {loc[0]: loc[4] for loc in cat.LOCATIONS}
@@ -65,12 +72,19 @@ class MeetingPlan:
     date: dt.date
     rates: dict[Defect, float]
     claim_budget: int
+    start: dt.date = dt.date(2026, 11, 2)
+    introduced: set[str] = field(default_factory=set)  # reserve patients already written
 
     def build(self) -> Meeting:
         rng = rng_for(self.seed, "meeting", self.group.index, self.week)
         meeting = Meeting()
         session_defect = self._session_defect(rng)
         attendees = self._attendees(rng, session_defect)
+        for person in attendees:
+            # Reserve (drop-in) patients are written the first time one of them attends.
+            if person in self.group.reserves and person.patient_id not in self.introduced:
+                meeting.records += patient_records(self.seed, person, self.start)
+                self.introduced.add(person.patient_id)
         session_id = f"GS-{self.seed}-{self.group.index:06d}-{self.week:03d}"
         meeting.records.append(self._session(session_id, attendees, session_defect))
         cloned = (
