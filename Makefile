@@ -22,7 +22,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy flows tasks rules
+	$(BIN)/mypy flows tasks rules deployments
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 from cyclopts import App, Parameter
 
@@ -16,9 +16,11 @@ from flows import report
 
 app = App(name="claimguard", help="Stop revenue leaks in group psychotherapy billing.")
 db_app = App(name="db", help="The claim database.")
+claim_app = App(name="claim", help="One claim: its lines, findings and checkpoint history.")
 rules_app = App(name="rules", help="The payer rule files and code tables.")
 app.command(db_app)
 app.command(rules_app)
+app.command(claim_app)
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
 
 
@@ -173,3 +175,96 @@ def demo(*, database_url: str | None = None, claims: int = 600, seed: int = 2026
     from flows.demo import run_demo
 
     return run_demo(database_url=database_url, claims=claims, seed=seed)
+
+
+@app.command
+def run(*, inbox: Path = Path(".claimguard/inbox"), chunk_size: int = 5000) -> int:
+    """Run the daily-intake flow on an inbox folder (Prefect local mode unless PREFECT_API_URL is set)."""
+    from flows.daily_intake import daily_intake
+    from flows.params import DailyIntakeParams
+
+    state = daily_intake(
+        DailyIntakeParams(inbox=str(inbox), chunk_size=chunk_size), return_state=True
+    )
+    print(f"daily-intake: {state.type.value.lower()} ({state.message})")
+    return 0 if state.is_completed() else 1
+
+
+@app.command
+def reaudit(
+    *,
+    reason: str,
+    claim: Annotated[list[str] | None, Parameter(consume_multiple=True)] = None,
+    payer: str | None = None,
+    service_from: dt.date | None = None,
+    service_to: dt.date | None = None,
+    rule: str | None = None,
+    dry_run: bool = False,
+) -> int:
+    """Re-evaluate claims under the current rules and print what changed, claim by claim.
+
+    Parameters
+    ----------
+    reason: why (stored with the run), e.g. "Q4 NCCI update".
+    claim: claim ids.
+    payer: a payer id; with --service-from/--service-to a date-of-service range.
+    rule: claims currently held by this rule id.
+    dry_run: report without writing checkpoints.
+    """
+    from flows.params import ReauditParams
+    from flows.reaudit import reaudit as reaudit_flow
+
+    params = ReauditParams(
+        claim_ids=claim or [],
+        payer_id=payer,
+        service_from=service_from,
+        service_to=service_to,
+        held_by_rule=rule,
+        dry_run=dry_run,
+        reason=reason,
+    )
+    state = reaudit_flow(params, return_state=True)
+    changes = cast(list[Any], state.result()) if state.is_completed() else []
+    report.print_changes(changes)  # type: ignore[arg-type]
+    print(f"re-audit: {state.type.value.lower()} ({state.message})")
+    return 0 if state.is_completed() else 1
+
+
+@app.command
+def stuck(*, held_days: int = 14, ready_days: int = 3, as_of: dt.date | None = None) -> int:
+    """Run the stuck-claims monitor and print every stuck claim by kind."""
+    from flows.params import StuckClaimsParams
+    from flows.stuck_claims import find_stuck_claims, stuck_claims
+
+    params = StuckClaimsParams(held_days=held_days, ready_days=ready_days, as_of=as_of)
+    state = stuck_claims(params, return_state=True)
+    print(f"stuck-claims: {state.type.value.lower()} ({state.message})")
+    report.print_stuck(find_stuck_claims.fn(params))
+    return 0
+
+
+@app.command
+def submitted(claim_ids: list[str], /, *, database_url: str | None = None) -> int:
+    """Record that claims were sent to the payer (the monitor then waits for their remittance)."""
+    from tasks.db.repository import mark_submitted
+    from tasks.db.session import open_database, session_scope
+
+    with session_scope(open_database(database_url)) as session:
+        count = mark_submitted(session, claim_ids)
+    print(f"{count} claim(s) marked submitted")
+    return 0
+
+
+@claim_app.command(name="show")
+def claim_show(claim_id: str, /, *, database_url: str | None = None) -> int:
+    """Show a claim's lines and its checkpoint history, newest last (ids and codes, no patient data)."""
+    from tasks.db.repository import claim_history
+    from tasks.db.session import open_database, session_scope
+
+    with session_scope(open_database(database_url)) as session:
+        history = claim_history(session, claim_id)
+    if history is None:
+        print(f"no claim {claim_id}", file=sys.stderr)
+        return 2
+    report.print_claim(history)
+    return 0

@@ -9,6 +9,7 @@ from typing import Any
 
 from rules.loader import RuleSet
 from tasks.db.checkpoints import StepSummary
+from tasks.db.models import IntakeFile
 from tasks.db.repository import QuarantinedRecord
 from tasks.intake.loader import FileReport
 
@@ -81,6 +82,7 @@ def print_quarantine(records: list[QuarantinedRecord]) -> None:
     if not records:
         print("no quarantined records")
         return
+    print(f"\nquarantined records (newest {len(records)}):")
     for q in records:
         what = " ".join(p for p in (q.record_type, q.record_key) if p)
         print(f"#{q.id} {q.source_path} {q.locator}" + (f" ({what})" if what else ""))
@@ -110,3 +112,77 @@ def print_steps(summaries: list[StepSummary], rule_set: RuleSet) -> None:
             print(f"\n  {summary.step.value}: top rules holding claims")
             for rule_id, count in top:
                 print(f"    {count:>5}  {rule_id}  {titles.get(rule_id, '')}")
+
+
+def print_intake_files(files: list[IntakeFile]) -> None:
+    """Per file: records in, inserted, updated, unchanged, quarantined, and whether they reconcile."""
+    rows = [
+        (
+            Path(f.path).name,
+            f.records_in,
+            f.inserted,
+            f.updated,
+            f.unchanged,
+            f.quarantined,
+            "yes" if f.records_in == f.inserted + f.updated + f.unchanged + f.quarantined else "NO",
+        )
+        for f in files
+    ]
+    print(
+        table(
+            ("file", "records in", "inserted", "updated", "unchanged", "quarantined", "reconciles"),
+            rows,
+        )
+    )
+
+
+def print_changes(changes: list[Any]) -> None:
+    if not changes:
+        print("no claim changed")
+        return
+    rows = [
+        (
+            c.claim_id,
+            c.step.value,
+            c.status_before,
+            c.status_after,
+            ", ".join(c.added) or "-",
+            ", ".join(c.removed) or "-",
+        )
+        for c in changes[:200]
+    ]
+    print(table(("claim", "step", "before", "after", "findings added", "findings removed"), rows))
+    if len(changes) > 200:
+        print(f"... and {len(changes) - 200} more (see the re-audit-changes artifact)")
+
+
+def print_stuck(stuck: list[Any]) -> None:
+    if not stuck:
+        print("no stuck claims")
+        return
+    print(
+        table(
+            ("kind", "claim", "payer", "step", "since", "detail"),
+            [
+                (s.kind, s.claim_id, s.payer_id, s.step or "-", s.since or "", s.detail)
+                for s in stuck[:300]
+            ],
+        )
+    )
+
+
+def print_claim(history: Any) -> None:
+    print(
+        f"claim {history.claim_id}  payer {history.payer_id}  date of service {history.service_date}"
+    )
+    for number, code, modifiers, units in history.lines:
+        print(f"  line {number}: {code}{'-' + '-'.join(modifiers) if modifiers else ''} x {units}")
+    if not history.checkpoints:
+        print("  no checkpoints yet")
+    for cp in history.checkpoints:
+        print(
+            f"  {cp.finished_at:%Y-%m-%d %H:%M}  {cp.step.value:<18} {cp.status.value:<8} attempt {cp.attempt}  rules {cp.rule_set_version[:12]}"
+        )
+        for f in cp.findings:
+            where = f" line {f.line_number}" if f.line_number else ""
+            print(f"      {f.severity.value:<7} {f.rule_id}{where}: {f.message}")

@@ -1,7 +1,8 @@
 """Run lifecycle steps over claims in the database: load contexts, evaluate, append checkpoints.
 
-Plain functions (the Prefect tasks in tasks/lifecycle.py wrap them). A chunk is read in a
-fixed number of queries, judged in memory, and its checkpoints written in one transaction.
+Plain functions; the Prefect tasks in tasks/lifecycle.py wrap them. A chunk is read in a
+fixed number of queries, judged in memory and its checkpoints written in one transaction.
+Contexts are kept for the chunk last read, so the four steps of one chunk read it once.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from rules.engine import evaluate
+from rules.context import ClaimContext
+from rules.engine import StepResult, evaluate
 from rules.loader import RuleSet
-from rules.outcomes import Step
+from rules.outcomes import CheckpointStatus, Finding, Severity, Step
 from tasks.db import models as m
 from tasks.db.checkpoints import append_checkpoints, done_claims, next_attempts
 from tasks.db.contexts import ContextLoader
@@ -25,7 +28,7 @@ from tasks.db.session import session_scope
 
 @dataclass
 class StepCounts:
-    """What one pass of one step did: checkpoints written by status, and claims skipped."""
+    """What one pass of one step did: checkpoints written by status, and claims skipped as done."""
 
     step: Step
     statuses: Counter[str] = field(default_factory=Counter)
@@ -34,6 +37,104 @@ class StepCounts:
     @property
     def written(self) -> int:
         return sum(self.statuses.values())
+
+
+class ChunkContexts:
+    """Contexts of the chunk read last; asking again for the same claims reads nothing."""
+
+    def __init__(self) -> None:
+        self._key: tuple[str, tuple[str, ...]] | None = None
+        self._contexts: dict[str, ClaimContext] = {}
+
+    def get(
+        self, session: Session, engine_url: str, claim_ids: Sequence[str]
+    ) -> dict[str, ClaimContext]:
+        key = (engine_url, tuple(claim_ids))
+        if key != self._key:
+            self._key, self._contexts = None, {}
+            self._contexts = {
+                ctx.claim.claim_id: ctx for ctx in ContextLoader(session).load(claim_ids)
+            }
+            self._key = key
+        return self._contexts
+
+    def clear(self) -> None:
+        self._key, self._contexts = None, {}
+
+
+SHARED_CONTEXTS = ChunkContexts()
+
+
+def check_step(
+    engine: Engine,
+    claim_ids: Sequence[str],
+    step: Step,
+    rule_set: RuleSet,
+    *,
+    force: bool = False,
+    flow_run_id: str | None = None,
+    contexts: ChunkContexts | None = None,
+) -> StepCounts:
+    """Evaluate one step for a chunk of claims and append a checkpoint per claim not yet done."""
+    started = dt.datetime.now(dt.UTC)
+    counts = StepCounts(step)
+    cache = contexts or ChunkContexts()
+    with session_scope(engine) as session:
+        todo = _todo(session, claim_ids, step, rule_set.version, force)
+        counts.skipped_done = len(claim_ids) - len(todo)
+        if not todo:
+            return counts
+        loaded = cache.get(session, engine.url.render_as_string(), claim_ids)
+        results = [evaluate(rule_set, loaded[cid], step) for cid in todo if cid in loaded]
+        attempts = next_attempts(session, [r.claim_id for r in results], step, rule_set.version)
+        append_checkpoints(
+            session, results, attempts=attempts, flow_run_id=flow_run_id, started_at=started
+        )
+        counts.statuses.update(r.status.value for r in results)
+    return counts
+
+
+def check_step_once(
+    engine: Engine, claim_ids: Sequence[str], step: Step, rule_set: RuleSet, **kwargs: object
+) -> StepCounts:
+    """check_step, where losing a race to another worker for the same claims is not an error.
+
+    The unique key refuses a checkpoint another worker already wrote; the claims it wrote
+    are then done, and a second pass writes only what is still missing.
+    """
+    try:
+        return check_step(engine, claim_ids, step, rule_set, **kwargs)  # type: ignore[arg-type]
+    except IntegrityError:
+        return check_step(engine, claim_ids, step, rule_set, **kwargs)  # type: ignore[arg-type]
+
+
+def record_errors(
+    engine: Engine,
+    claim_ids: Sequence[str],
+    step: Step,
+    rule_set: RuleSet,
+    message: str,
+    *,
+    flow_run_id: str | None = None,
+) -> int:
+    """Append an `error` checkpoint for each claim of a chunk whose checking failed for good."""
+    started = dt.datetime.now(dt.UTC)
+    finding = Finding(
+        rule_id="SYS-ERROR",
+        severity=Severity.INFO,
+        message=f"Checking failed after its retries: {message}",
+        fix="Fix the cause and re-run; the claim is still to be checked.",
+    )
+    with session_scope(engine) as session:
+        todo = _todo(session, claim_ids, step, rule_set.version, force=False)
+        attempts = next_attempts(session, todo, step, rule_set.version)
+        results = [
+            StepResult(cid, step, CheckpointStatus.ERROR, (finding,), rule_set.version)
+            for cid in todo
+        ]
+        return append_checkpoints(
+            session, results, attempts=attempts, flow_run_id=flow_run_id, started_at=started
+        )
 
 
 def check_chunk(
@@ -45,27 +146,14 @@ def check_chunk(
     force: bool = False,
     flow_run_id: str | None = None,
 ) -> list[StepCounts]:
-    """Evaluate `steps` for the claims of one chunk and append a checkpoint per claim and step."""
-    started = dt.datetime.now(dt.UTC)
-    counts = [StepCounts(step) for step in steps]
-    with session_scope(engine) as session:
-        todo = {step: _todo(session, claim_ids, step, rule_set.version, force) for step in steps}
-        needed = sorted({cid for ids in todo.values() for cid in ids})
-        contexts = (
-            {ctx.claim.claim_id: ctx for ctx in ContextLoader(session).load(needed)}
-            if needed
-            else {}
+    """Every step for one chunk, reading its contexts once."""
+    cache = ChunkContexts()
+    return [
+        check_step(
+            engine, claim_ids, step, rule_set, force=force, flow_run_id=flow_run_id, contexts=cache
         )
-        for count in counts:
-            ids = [cid for cid in todo[count.step] if cid in contexts]
-            count.skipped_done = len(claim_ids) - len(todo[count.step])
-            results = [evaluate(rule_set, contexts[cid], count.step) for cid in ids]
-            attempts = next_attempts(session, ids, count.step, rule_set.version) if force else {}
-            append_checkpoints(
-                session, results, attempts=attempts, flow_run_id=flow_run_id, started_at=started
-            )
-            count.statuses.update(res.status.value for res in results)
-    return counts
+        for step in steps
+    ]
 
 
 def _todo(

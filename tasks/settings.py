@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     # SQLite in the working folder by default; PostgreSQL when the URL says so.
     database_url: str = f"sqlite:///{DEFAULT_HOME / 'claimguard.db'}"
     home: Path = DEFAULT_HOME
+    # A folder laid out like rules/ (payers/, tables/) to use instead of the shipped rules.
+    rules_dir: Path | None = None
 
 
 def get_settings() -> Settings:

@@ -7,9 +7,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from sqlalchemy import JSON, DateTime, Enum, MetaData, Numeric, String
+from sqlalchemy import JSON, DateTime, Dialect, Enum, MetaData, Numeric, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -34,10 +35,27 @@ def enum_column(enum: type[StrEnum]) -> Enum:
     )
 
 
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware timestamp on every backend (SQLite hands back naive values; they are UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: dict[Any, Any] = {  # noqa: RUF012 - SQLAlchemy reads it as a class attr
-        dt.datetime: DateTime(timezone=True),
+        dt.datetime: UtcDateTime(),
         Decimal: Numeric(10, 2),
         dict[str, Any]: JsonType,
         list[Any]: JsonType,

@@ -28,16 +28,23 @@ def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
 
 
 def done_claims(session: Session, claim_ids: Sequence[str], step: Step, version: str) -> set[str]:
-    """The claims that already have a checkpoint for `step` under rule-set `version`."""
-    done: set[str] = set()
+    """Claims whose newest checkpoint for `step` under rule-set `version` is a result, not an error.
+
+    An `error` checkpoint records that checking failed; the claim is still to be checked.
+    """
+    latest: dict[str, tuple[int, CheckpointStatus]] = {}
     for chunk in _chunks(claim_ids):
-        query = select(m.ClaimCheckpoint.claim_id).where(
+        query = select(
+            m.ClaimCheckpoint.claim_id, m.ClaimCheckpoint.attempt, m.ClaimCheckpoint.status
+        ).where(
             m.ClaimCheckpoint.claim_id.in_(chunk),
             m.ClaimCheckpoint.step == step,
             m.ClaimCheckpoint.rule_set_version == version,
         )
-        done.update(session.scalars(query))
-    return done
+        for claim_id, attempt, status in session.execute(query):
+            if claim_id not in latest or attempt > latest[claim_id][0]:
+                latest[claim_id] = (attempt, status)
+    return {cid for cid, (_, status) in latest.items() if status is not CheckpointStatus.ERROR}
 
 
 def next_attempts(

@@ -306,3 +306,55 @@ class IntakeQuarantine(Base):
         # Loading the same file twice quarantines each bad record once.
         UniqueConstraint("source_sha256", "locator"),
     )
+
+
+class WorkChunk(Base):
+    """A chunk of claims for one step of one batch: the unit a worker leases.
+
+    Chunks hold their claim ids (by reference for Prefect: tasks get the batch key, step
+    and chunk number). A worker leases a pending chunk (or one whose lease ran out) with
+    FOR UPDATE SKIP LOCKED on PostgreSQL, so two workers never check the same claims.
+    """
+
+    __tablename__ = "work_chunk"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_key: Mapped[str] = mapped_column(String(64))
+    step: Mapped[Step] = mapped_column(enum_column(Step))
+    chunk_no: Mapped[int]
+    claim_ids: Mapped[list[Any]]
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    leased_by: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+    __table_args__ = (
+        UniqueConstraint("batch_key", "step", "chunk_no"),
+        Index("ix_work_chunk_state_lease", "state", "lease_expires_at"),
+    )
+
+
+class ClaimSubmission(Base):
+    """When a claim left for the payer (an 837 sent, or marked sent by the biller)."""
+
+    __tablename__ = "claim_submission"
+    claim_id: Mapped[record_id] = mapped_column(ForeignKey("claim.claim_id"), primary_key=True)
+    submitted_at: Mapped[dt.datetime]
+    channel: Mapped[str] = mapped_column(String(32), default="manual")
+
+
+class AuditRun(Base):
+    """A re-audit or lifecycle run: who asked, why, over what selection, and what changed."""
+
+    __tablename__ = "audit_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow_run_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    selection: Mapped[dict[str, Any]]
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    rule_set_version: Mapped[str] = mapped_column(HASH)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)

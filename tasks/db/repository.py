@@ -61,3 +61,67 @@ def quarantined(
         )
         for q in session.scalars(query)
     ]
+
+
+def recent_intake_files(session: Session, limit: int) -> list[m.IntakeFile]:
+    """The last `limit` files read by intake, oldest first."""
+    rows = list(session.scalars(select(m.IntakeFile).order_by(m.IntakeFile.id.desc()).limit(limit)))
+    return rows[::-1]
+
+
+def mark_submitted(session: Session, claim_ids: list[str]) -> int:
+    """Record submission of the given claims (once each); returns how many were newly marked."""
+    import datetime as dt
+
+    known = set(session.scalars(select(m.Claim.claim_id).where(m.Claim.claim_id.in_(claim_ids))))
+    already = set(
+        session.scalars(
+            select(m.ClaimSubmission.claim_id).where(m.ClaimSubmission.claim_id.in_(claim_ids))
+        )
+    )
+    new = sorted(known - already)
+    session.add_all(
+        m.ClaimSubmission(claim_id=cid, submitted_at=dt.datetime.now(dt.UTC), channel="manual")
+        for cid in new
+    )
+    return len(new)
+
+
+@dataclass(frozen=True)
+class ClaimHistory:
+    claim_id: str
+    payer_id: str
+    service_date: str
+    lines: list[tuple[int, str, list[str], str]]
+    checkpoints: list[m.ClaimCheckpoint]
+
+
+def claim_history(session: Session, claim_id: str) -> ClaimHistory | None:
+    """A claim's lines and every checkpoint, oldest first."""
+    claim = session.get(m.Claim, claim_id)
+    if claim is None:
+        return None
+    lines = session.scalars(
+        select(m.ClaimLine)
+        .where(m.ClaimLine.claim_id == claim_id)
+        .order_by(m.ClaimLine.line_number)
+    )
+    shown = [
+        (
+            ln.line_number,
+            ln.procedure_code,
+            [x for x in (ln.modifier_1, ln.modifier_2, ln.modifier_3, ln.modifier_4) if x],
+            str(ln.units.normalize()),
+        )
+        for ln in lines
+    ]
+    checkpoints = list(
+        session.scalars(
+            select(m.ClaimCheckpoint)
+            .where(m.ClaimCheckpoint.claim_id == claim_id)
+            .order_by(m.ClaimCheckpoint.id)
+        )
+    )
+    return ClaimHistory(
+        claim_id, claim.payer_id, claim.service_date.isoformat(), shown, checkpoints
+    )

@@ -22,6 +22,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # orjson for the JSON columns: several times faster than the standard library.
     kwargs.setdefault("json_serializer", _json_dumps)
     kwargs.setdefault("json_deserializer", orjson.loads)
+    # Statement parameters hold patient data: keep them out of exception text and logs
+    # (Prefect records the exception of a failed task).
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -47,6 +50,19 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     factory = sessionmaker(engine, expire_on_commit=False)
     with factory() as session, session.begin():
         yield session
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def shared_engine(url: str | None = None) -> Engine:
+    """One migrated engine per database URL per process (tasks reuse its connection pool)."""
+    from tasks.settings import get_settings
+
+    key = url or get_settings().database_url
+    if key not in _ENGINES:
+        _ENGINES[key] = open_database(key)
+    return _ENGINES[key]
 
 
 def open_database(url: str | None = None, *, migrate: bool = True) -> Engine:

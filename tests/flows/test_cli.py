@@ -14,7 +14,9 @@ CLI = [sys.executable, "-c", "from flows.cli import main; main()"]
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMGUARD_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAIMGUARD_", "PREFECT_"))}
+    env["PREFECT_HOME"] = str(cwd / ".prefect")
+    env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     return subprocess.run(
         [*CLI, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
     )
@@ -31,18 +33,28 @@ def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]
 
 
 class TestDemo:
-    def test_reports_loaded_and_quarantined_by_file_and_payer(self, demo_runs):
-        """The demo prints per-file counts that reconcile, claims by payer, and the quarantine."""
+    def test_reports_files_payers_quarantine_and_steps(self, demo_runs):
+        """The demo runs daily-intake and prints per-file counts that reconcile, claims by payer, the quarantine and steps 1-4."""
         _, out, _ = demo_runs
+        assert "daily-intake: completed" in out
         assert "reconciles" in out and " NO" not in out
-        assert "claims loaded by payer" in out and "medicare" in out
-        assert "quarantined records (first 10 of 10)" in out
+        assert "claims by payer" in out and "medicare" in out
+        assert "quarantined records (newest 10)" in out
+        for step in ("verification", "code_confirmation", "documentation", "coding_edits"):
+            assert any(line.startswith(step) for line in out.splitlines())
 
     def test_second_run_finds_everything_unchanged(self, demo_runs):
         """Run twice, the demo adds nothing: every record is unchanged the second time."""
         _, _, out = demo_runs
-        total = next(line for line in out.splitlines() if line.startswith("total"))
-        records_in, inserted, updated, unchanged, quarantined = (int(x) for x in total.split()[1:6])
+        rows = [
+            line.split()
+            for line in out.splitlines()
+            if line.startswith(("00-master-data.jsonl", "packet-"))
+        ]
+        records_in, inserted, updated, unchanged, quarantined = (
+            sum(int(row[i]) for row in rows) for i in range(1, 6)
+        )
+        assert len(rows) == 2
         assert (inserted, updated, quarantined) == (0, 0, 10)
         assert unchanged == records_in - 10
 
@@ -50,7 +62,7 @@ class TestDemo:
         """No patient name, birth date or member id reaches the terminal."""
         cwd, first, second = demo_runs
         secrets: set[str] = set()
-        for path in (cwd / ".claimguard" / "demo" / "inbox").glob("*.jsonl"):
+        for path in (cwd / ".claimguard" / "inbox" / "processed").glob("*.jsonl"):
             for raw in path.read_bytes().splitlines():
                 try:
                     record = json.loads(raw)

@@ -10,11 +10,13 @@ from tasks.db import models  # noqa: F401 - registers the tables
 from tasks.db.base import Base
 from tasks.db.migrate import current_revision, upgrade
 
+HEAD = "0002"
+
 
 class TestMigrations:
     def test_upgrade_reaches_head_and_creates_every_table(self, db: Engine):
         """After upgrade the database is at the newest revision with every model's table."""
-        assert current_revision(db) == "0001"
+        assert current_revision(db) == HEAD
         assert set(Base.metadata.tables) <= set(inspect(db).get_table_names())
 
     def test_autogenerate_finds_no_difference(self, db: Engine):
@@ -26,4 +28,4 @@ class TestMigrations:
     def test_upgrade_twice_is_harmless(self, db: Engine):
         """Upgrading a database already at head changes nothing."""
         upgrade(db)
-        assert current_revision(db) == "0001"
+        assert current_revision(db) == HEAD

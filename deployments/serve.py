@@ -1,0 +1,64 @@
+"""Serve every ClaimGuard deployment from one process, with its schedule.
+
+    python -m deployments.serve            # needs PREFECT_API_URL pointing at a Prefect server
+
+`make serve` starts a local Prefect server (SQLite) and this process. deployments/prefect.yaml
+describes the same deployments for a work pool (`prefect deploy --all`), the way to grow
+past one machine.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prefect import serve
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.schedules import Cron, Interval
+
+from flows.daily_intake import daily_intake
+from flows.lifecycle import lifecycle
+from flows.reaudit import reaudit
+from flows.stuck_claims import stuck_claims
+
+TIMEZONE = os.environ.get("CLAIMGUARD_TIMEZONE", "America/Chicago")  # the practice's business day
+DAILY_CRON = os.environ.get("CLAIMGUARD_DAILY_CRON", "30 6 * * *")
+
+
+def deployments() -> list[object]:
+    """The deployments served together: scheduled intake and monitor, on-demand re-audit and lifecycle."""
+    one_at_a_time = ConcurrencyLimitConfig(
+        limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE
+    )
+    return [
+        daily_intake.to_deployment(
+            name="daily-intake",
+            schedule=Cron(DAILY_CRON, timezone=TIMEZONE),
+            concurrency_limit=one_at_a_time,
+            tags=["claimguard", "scheduled"],
+            description="Load the inbox and run steps 1-4, every business morning.",
+        ),
+        stuck_claims.to_deployment(
+            name="stuck-claims",
+            schedule=Interval(3600),
+            tags=["claimguard", "monitor"],
+            description="Hourly: claims stuck before money is lost.",
+        ),
+        reaudit.to_deployment(
+            name="re-audit",
+            tags=["claimguard", "on-demand"],
+            description="Re-evaluate claims after a rule or contract change; report what changed.",
+        ),
+        lifecycle.to_deployment(
+            name="lifecycle",
+            tags=["claimguard", "on-demand"],
+            description="Steps 1-4 over a selection of claims.",
+        ),
+    ]
+
+
+def main() -> None:
+    serve(*deployments())  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    main()

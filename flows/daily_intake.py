@@ -1,0 +1,108 @@
+"""The daily intake: load the inbox's new files, check what was loaded, file each file away."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.client.schemas.objects import State
+from prefect.states import Completed, Failed
+
+from flows.lifecycle import lifecycle
+from flows.params import DailyIntakeParams, LifecycleParams, Selection, current_params
+from tasks.intake.loader import packet_files
+from tasks.lifecycle import FileResult, load_intake_file
+from tasks.retry import safe_error
+
+
+def _run_name() -> str:
+    params = current_params(DailyIntakeParams)
+    day = params.day if params and params.day else dt.date.today()
+    return f"daily-intake {day.isoformat()}"
+
+
+@flow(name="daily-intake", flow_run_name=_run_name)
+def daily_intake(params: DailyIntakeParams = DailyIntakeParams()) -> State:  # noqa: B008 - a form default
+    """Load every new packet file in the inbox, run steps 1-4 on what is unchecked, move files to processed/ or failed/."""
+    logger = get_run_logger()
+    inbox = Path(params.inbox)
+    files = packet_files([inbox]) if inbox.is_dir() else []
+    logger.info("%s file(s) in %s", len(files), inbox)
+    rows: list[dict[str, object]] = []
+    for path in files:
+        state = load_intake_file(str(path), return_state=True)
+        if state.is_failed():
+            reason = safe_error(state.result(raise_on_failure=False))  # type: ignore[arg-type]
+            rows.append(_row(path.name, None, "failed", reason))
+        else:
+            result: FileResult = state.result()
+            usable = (
+                result.records_in == 0 or result.inserted + result.updated + result.unchanged > 0
+            )
+            reason = "" if usable else "every record was quarantined (see claimguard quarantine)"
+            rows.append(_row(path.name, result, "processed" if usable else "failed", reason))
+        _file_away(path, inbox, str(rows[-1]["outcome"]), str(rows[-1]["reason"]))
+    life = lifecycle(
+        LifecycleParams(selection=Selection(unchecked=True), chunk_size=params.chunk_size),
+        return_state=True,
+    )
+    summary = (
+        life.result(raise_on_failure=False) if life.is_completed() or life.is_failed() else None
+    )
+    create_table_artifact(
+        rows or [{"file": "(none)", "outcome": "no new files"}],
+        key="daily-intake-files",
+        description="Files read, their counts and where they went",
+    )
+    create_markdown_artifact(
+        _markdown(rows, summary), key="daily-intake-summary", description="Daily intake summary"
+    )
+    failed_files = sum(1 for r in rows if r["outcome"] == "failed")
+    if life.is_failed() or failed_files:
+        return Failed(message=f"{failed_files} file(s) failed; lifecycle {life.type.value.lower()}")
+    return Completed(message=f"{len(rows)} file(s) loaded and checked")
+
+
+def _row(name: str, result: FileResult | None, outcome: str, reason: str) -> dict[str, object]:
+    counts = (
+        result.model_dump(include={"records_in", "inserted", "updated", "unchanged", "quarantined"})
+        if result
+        else {}
+    )
+    return {"file": name, **counts, "outcome": outcome, "reason": reason}
+
+
+def _file_away(path: Path, inbox: Path, outcome: str, reason: str) -> None:
+    target_dir = inbox / outcome
+    target_dir.mkdir(exist_ok=True)
+    target = target_dir / path.name
+    if target.exists():
+        target = target_dir / f"{path.stem}.{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}{path.suffix}"
+    shutil.move(str(path), target)
+    if reason:
+        target.with_name(target.name + ".reason.txt").write_text(reason + "\n")
+
+
+def _markdown(rows: list[dict[str, object]], summary: object) -> str:
+    lines = ["# Daily intake", "", f"Files: **{len(rows)}**.", ""]
+    if rows:
+        lines += ["| file | records in | quarantined | outcome |", "| --- | ---: | ---: | --- |"]
+        lines += [
+            f"| {r['file']} | {r.get('records_in', '')} | {r.get('quarantined', '')} | {r['outcome']} |"
+            for r in rows
+        ]
+    statuses = getattr(summary, "statuses", None)
+    if statuses:
+        lines += [
+            "",
+            "| step | passed | warning | held | error |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
+        lines += [
+            f"| {step} | {c.get('passed', 0)} | {c.get('warning', 0)} | {c.get('held', 0)} | {c.get('error', 0)} |"
+            for step, c in statuses.items()
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,112 @@
+"""The lifecycle flow: steps 1-4 over a selection of claims, a task per step and chunk."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from prefect.client.schemas.objects import State
+from prefect.runtime import flow_run
+from prefect.states import Completed, Failed
+from pydantic import BaseModel
+
+from flows import artifacts
+from flows.params import LifecycleParams, current_params
+from rules.outcomes import Step
+from tasks.lifecycle import check_step_chunk, plan_batch, record_chunk_error
+from tasks.retry import safe_error
+from tasks.rule_source import current_rule_set
+
+
+class LifecycleSummary(BaseModel):
+    batch_key: str
+    claims: int
+    chunks: int
+    statuses: dict[str, dict[str, int]]
+    failed_chunks: int
+    chunks_leased_elsewhere: int
+
+
+def _run_name() -> str:
+    params = current_params(LifecycleParams)
+    return f"lifecycle {(params or LifecycleParams()).selection.describe()}"
+
+
+@flow(name="lifecycle", flow_run_name=_run_name)
+def lifecycle(params: LifecycleParams = LifecycleParams()) -> State:  # noqa: B008 - Prefect renders the default as a form
+    """Check the selected claims in steps 1-4, one task per step and chunk; claims already checked are skipped."""
+    return run_lifecycle(params)
+
+
+def run_lifecycle(params: LifecycleParams) -> State:
+    """The lifecycle's body, shared with the flows that call it inline (daily intake, re-audit)."""
+    logger = get_run_logger()
+    run_id = str(flow_run.id) if flow_run.id else None
+    selection = params.selection.model_dump(exclude_defaults=True)
+    unchecked = selection.pop("unchecked", False)
+    criteria = {**selection, "unchecked_steps": params.steps if unchecked else []}
+    plan = plan_batch(
+        criteria, params.steps, params.chunk_size, salt=run_id if params.force else ""
+    )
+    logger.info(
+        "batch %s: %s claims in %s chunks per step", plan.key[:12], plan.claims, plan.chunks
+    )
+    progress = create_progress_artifact(
+        0.0, key="lifecycle-progress", description="Lifecycle progress (chunks done)"
+    )
+    statuses: dict[str, Counter[str]] = {step.value: Counter() for step in params.steps}
+    failed = elsewhere = 0
+    for chunk_no in range(plan.chunks):
+        for step in params.steps:
+            state = check_step_chunk(
+                plan.key, step, chunk_no, params.force, run_id, return_state=True
+            )
+            if state.is_failed():
+                failed += 1
+                message = safe_error(state.result(raise_on_failure=False))  # type: ignore[arg-type]
+                logger.error(
+                    "%s chunk %s failed after its retries: %s", step.value, chunk_no, message
+                )
+                record_chunk_error(plan.key, step, chunk_no, message, run_id)
+                continue
+            result = state.result()
+            statuses[step.value].update(result.statuses)
+            elsewhere += 0 if result.leased else 1
+        update_progress_artifact(progress, 100.0 * (chunk_no + 1) / max(plan.chunks, 1))  # type: ignore[arg-type]
+    summary = LifecycleSummary(
+        batch_key=plan.key,
+        claims=plan.claims,
+        chunks=plan.chunks,
+        statuses={k: dict(v) for k, v in statuses.items()},
+        failed_chunks=failed,
+        chunks_leased_elsewhere=elsewhere,
+    )
+    _publish(summary, params.steps)
+    if failed:
+        return Failed(
+            message=f"{failed} chunk(s) failed after retries; their claims have error checkpoints",
+            data=summary,
+        )
+    return Completed(message=f"{plan.claims} claims checked", data=summary)
+
+
+def _publish(summary: LifecycleSummary, steps: list[Step]) -> None:
+    held = artifacts.held_claims(summary.batch_key, steps)
+    rule_set = current_rule_set()
+    create_markdown_artifact(
+        artifacts.lifecycle_markdown(summary.model_dump(), held, rule_set),
+        key="lifecycle-summary",
+        description="Claims checked, passed and held, by step and rule",
+    )
+    if held:
+        create_table_artifact(
+            held[: artifacts.TABLE_LIMIT],
+            key="held-claims",
+            description="Held claims: the finding and the fix (claim ids only)",
+        )

@@ -1,0 +1,101 @@
+"""Which claims a run works on: by id, by payer and dates, by the rule holding them, or unchecked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import exists, func
+from sqlalchemy import select as sql_select
+from sqlalchemy.orm import Session
+
+from rules.outcomes import CheckpointStatus, Step
+from tasks.db import models as m
+
+IN_CHUNK = 500
+
+
+def unchecked(session: Session, steps: Sequence[Step]) -> list[str]:
+    """Claims without a result for any of `steps`: never checked, a run died first, or checking errored."""
+    ids: set[str] = set()
+    for step in steps:
+        has = exists().where(
+            m.ClaimCheckpoint.claim_id == m.Claim.claim_id,
+            m.ClaimCheckpoint.step == step,
+            m.ClaimCheckpoint.status != CheckpointStatus.ERROR,
+        )
+        ids.update(session.scalars(sql_select(m.Claim.claim_id).where(~has)))
+    return sorted(ids)
+
+
+def existing(session: Session, claim_ids: Sequence[str]) -> list[str]:
+    """The given ids that are claims in the database."""
+    found: set[str] = set()
+    for start in range(0, len(claim_ids), IN_CHUNK):
+        found.update(
+            session.scalars(
+                sql_select(m.Claim.claim_id).where(
+                    m.Claim.claim_id.in_(claim_ids[start : start + IN_CHUNK])
+                )
+            )
+        )
+    return sorted(found)
+
+
+def by_payer_and_dates(
+    session: Session, payer_id: str | None, start: dt.date | None, end: dt.date | None
+) -> list[str]:
+    """Claims of a payer (or all) whose date of service falls in [start, end]."""
+    query = sql_select(m.Claim.claim_id)
+    if payer_id:
+        query = query.where(m.Claim.payer_id == payer_id)
+    if start:
+        query = query.where(m.Claim.service_date >= start)
+    if end:
+        query = query.where(m.Claim.service_date <= end)
+    return sorted(session.scalars(query))
+
+
+def held_by_rule_ids(session: Session, rule_id: str) -> list[str]:
+    """Claims whose current checkpoint in some step holds them by `rule_id`."""
+    latest = (
+        sql_select(func.max(m.ClaimCheckpoint.id))
+        .group_by(m.ClaimCheckpoint.claim_id, m.ClaimCheckpoint.step)
+        .scalar_subquery()
+    )
+    query = (
+        sql_select(m.ClaimCheckpoint.claim_id)
+        .join(m.CheckpointFinding, m.CheckpointFinding.checkpoint_id == m.ClaimCheckpoint.id)
+        .where(
+            m.CheckpointFinding.rule_id == rule_id,
+            m.CheckpointFinding.severity == "held",
+            m.ClaimCheckpoint.id.in_(latest),
+        )
+        .distinct()
+    )
+    return sorted(session.scalars(query))
+
+
+def select_claims(
+    session: Session,
+    *,
+    claim_ids: Sequence[str] = (),
+    payer_id: str | None = None,
+    service_from: dt.date | None = None,
+    service_to: dt.date | None = None,
+    held_by_rule: str | None = None,
+    unchecked_steps: Sequence[Step] = (),
+) -> list[str]:
+    """Claims matching every criterion given (ids, payer and dates, holding rule, unchecked)."""
+    sets: list[set[str]] = []
+    if claim_ids:
+        sets.append(set(existing(session, claim_ids)))
+    if payer_id or service_from or service_to:
+        sets.append(set(by_payer_and_dates(session, payer_id, service_from, service_to)))
+    if held_by_rule:
+        sets.append(set(held_by_rule_ids(session, held_by_rule)))
+    if unchecked_steps:
+        sets.append(set(unchecked(session, unchecked_steps)))
+    if not sets:
+        return []
+    return sorted(set.intersection(*sets))

@@ -1,0 +1,122 @@
+"""Work chunks: plan a batch of claims into chunks per step, lease them, close them.
+
+The batch key is derived from what is asked (the selection, the steps, the rule-set
+version), so two runs asked the same thing share one set of chunks and lease from it:
+on PostgreSQL `FOR UPDATE SKIP LOCKED` lets each worker take a different chunk; on SQLite
+(one writer) the write lock serialises leases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from rules.outcomes import Step
+from tasks.db import models as m
+
+DONE, PENDING, RUNNING, ERROR = "done", "pending", "running", "error"
+
+
+def batch_key(
+    claim_ids: Sequence[str], steps: Sequence[Step], rule_set_version: str, salt: str = ""
+) -> str:
+    """A stable name for 'these claims, these steps, this rule set' (plus a salt for forced runs)."""
+    digest = hashlib.sha256()
+    for part in (rule_set_version, salt, ",".join(s.value for s in steps), *claim_ids):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def plan(
+    session: Session, key: str, claim_ids: Sequence[str], steps: Sequence[Step], chunk_size: int
+) -> int:
+    """Create the batch's chunks unless they exist; return the number of chunks per step."""
+    chunks = [list(claim_ids[i : i + chunk_size]) for i in range(0, len(claim_ids), chunk_size)]
+    rows = [
+        {"batch_key": key, "step": step, "chunk_no": n, "claim_ids": ids, "state": PENDING}
+        for step in steps
+        for n, ids in enumerate(chunks)
+    ]
+    if rows:
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(
+            insert(m.WorkChunk).on_conflict_do_nothing(
+                index_elements=["batch_key", "step", "chunk_no"]
+            ),
+            rows,
+        )
+    return len(chunks)
+
+
+def lease(
+    session: Session, key: str, step: Step, chunk_no: int, worker: str, seconds: int
+) -> list[str] | None:
+    """Take the chunk if it is pending, failed or its lease ran out; None if done or held by another."""
+    now = dt.datetime.now(dt.UTC)
+    query = (
+        select(m.WorkChunk)
+        .where(
+            m.WorkChunk.batch_key == key,
+            m.WorkChunk.step == step,
+            m.WorkChunk.chunk_no == chunk_no,
+            or_(
+                m.WorkChunk.state.in_((PENDING, ERROR)),
+                and_(m.WorkChunk.state == RUNNING, m.WorkChunk.lease_expires_at < now),
+                # A retry of the same worker takes back its own lease.
+                and_(m.WorkChunk.state == RUNNING, m.WorkChunk.leased_by == worker),
+            ),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    chunk = session.scalars(query).first()
+    if chunk is None:
+        return None
+    chunk.state, chunk.leased_by = RUNNING, worker
+    chunk.lease_expires_at = now + dt.timedelta(seconds=seconds)
+    chunk.attempts += 1
+    return list(chunk.claim_ids)
+
+
+def close(
+    session: Session, key: str, step: Step, chunk_no: int, *, error: str | None = None
+) -> None:
+    """Mark a leased chunk done, or failed with a reason (no patient data in it)."""
+    values = {
+        "state": ERROR if error else DONE,
+        "last_error": error,
+        "finished_at": dt.datetime.now(dt.UTC),
+        "lease_expires_at": None,
+    }
+    session.execute(
+        update(m.WorkChunk)
+        .where(
+            m.WorkChunk.batch_key == key, m.WorkChunk.step == step, m.WorkChunk.chunk_no == chunk_no
+        )
+        .values(**values)
+    )
+
+
+def expired_leases(session: Session, now: dt.datetime) -> list[m.WorkChunk]:
+    """Chunks marked running whose lease has run out: their claims are stuck in that step."""
+    return list(
+        session.scalars(
+            select(m.WorkChunk).where(
+                m.WorkChunk.state == RUNNING, m.WorkChunk.lease_expires_at < now
+            )
+        )
+    )
+
+
+def chunk_claims(session: Session, key: str, step: Step, chunk_no: int) -> list[str]:
+    """The claim ids of one chunk (empty if it does not exist)."""
+    query = select(m.WorkChunk.claim_ids).where(
+        m.WorkChunk.batch_key == key, m.WorkChunk.step == step, m.WorkChunk.chunk_no == chunk_no
+    )
+    return list(session.scalar(query) or [])

@@ -1,0 +1,217 @@
+"""Prefect tasks of the lifecycle: thin wrappers over intake, chunk leases and step checks.
+
+Tasks take references (a path, a batch key, a step, a chunk number), never claim
+objects: Prefect hashes and stores task arguments. Retries are for transient
+infrastructure failures only (tasks.retry); evaluation itself is pure and never retried.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
+from pydantic import BaseModel
+
+from rules.outcomes import Step
+from tasks import faults, reaudit
+from tasks.checking import SHARED_CONTEXTS, StepCounts, check_step_once, record_errors
+from tasks.db import models, work
+from tasks.db import selection as selection_module
+from tasks.db.session import session_scope, shared_engine
+from tasks.intake.loader import load_file
+from tasks.retry import retry_if_transient, safe_error
+from tasks.rule_source import current_rule_set
+
+IO_TASK = {
+    "retries": 3,
+    "retry_delay_seconds": exponential_backoff(backoff_factor=2),
+    "retry_jitter_factor": 0.5,
+    "retry_condition_fn": retry_if_transient,
+    "cache_policy": NO_CACHE,
+    "persist_result": False,
+}
+LEASE_SECONDS = 15 * 60
+
+
+class FileResult(BaseModel):
+    """What loading one file did: counts only, no record content."""
+
+    path: str
+    intake_file_sha256: str
+    records_in: int
+    inserted: int
+    updated: int
+    unchanged: int
+    quarantined: int
+    reconciles: bool
+    claims_by_payer: dict[str, int]
+
+
+class ChunkResult(BaseModel):
+    step: Step
+    chunk_no: int
+    leased: bool
+    statuses: dict[str, int]
+    skipped_done: int
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@task(name="load-intake-file", task_run_name="load {path}", **IO_TASK)  # type: ignore[call-overload]
+def load_intake_file(path: str) -> FileResult:
+    """Load one packet file; bad records are quarantined, not raised."""
+    faults.maybe_fail("load_file")
+    report = load_file(shared_engine(), Path(path))
+    return FileResult(
+        path=path,
+        intake_file_sha256=report.sha256,
+        records_in=report.records_in,
+        inserted=report.counts["insert"],
+        updated=report.counts["update"],
+        unchanged=report.counts["unchanged"],
+        quarantined=report.quarantined,
+        reconciles=report.reconciles,
+        claims_by_payer=dict(report.claims_by_payer),
+    )
+
+
+class BatchPlan(BaseModel):
+    key: str
+    claims: int
+    chunks: int
+
+
+@task(name="plan-batch", **IO_TASK)  # type: ignore[call-overload]
+def plan_batch(
+    selection: dict[str, Any], steps: list[Step], chunk_size: int, salt: str
+) -> BatchPlan:
+    """Select the claims and create (or find) their chunks; the ids stay in the database."""
+    version = current_rule_set().version
+    with session_scope(shared_engine()) as session:
+        claim_ids = selection_module.select_claims(session, **selection)
+        key = work.batch_key(claim_ids, steps, version, salt)
+        chunks = work.plan(session, key, claim_ids, steps, chunk_size)
+    return BatchPlan(key=key, claims=len(claim_ids), chunks=chunks)
+
+
+@task(name="check-step", task_run_name="{step.value} chunk {chunk_no}", **IO_TASK)  # type: ignore[call-overload]
+def check_step_chunk(
+    key: str, step: Step, chunk_no: int, force: bool, flow_run_id: str | None
+) -> ChunkResult:
+    """Lease a chunk, check one step for its claims, close the chunk."""
+    return process_chunk(
+        key,
+        step,
+        chunk_no,
+        force=force,
+        flow_run_id=flow_run_id,
+        worker=flow_run_id or worker_name(),
+    )
+
+
+def process_chunk(
+    key: str, step: Step, chunk_no: int, *, force: bool, flow_run_id: str | None, worker: str
+) -> ChunkResult:
+    """The body of check-step, callable without Prefect (tests run two of these at once)."""
+    engine = shared_engine()
+    with session_scope(engine) as session:
+        claim_ids = work.lease(session, key, step, chunk_no, worker, LEASE_SECONDS)
+    if claim_ids is None:
+        return ChunkResult(step=step, chunk_no=chunk_no, leased=False, statuses={}, skipped_done=0)
+    try:
+        faults.maybe_fail("check_step")
+        counts: StepCounts = check_step_once(
+            engine,
+            claim_ids,
+            step,
+            current_rule_set(),
+            force=force,
+            flow_run_id=flow_run_id,
+            contexts=SHARED_CONTEXTS,
+        )
+    except Exception as error:
+        with session_scope(engine) as session:
+            work.close(session, key, step, chunk_no, error=safe_error(error))
+        raise
+    with session_scope(engine) as session:
+        work.close(session, key, step, chunk_no)
+    return ChunkResult(
+        step=step,
+        chunk_no=chunk_no,
+        leased=True,
+        statuses=dict(counts.statuses),
+        skipped_done=counts.skipped_done,
+    )
+
+
+@task(
+    name="record-chunk-error",
+    retries=3,
+    retry_delay_seconds=[1, 5, 15],
+    cache_policy=NO_CACHE,
+    persist_result=False,
+)
+def record_chunk_error(
+    key: str, step: Step, chunk_no: int, message: str, flow_run_id: str | None
+) -> int:
+    """After a chunk failed for good: an `error` checkpoint for each of its claims, nothing lost."""
+    engine = shared_engine()
+    with session_scope(engine) as session:
+        claim_ids = work.chunk_claims(session, key, step, chunk_no)
+    return record_errors(
+        engine, claim_ids, step, current_rule_set(), message, flow_run_id=flow_run_id
+    )
+
+
+class ReauditResult(BaseModel):
+    changes: list[reaudit.Change]
+    written: int
+    claims: int
+
+
+@task(name="re-audit-chunk", task_run_name="re-audit chunk {chunk_no}", **IO_TASK)  # type: ignore[call-overload]
+def reaudit_chunk(
+    key: str, chunk_no: int, steps: list[Step], dry_run: bool, flow_run_id: str | None
+) -> ReauditResult:
+    """Re-evaluate one chunk and report what changed; write new checkpoints unless dry run."""
+    engine = shared_engine()
+    with session_scope(engine) as session:
+        claim_ids = work.chunk_claims(session, key, steps[0], chunk_no)
+    changes, written = reaudit.reaudit_claims(
+        engine, claim_ids, steps, current_rule_set(), dry_run=dry_run, flow_run_id=flow_run_id
+    )
+    return ReauditResult(changes=changes, written=written, claims=len(claim_ids))
+
+
+@task(name="record-audit-run", **IO_TASK)  # type: ignore[call-overload]
+def record_audit_run(
+    flow_run_id: str | None,
+    kind: str,
+    reason: str,
+    selection: dict[str, Any],
+    dry_run: bool,
+    counts: dict[str, Any],
+) -> int:
+    """Keep who-ran-what-and-why next to the checkpoints it wrote."""
+    with session_scope(shared_engine()) as session:
+        row = models.AuditRun(
+            flow_run_id=flow_run_id,
+            kind=kind,
+            reason=reason,
+            selection=selection,
+            dry_run=dry_run,
+            rule_set_version=current_rule_set().version,
+            counts=counts,
+            finished_at=dt.datetime.now(dt.UTC),
+        )
+        session.add(row)
+        session.flush()
+        return int(row.id)
