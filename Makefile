@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,9 +28,13 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+serve: $(STAMP)
+	$(BIN)/python -m deployments.local
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/intake_throughput.py
 	$(BIN)/python benchmarks/checks_throughput.py
+	$(BIN)/python benchmarks/daily_intake.py
 
 clean:
 	rm -rf $(VENV) .claimguard demo-out .pytest_cache .mypy_cache .ruff_cache

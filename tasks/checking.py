@@ -40,26 +40,28 @@ class StepCounts:
 
 
 class ChunkContexts:
-    """Contexts of the chunk read last; asking again for the same claims reads nothing."""
+    """Contexts of the chunk read last; asking again for the same claims reads nothing.
+
+    The entry is one tuple, replaced whole, so threads sharing the cache never see a key
+    with another chunk's contexts.
+    """
 
     def __init__(self) -> None:
-        self._key: tuple[str, tuple[str, ...]] | None = None
-        self._contexts: dict[str, ClaimContext] = {}
+        self._entry: tuple[tuple[str, tuple[str, ...]], dict[str, ClaimContext]] | None = None
 
     def get(
         self, session: Session, engine_url: str, claim_ids: Sequence[str]
     ) -> dict[str, ClaimContext]:
         key = (engine_url, tuple(claim_ids))
-        if key != self._key:
-            self._key, self._contexts = None, {}
-            self._contexts = {
-                ctx.claim.claim_id: ctx for ctx in ContextLoader(session).load(claim_ids)
-            }
-            self._key = key
-        return self._contexts
+        entry = self._entry
+        if entry is not None and entry[0] == key:
+            return entry[1]
+        contexts = {ctx.claim.claim_id: ctx for ctx in ContextLoader(session).load(claim_ids)}
+        self._entry = (key, contexts)
+        return contexts
 
     def clear(self) -> None:
-        self._key, self._contexts = None, {}
+        self._entry = None
 
 
 SHARED_CONTEXTS = ChunkContexts()

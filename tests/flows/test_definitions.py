@@ -1,0 +1,44 @@
+"""Every flow and deployment definition loads: a broken entrypoint fails here, not at 6:30 a.m."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+import yaml
+from prefect.flows import Flow
+
+ROOT = Path(__file__).parents[2]
+PREFECT_YAML = yaml.safe_load((ROOT / "deployments" / "prefect.yaml").read_text())
+
+
+@pytest.mark.parametrize("deployment", PREFECT_YAML["deployments"], ids=lambda d: d["name"])
+def test_prefect_yaml_entrypoints_are_flows(deployment):
+    """Each deployment in prefect.yaml points at a flow that imports."""
+    path, _, name = deployment["entrypoint"].partition(":")
+    module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+    assert isinstance(getattr(module, name), Flow)
+
+
+def test_served_deployments_match_prefect_yaml():
+    """The one-command server serves the same deployments, with the daily schedule and its concurrency limit."""
+    from deployments.serve import deployments
+
+    served = {d.name: d for d in deployments()}
+    assert set(served) == {d["name"] for d in PREFECT_YAML["deployments"]}
+    assert served["daily-intake"].concurrency_limit == 1
+    assert served["daily-intake"].schedules and served["stuck-claims"].schedules
+    assert not served["re-audit"].schedules
+
+
+def test_reaudit_form_requires_a_reason_and_a_selection():
+    """The re-audit form refuses a run that says neither why nor which claims."""
+    from pydantic import ValidationError
+
+    from flows.params import ReauditParams
+
+    with pytest.raises(ValidationError, match="reason"):
+        ReauditParams.model_validate({"payer_id": "medicare"})
+    with pytest.raises(ValidationError, match="select claims"):
+        ReauditParams(reason="contract change")
