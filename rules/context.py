@@ -92,8 +92,8 @@ class ClaimContext:
 
 
 @dataclass
-class ContextIndex:
-    """Build contexts from packet records held in memory (tests, scoring, benchmarks)."""
+class Lookups:
+    """Everything a claim's context is assembled from, keyed for lookup by id."""
 
     payers: dict[str, Payer] = field(default_factory=dict)
     plans: dict[str, Plan] = field(default_factory=dict)
@@ -102,17 +102,55 @@ class ContextIndex:
     patients: dict[str, Patient] = field(default_factory=dict)
     coverage: dict[str, Coverage] = field(default_factory=dict)
     sessions: dict[str, GroupSession] = field(default_factory=dict)
-    notes: dict[tuple[str, str], SessionNote] = field(default_factory=dict)
-    claims: list[Claim] = field(default_factory=list)
+    notes_by_session: dict[str, list[SessionNote]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     auths_by_patient: dict[str, list[Authorization]] = field(
         default_factory=lambda: defaultdict(list)
     )
     lines_by_patient: dict[str, list[PriorService]] = field(
         default_factory=lambda: defaultdict(list)
     )
-    notes_by_session: dict[str, list[SessionNote]] = field(
-        default_factory=lambda: defaultdict(list)
+
+
+def assemble(claim: Claim, look: Lookups) -> ClaimContext:
+    """The claim's context: what it refers to, its session's notes and people, its history."""
+    coverage = look.coverage.get(claim.coverage_id)
+    session = look.sessions.get(claim.session_id) if claim.session_id else None
+    notes = look.notes_by_session.get(claim.session_id or "", ())
+    others = (
+        look.patients.get(pid)
+        for pid in (session.roster if session else ())
+        if pid != claim.patient_id
     )
+    return ClaimContext(
+        claim=claim,
+        payer=look.payers.get(claim.payer_id),
+        coverage=coverage,
+        plan=look.plans.get(coverage.plan_id) if coverage else None,
+        patient=look.patients.get(claim.patient_id),
+        rendering=look.providers.get(claim.rendering_npi),
+        location=look.locations.get(claim.location_id),
+        session=session,
+        note=next((n for n in notes if n.patient_id == claim.patient_id), None),
+        peer_notes=tuple(n for n in notes if n.patient_id != claim.patient_id),
+        participants=tuple(
+            Participant(p.patient_id, p.first_name, p.last_name) for p in others if p is not None
+        ),
+        authorizations=tuple(look.auths_by_patient.get(claim.patient_id, ())),
+        history=tuple(
+            s
+            for s in look.lines_by_patient.get(claim.patient_id, ())
+            if s.claim_id != claim.claim_id
+        ),
+    )
+
+
+@dataclass
+class ContextIndex(Lookups):
+    """Build contexts from packet records held in memory (tests, scoring, benchmarks)."""
+
+    claims: list[Claim] = field(default_factory=list)
 
     def add(self, records: Iterable[Record]) -> ContextIndex:
         for record in records:
@@ -138,7 +176,6 @@ class ContextIndex:
             case GroupSession():
                 self.sessions[record.session_id] = record
             case SessionNote():
-                self.notes[(record.session_id, record.patient_id)] = record
                 self.notes_by_session[record.session_id].append(record)
             case Claim():
                 self.claims.append(record)
@@ -146,44 +183,10 @@ class ContextIndex:
 
     def contexts(self) -> Iterator[ClaimContext]:
         for claim in self.claims:
-            yield self.context(claim)
+            yield assemble(claim, self)
 
     def context(self, claim: Claim) -> ClaimContext:
-        coverage = self.coverage.get(claim.coverage_id)
-        session = self.sessions.get(claim.session_id) if claim.session_id else None
-        return ClaimContext(
-            claim=claim,
-            payer=self.payers.get(claim.payer_id),
-            coverage=coverage,
-            plan=self.plans.get(coverage.plan_id) if coverage else None,
-            patient=self.patients.get(claim.patient_id),
-            rendering=self.providers.get(claim.rendering_npi),
-            location=self.locations.get(claim.location_id),
-            session=session,
-            note=self.notes.get((claim.session_id, claim.patient_id)) if claim.session_id else None,
-            peer_notes=tuple(
-                n
-                for n in self.notes_by_session.get(claim.session_id or "", ())
-                if n.patient_id != claim.patient_id
-            ),
-            participants=self._participants(session, claim.patient_id),
-            authorizations=tuple(self.auths_by_patient.get(claim.patient_id, ())),
-            history=tuple(
-                s
-                for s in self.lines_by_patient.get(claim.patient_id, ())
-                if s.claim_id != claim.claim_id
-            ),
-        )
-
-    def _participants(
-        self, session: GroupSession | None, patient_id: str
-    ) -> tuple[Participant, ...]:
-        if session is None:
-            return ()
-        people = (self.patients.get(pid) for pid in session.roster if pid != patient_id)
-        return tuple(
-            Participant(p.patient_id, p.first_name, p.last_name) for p in people if p is not None
-        )
+        return assemble(claim, self)
 
 
 def prior_services(claim: Claim) -> list[PriorService]:

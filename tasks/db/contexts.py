@@ -21,7 +21,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from rules import records as r
-from rules.context import ClaimContext, Participant, PriorService
+from rules.context import ClaimContext, Lookups, PriorService, assemble
 from tasks.db.base import Base
 
 HISTORY_DAYS = 400  # frequency limits look back a calendar year; duplicates the same day
@@ -103,54 +103,27 @@ class ContextLoader:
     def load(self, claim_ids: Sequence[str]) -> list[ClaimContext]:
         """Contexts for the given claims, in the order given (ids not in the database are skipped)."""
         claims = self._claims(claim_ids)
-        coverage = {
+        look = Lookups(
+            payers=self.payers, plans=self.plans, locations=self.locations, providers=self.providers
+        )
+        look.coverage = {
             row["coverage_id"]: _build(r.Coverage, "coverage", row)
             for row in _rows(
                 self.session, T["coverage"], "coverage_id", {c.coverage_id for c in claims.values()}
             )
         }
-        sessions = self._sessions({c.session_id for c in claims.values() if c.session_id})
+        look.sessions = self._sessions({c.session_id for c in claims.values() if c.session_id})
         people = {c.patient_id for c in claims.values()} | {
-            pid for s in sessions.values() for pid in s.roster
+            pid for s in look.sessions.values() for pid in s.roster
         }
-        patients = {
+        look.patients = {
             row["patient_id"]: _build(r.Patient, "patient", row)
             for row in _rows(self.session, T["patient"], "patient_id", people)
         }
-        notes = self._notes(set(sessions))
-        auths = self._auths({c.patient_id for c in claims.values()})
-        history = self._history(list(claims.values()))
-        parts = _Parts(coverage, sessions, patients, notes, auths, history)
-        return [self._context(claims[cid], parts) for cid in claim_ids if cid in claims]
-
-    def _context(self, claim: r.Claim, parts: _Parts) -> ClaimContext:
-        cov = parts.coverage.get(claim.coverage_id)
-        session = parts.sessions.get(claim.session_id) if claim.session_id else None
-        notes = parts.notes.get(claim.session_id or "", [])
-        others = [
-            parts.patients[p]
-            for p in (session.roster if session else [])
-            if p != claim.patient_id and p in parts.patients
-        ]
-        return ClaimContext(
-            claim=claim,
-            payer=self.payers.get(claim.payer_id),
-            coverage=cov,
-            plan=self.plans.get(cov.plan_id) if cov else None,
-            patient=parts.patients.get(claim.patient_id),
-            rendering=self.providers.get(claim.rendering_npi),
-            location=self.locations.get(claim.location_id),
-            session=session,
-            note=next((n for n in notes if n.patient_id == claim.patient_id), None),
-            peer_notes=tuple(n for n in notes if n.patient_id != claim.patient_id),
-            participants=tuple(
-                Participant(p.patient_id, p.first_name, p.last_name) for p in others
-            ),
-            authorizations=tuple(parts.auths.get(claim.patient_id, ())),
-            history=tuple(
-                h for h in parts.history.get(claim.patient_id, ()) if h.claim_id != claim.claim_id
-            ),
-        )
+        look.notes_by_session = self._notes(set(look.sessions))
+        look.auths_by_patient = self._auths({c.patient_id for c in claims.values()})
+        look.lines_by_patient = self._history(list(claims.values()))
+        return [assemble(claims[cid], look) for cid in claim_ids if cid in claims]
 
     def _claims(self, claim_ids: Sequence[str]) -> dict[str, r.Claim]:
         lines: dict[str, list[r.ClaimLine]] = defaultdict(list)
@@ -228,26 +201,6 @@ class ContextLoader:
                     )
                 )
         return out
-
-
-class _Parts:
-    """The pieces of a chunk's contexts, fetched once per chunk."""
-
-    def __init__(
-        self,
-        coverage: dict[str, r.Coverage],
-        sessions: dict[str, r.GroupSession],
-        patients: dict[str, r.Patient],
-        notes: dict[str, list[r.SessionNote]],
-        auths: dict[str, list[r.Authorization]],
-        history: dict[str, list[PriorService]],
-    ) -> None:
-        self.coverage = coverage
-        self.sessions = sessions
-        self.patients = patients
-        self.notes = notes
-        self.auths = auths
-        self.history = history
 
 
 def _line(row: dict[str, Any]) -> r.ClaimLine:
