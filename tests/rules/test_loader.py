@@ -32,6 +32,11 @@ def write(root: Path, payer: str, step: str, body: str) -> None:
     path.write_text(body)
 
 
+def write_rule(root: Path, step: str, rule_text: str, *, says: str = "acme") -> None:
+    """Write payers/acme/<step>.yaml holding one rule; `says` is the payer the file claims to be."""
+    write(root, "acme", step, RULE.format(payer=says, step=step, rules=rule_text))
+
+
 def rule(rule_id: str, require: str, **extra: str) -> str:
     lines = [
         f"  - id: {rule_id}",
@@ -69,14 +74,7 @@ class TestShippedRules:
 class TestProblems:
     def test_unknown_check_suggests_the_closest(self, root: Path):
         """A misspelt check name is refused with a did-you-mean."""
-        write(
-            root,
-            "acme",
-            "coding_edits",
-            RULE.format(
-                payer="acme", step="coding_edits", rules=rule("ACME-EDT-001", "{check: ncci_pair}")
-            ),
-        )
+        write_rule(root, "coding_edits", rule("ACME-EDT-001", "{check: ncci_pair}"))
         (found,) = problems(root)
         assert (
             "rule ACME-EDT-001" in found
@@ -85,15 +83,8 @@ class TestProblems:
 
     def test_unknown_parameter_suggests_the_closest(self, root: Path):
         """A misspelt parameter names the rule, the field and the right spelling."""
-        write(
-            root,
-            "acme",
-            "documentation",
-            RULE.format(
-                payer="acme",
-                step="documentation",
-                rules=rule("ACME-DOC-001", "{check: group_size_within, max_sise: 10}"),
-            ),
+        write_rule(
+            root, "documentation", rule("ACME-DOC-001", "{check: group_size_within, max_sise: 10}")
         )
         found = problems(root)
         assert any(
@@ -103,26 +94,8 @@ class TestProblems:
 
     def test_every_problem_in_every_file_is_reported_together(self, root: Path):
         """Three broken files give three problems in one error, not the first one only."""
-        write(
-            root,
-            "acme",
-            "verification",
-            RULE.format(
-                payer="acme",
-                step="verification",
-                rules=rule("ACME-VER-001", "{check: coverage_actve}"),
-            ),
-        )
-        write(
-            root,
-            "acme",
-            "documentation",
-            RULE.format(
-                payer="acme",
-                step="documentation",
-                rules=rule("ACME-DOC-001", "{check: group_size_within}"),
-            ),
-        )
+        write_rule(root, "verification", rule("ACME-VER-001", "{check: coverage_actve}"))
+        write_rule(root, "documentation", rule("ACME-DOC-001", "{check: group_size_within}"))
         write(root, "acme", "coding_edits", "payer: acme\nstep: coding_edits\nrules: [\n")
         found = problems(root)
         assert len(found) == 3
@@ -135,14 +108,7 @@ class TestProblems:
 
     def test_duplicate_rule_ids(self, root: Path):
         """A rule id used twice is refused."""
-        write(
-            root,
-            "acme",
-            "coding_edits",
-            RULE.format(
-                payer="acme", step="coding_edits", rules=rule("DEF-EDT-001", "{check: ncci_pairs}")
-            ),
-        )
+        write_rule(root, "coding_edits", rule("DEF-EDT-001", "{check: ncci_pairs}"))
         assert any("DEF-EDT-001" in p and "unique" in p for p in problems(root))
 
     def test_empty_rule_file_fails_closed(self, root: Path):
@@ -163,46 +129,23 @@ class TestProblems:
 
     def test_file_must_live_where_it_says(self, root: Path):
         """A file's payer and step must match its folder and name."""
-        write(
-            root,
-            "acme",
-            "coding_edits",
-            RULE.format(
-                payer="other",
-                step="coding_edits",
-                rules=rule("ACME-EDT-001", "{check: ncci_pairs}"),
-            ),
-        )
+        write_rule(root, "coding_edits", rule("ACME-EDT-001", "{check: ncci_pairs}"), says="other")
         assert any("lives at acme/coding_edits.yaml" in p for p in problems(root))
 
     def test_check_of_another_step(self, root: Path):
         """A check is used only in its own step's file."""
-        write(
-            root,
-            "acme",
-            "coding_edits",
-            RULE.format(
-                payer="acme",
-                step="coding_edits",
-                rules=rule("ACME-EDT-001", "{check: coverage_active}"),
-            ),
-        )
+        write_rule(root, "coding_edits", rule("ACME-EDT-001", "{check: coverage_active}"))
         assert any("belongs to step verification" in p for p in problems(root))
 
     def test_replacing_an_unknown_default(self, root: Path):
         """A payer rule that replaces a default that does not exist is refused with a suggestion."""
-        write(
+        write_rule(
             root,
-            "acme",
             "documentation",
-            RULE.format(
-                payer="acme",
-                step="documentation",
-                rules=rule(
-                    "ACME-DOC-001",
-                    "{check: group_size_within, max_size: 8}",
-                    replaces="[DEF-DOC-070]",
-                ),
+            rule(
+                "ACME-DOC-001",
+                "{check: group_size_within, max_size: 8}",
+                replaces="[DEF-DOC-070]",
             ),
         )
         assert any(
@@ -212,15 +155,10 @@ class TestProblems:
 
     def test_effective_dates_in_order(self, root: Path):
         """A rule cannot end before it starts."""
-        write(
+        write_rule(
             root,
-            "acme",
             "coding_edits",
-            RULE.format(
-                payer="acme",
-                step="coding_edits",
-                rules=rule("ACME-EDT-001", "{check: ncci_pairs}", effective_to="2020-01-01"),
-            ),
+            rule("ACME-EDT-001", "{check: ncci_pairs}", effective_to="2020-01-01"),
         )
         assert any("before effective_from" in p for p in problems(root))
 
