@@ -6,6 +6,7 @@ Every check here reads the claim context only; the payer's parameters come from 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import Field
@@ -136,10 +137,15 @@ def plan_covers_service(ctx: ClaimContext, p: PlanCoversService, env: Env) -> li
     return hits
 
 
-class AuthNumberOnClaim(CheckParams):
-    check: Literal["auth_number_on_claim"]
+class AuthParams(CheckParams):
+    """What every authorization check takes: the codes the payer wants it for, and its kind."""
+
     codes: list[ProcedureCode] = Field(min_length=1)
     kind: AuthKind = AuthKind.PRIOR_AUTH
+
+
+class AuthNumberOnClaim(AuthParams):
+    check: Literal["auth_number_on_claim"]
 
 
 @check(V, AuthNumberOnClaim)
@@ -171,21 +177,15 @@ def auth_number_on_claim(ctx: ClaimContext, p: AuthNumberOnClaim, env: Env) -> l
     return hits
 
 
-class AuthValidForService(CheckParams):
+class AuthValidForService(AuthParams):
     check: Literal["auth_valid_for_service"]
-    codes: list[ProcedureCode] = Field(min_length=1)
-    kind: AuthKind = AuthKind.PRIOR_AUTH
 
 
 @check(V, AuthValidForService)
 def auth_valid_for_service(ctx: ClaimContext, p: AuthValidForService, env: Env) -> list[Hit]:
     """The number on the claim is this payer's, for this patient, code and rendering provider."""
     hits = []
-    for line in _lines_with(ctx.claim.lines, p.codes):
-        number = _number(ctx, line, p.kind)
-        if not number:
-            continue
-        auth = _find(ctx, number, p.kind)
+    for line, number, auth in _claimed_auths(ctx, p):
         evidence = {"auth_number": number, "procedure_code": line.procedure_code}
         if auth is None:
             hits.append(
@@ -216,18 +216,15 @@ def auth_valid_for_service(ctx: ClaimContext, p: AuthValidForService, env: Env) 
     return hits
 
 
-class AuthInDateRange(CheckParams):
+class AuthInDateRange(AuthParams):
     check: Literal["auth_in_date_range"]
-    codes: list[ProcedureCode] = Field(min_length=1)
-    kind: AuthKind = AuthKind.PRIOR_AUTH
 
 
 @check(V, AuthInDateRange)
 def auth_in_date_range(ctx: ClaimContext, p: AuthInDateRange, env: Env) -> list[Hit]:
     """The authorization covers the date of service (not expired, not yet started)."""
     hits = []
-    for line in _lines_with(ctx.claim.lines, p.codes):
-        auth = _find(ctx, _number(ctx, line, p.kind), p.kind)
+    for line, _, auth in _claimed_auths(ctx, p):
         if auth and not auth.start_date <= line.service_date <= auth.end_date:
             state = "expired" if line.service_date > auth.end_date else "not yet started"
             hits.append(
@@ -245,18 +242,15 @@ def auth_in_date_range(ctx: ClaimContext, p: AuthInDateRange, env: Env) -> list[
     return hits
 
 
-class AuthUnitsRemaining(CheckParams):
+class AuthUnitsRemaining(AuthParams):
     check: Literal["auth_units_remaining"]
-    codes: list[ProcedureCode] = Field(min_length=1)
-    kind: AuthKind = AuthKind.PRIOR_AUTH
 
 
 @check(V, AuthUnitsRemaining)
 def auth_units_remaining(ctx: ClaimContext, p: AuthUnitsRemaining, env: Env) -> list[Hit]:
     """The authorization has units left for what this claim bills."""
     hits = []
-    for line in _lines_with(ctx.claim.lines, p.codes):
-        auth = _find(ctx, _number(ctx, line, p.kind), p.kind)
+    for line, _, auth in _claimed_auths(ctx, p):
         if auth is None:
             continue
         left = auth.units_approved - auth.units_used
@@ -362,13 +356,21 @@ def _number(ctx: ClaimContext, line: ClaimLine, kind: AuthKind) -> str | None:
     return line.prior_auth_number or ctx.claim.prior_auth_number
 
 
+def _claimed_auths(
+    ctx: ClaimContext, p: AuthParams
+) -> Iterator[tuple[ClaimLine, str, Authorization | None]]:
+    """Each line needing an authorization that carries a number: the line, the number, the authorization on file."""
+    for line in _lines_with(ctx.claim.lines, p.codes):
+        number = _number(ctx, line, p.kind)
+        if number:
+            yield line, number, _find(ctx, number, p.kind)
+
+
 def _auths(ctx: ClaimContext, kind: AuthKind) -> list[Authorization]:
     return [a for a in ctx.authorizations if a.kind is kind and a.payer_id == ctx.claim.payer_id]
 
 
-def _find(ctx: ClaimContext, number: str | None, kind: AuthKind) -> Authorization | None:
-    if not number:
-        return None
+def _find(ctx: ClaimContext, number: str, kind: AuthKind) -> Authorization | None:
     return next((a for a in _auths(ctx, kind) if a.auth_number == number), None)
 
 
