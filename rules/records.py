@@ -125,6 +125,7 @@ class Location(Record):
     state: UsState
     kind: LocationKind = LocationKind.CLINIC
     place_of_service: PlaceOfService = "11"
+    npi: Npi | None = Field(default=None, description="the service facility's NPI (837P 2310C)")
 
 
 class Enrollment(BaseModel):
@@ -173,6 +174,10 @@ class Coverage(Record):
     coinsurance_pct: Percent = Decimal("0")
     deductible: Money = Decimal("0")
     deductible_met: Money = Decimal("0")
+    reported_by_claim: bool = Field(
+        default=False,
+        description="known only from an 837P's subscriber loop: eligibility not yet verified",
+    )
     _to_after_from = field_validator("effective_to")(_not_before("effective_from"))
 
     @field_validator("carveout_payer_id")

@@ -52,6 +52,14 @@ def coverage_active(ctx: ClaimContext, p: CoverageActive, env: Env) -> list[Hit]
                 evidence={"coverage_id": ctx.claim.coverage_id},
             )
         ]
+    if cov.reported_by_claim:
+        return [
+            Hit(
+                f"Coverage {cov.coverage_id} is known only from the 837P that billed this claim; eligibility has not been verified.",
+                evidence={"coverage_id": cov.coverage_id, "reported_by_claim": True},
+                fix="Verify eligibility (270/271 or the payer portal) and load the member's coverage record.",
+            )
+        ]
     hits = []
     for line in ctx.claim.lines:
         if line.service_date < cov.effective_from or (

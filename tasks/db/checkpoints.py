@@ -31,15 +31,20 @@ def done_claims(session: Session, claim_ids: Sequence[str], step: Step, version:
     """Claims whose newest checkpoint for `step` under rule-set `version` is a result, not an error.
 
     An `error` checkpoint records that checking failed; the claim is still to be checked.
+    A checkpoint that started before the claim's current content arrived is stale.
     """
     latest: dict[str, tuple[int, CheckpointStatus]] = {}
     for chunk in _chunks(claim_ids):
-        query = select(
-            m.ClaimCheckpoint.claim_id, m.ClaimCheckpoint.attempt, m.ClaimCheckpoint.status
-        ).where(
-            m.ClaimCheckpoint.claim_id.in_(chunk),
-            m.ClaimCheckpoint.step == step,
-            m.ClaimCheckpoint.rule_set_version == version,
+        query = (
+            select(m.ClaimCheckpoint.claim_id, m.ClaimCheckpoint.attempt, m.ClaimCheckpoint.status)
+            .join(m.Claim, m.Claim.claim_id == m.ClaimCheckpoint.claim_id)
+            .where(
+                m.ClaimCheckpoint.claim_id.in_(chunk),
+                m.ClaimCheckpoint.step == step,
+                m.ClaimCheckpoint.rule_set_version == version,
+                # A check of an earlier version of the claim does not count.
+                m.ClaimCheckpoint.started_at >= m.Claim.received_at,
+            )
         )
         for claim_id, attempt, status in session.execute(query):
             if claim_id not in latest or attempt > latest[claim_id][0]:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     Time,
@@ -68,6 +69,8 @@ class Location(Base):
     state: Mapped[str] = mapped_column(String(2))
     kind: Mapped[LocationKind] = mapped_column(enum_column(LocationKind))
     place_of_service: Mapped[str] = mapped_column(String(2))
+    # The service facility's NPI: how an 837P (2310C NM1*77) names the site.
+    npi: Mapped[str | None] = mapped_column(String(10), index=True)
     content_hash: Mapped[str] = mapped_column(HASH)
 
 
@@ -118,7 +121,9 @@ class Coverage(Base):
     coinsurance_pct: Mapped[Decimal]
     deductible: Mapped[money]
     deductible_met: Mapped[money]
+    reported_by_claim: Mapped[bool] = mapped_column(default=False)
     content_hash: Mapped[str] = mapped_column(HASH)
+    __table_args__ = (Index("ix_coverage_member_id", "member_id"),)
 
 
 class Authorization(Base):
@@ -214,8 +219,12 @@ class Claim(Base):
     total_charge: Mapped[money]
     source: Mapped[str] = mapped_column(String(16))
     intake_file_id: Mapped[int | None] = mapped_column(ForeignKey("intake_file.id"))
+    # When the claim's current content arrived: checkpoints started before it are stale
+    # (an 837P claim later given its session and note by a JSON packet is checked again).
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     content_hash: Mapped[str] = mapped_column(HASH)
+    # Hash of what an 837P can carry: a JSON packet and an 837P of the same claim agree on it.
+    billing_hash: Mapped[str | None] = mapped_column(HASH)
     __table_args__ = (
         Index("ix_claim_payer_service_date", "payer_id", "service_date"),
         Index("ix_claim_patient_service_date", "patient_id", "service_date"),
@@ -358,3 +367,96 @@ class AuditRun(Base):
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RemittancePayment(Base):
+    """One 835 transaction set: a payment (or a notice of no payment) keyed by its trace.
+
+    The same payer and TRN02 trace number loaded again is a duplicate and posts nothing.
+    """
+
+    __tablename__ = "remittance_payment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intake_file_id: Mapped[int] = mapped_column(ForeignKey("intake_file.id"), index=True)
+    set_control_number: Mapped[str] = mapped_column(String(9))
+    payer_key: Mapped[str] = mapped_column(String(80))
+    payer_name: Mapped[str] = mapped_column(String(120))
+    payer_id: Mapped[str | None] = mapped_column(String(64))
+    trace_number: Mapped[str] = mapped_column(String(50))
+    handling_code: Mapped[str] = mapped_column(String(2))
+    method: Mapped[str | None] = mapped_column(String(3))
+    amount: Mapped[money]
+    paid_on: Mapped[dt.date | None] = mapped_column(Date)
+    payee_id: Mapped[str | None] = mapped_column(String(80))
+    claims_paid: Mapped[money]
+    provider_adjustments: Mapped[money]
+    balanced: Mapped[bool]
+    problems: Mapped[list[Any]]
+    posted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    __table_args__ = (UniqueConstraint("payer_key", "trace_number"),)
+
+
+class ProviderAdjustment(Base):
+    """A PLB adjustment: a take-back, interest or other amount against the payment, not a claim."""
+
+    __tablename__ = "provider_adjustment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(
+        ForeignKey("remittance_payment.id", ondelete="CASCADE"), index=True
+    )
+    provider_key: Mapped[str] = mapped_column(String(80))
+    fiscal_period: Mapped[dt.date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(2))
+    reference: Mapped[str | None] = mapped_column(String(50))
+    amount: Mapped[money]
+
+
+class RemittanceClaim(Base):
+    """A CLP loop: the payer's answer to one claim, matched to the claim it answers (or not)."""
+
+    __tablename__ = "remittance_claim"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(
+        ForeignKey("remittance_payment.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    control_number: Mapped[str] = mapped_column(String(38))
+    status_code: Mapped[str] = mapped_column(String(2))
+    charge: Mapped[money]
+    paid: Mapped[money]
+    patient_responsibility: Mapped[money]
+    filing_indicator: Mapped[str | None] = mapped_column(String(2))
+    payer_claim_control_number: Mapped[str | None] = mapped_column(String(50))
+    service_date: Mapped[dt.date | None] = mapped_column(Date)
+    adjustments: Mapped[list[Any]]
+    remark_codes: Mapped[list[Any]]
+    balanced: Mapped[bool]
+    claim_id: Mapped[str | None] = mapped_column(ForeignKey("claim.claim_id"), index=True)
+    match_method: Mapped[str] = mapped_column(String(32))
+    unmatched_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RemittanceLine(Base):
+    """An SVC loop: one paid (or denied) service, matched to the claim line it pays."""
+
+    __tablename__ = "remittance_line"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    remittance_claim_id: Mapped[int] = mapped_column(
+        ForeignKey("remittance_claim.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    procedure_code: Mapped[str] = mapped_column(String(48))
+    modifiers: Mapped[list[Any]]
+    original_code: Mapped[str | None] = mapped_column(String(48))
+    charge: Mapped[money]
+    paid: Mapped[money]
+    units_paid: Mapped[Decimal | None]
+    service_date: Mapped[dt.date | None] = mapped_column(Date)
+    line_control_number: Mapped[str | None] = mapped_column(String(50))
+    adjustments: Mapped[list[Any]]
+    remark_codes: Mapped[list[Any]]
+    allowed_reported: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    balanced: Mapped[bool]
+    line_number: Mapped[int | None]
+    match_method: Mapped[str] = mapped_column(String(32))
+    unmatched_reason: Mapped[str | None] = mapped_column(Text)

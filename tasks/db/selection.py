@@ -16,16 +16,44 @@ IN_CHUNK = 500
 
 
 def unchecked(session: Session, steps: Sequence[Step]) -> list[str]:
-    """Claims without a result for any of `steps`: never checked, a run died first, or checking errored."""
+    """Claims without a current result for any of `steps`.
+
+    Never checked, a run died first, checking errored, or the claim changed since (an
+    837P claim documented by a later JSON packet).
+    """
     ids: set[str] = set()
     for step in steps:
         has = exists().where(
             m.ClaimCheckpoint.claim_id == m.Claim.claim_id,
             m.ClaimCheckpoint.step == step,
             m.ClaimCheckpoint.status != CheckpointStatus.ERROR,
+            m.ClaimCheckpoint.started_at >= m.Claim.received_at,
         )
         ids.update(session.scalars(sql_select(m.Claim.claim_id).where(~has)))
     return sorted(ids)
+
+
+def awaiting_payment_audit(session: Session) -> list[str]:
+    """Claims with a remittance posted after their last post-payment audit started (or never audited)."""
+    last_audit = (
+        sql_select(func.max(m.ClaimCheckpoint.started_at))
+        .where(
+            m.ClaimCheckpoint.claim_id == m.RemittanceClaim.claim_id,
+            m.ClaimCheckpoint.step == Step.POST_PAYMENT_AUDIT,
+            m.ClaimCheckpoint.status != CheckpointStatus.ERROR,
+        )
+        .scalar_subquery()
+    )
+    query = (
+        sql_select(m.RemittanceClaim.claim_id)
+        .join(m.RemittancePayment, m.RemittancePayment.id == m.RemittanceClaim.payment_id)
+        .where(
+            m.RemittanceClaim.claim_id.is_not(None),
+            (last_audit.is_(None)) | (m.RemittancePayment.posted_at > last_audit),
+        )
+        .distinct()
+    )
+    return sorted(str(cid) for cid in session.scalars(query))
 
 
 def existing(session: Session, claim_ids: Sequence[str]) -> list[str]:
@@ -85,6 +113,7 @@ def select_claims(
     service_to: dt.date | None = None,
     held_by_rule: str | None = None,
     unchecked_steps: Sequence[Step] = (),
+    remitted: bool = False,
 ) -> list[str]:
     """Claims matching every criterion given (ids, payer and dates, holding rule, unchecked)."""
     sets: list[set[str]] = []
@@ -96,6 +125,8 @@ def select_claims(
         sets.append(set(held_by_rule_ids(session, held_by_rule)))
     if unchecked_steps:
         sets.append(set(unchecked(session, unchecked_steps)))
+    if remitted:
+        sets.append(set(awaiting_payment_audit(session)))
     if not sets:
         return []
     return sorted(set.intersection(*sets))

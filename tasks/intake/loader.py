@@ -26,6 +26,8 @@ from tasks.intake.reader import PACKET_SUFFIXES, Parsed, iter_raw, parse
 from tasks.intake.reasons import Reason, RecordRef
 from tasks.intake.resolver import Action, Decision, Resolver
 from tasks.intake.rows import INSERT_ORDER, SPECS
+from tasks.x12.intake837 import X12_SUFFIXES, parsed_records
+from tasks.x12.reader import sniff
 
 BATCH_SIZE = 2000
 MAX_DEFERRED = 20000
@@ -58,19 +60,40 @@ class FileReport:
         return self.records_in == self.loaded + self.quarantined
 
 
-def packet_files(paths: Iterable[Path]) -> list[Path]:
-    """Expand folders into their packet files, sorted by name (master data files first)."""
+def packet_files(paths: Iterable[Path], *, remittances: bool = False) -> list[Path]:
+    """Expand folders into their intake files, sorted by name (master data files first).
+
+    Claim files are JSON packets and 837P files; 835 remittances are posted, not loaded as
+    claims, so a folder's 835s are listed only when `remittances` is asked for (alone).
+    """
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            found.extend(
-                sorted(
-                    p for p in path.iterdir() if p.is_file() and p.suffix.lower() in PACKET_SUFFIXES
-                )
-            )
-        else:
-            found.append(path)
-    return found
+        if not path.is_dir():
+            found.append(path)  # a file named on purpose is read, whatever it turns out to be
+            continue
+        for candidate in sorted(p for p in path.iterdir() if p.is_file()):
+            kind = file_kind(candidate)
+            if kind is not None and (kind == "835") == remittances:
+                found.append(candidate)
+    # JSON (master data, sessions, notes) before X12, so 837P claims find what they link to.
+    return (
+        sorted(found, key=lambda p: (file_kind(p) != "json", p.name)) if len(found) > 1 else found
+    )
+
+
+def file_kind(path: Path) -> str | None:
+    """'json', '837', '835' or 'x12' (another or unreadable X12) by suffix and first bytes."""
+    suffix = path.suffix.lower()
+    if suffix in PACKET_SUFFIXES:
+        return "json"
+    if suffix not in X12_SUFFIXES:
+        return None
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return "x12"
+    return sniff(head) or ("x12" if suffix != ".txt" else None)
 
 
 def load_paths(
@@ -94,7 +117,9 @@ def load_file(
     file_id = _start_file(engine, path, digest, size)
     loader = _BatchLoader(engine, resolver, report, file_id)
     batch: list[Parsed] = []
-    for parsed in _parsed(path):
+    x12 = path.suffix.lower() in X12_SUFFIXES or file_kind(path) in ("837", "835", "x12")
+    loader.source = "x12" if x12 else "json"
+    for parsed in _parsed(path, engine if x12 else None):
         report.records_in += 1
         batch.append(parsed)
         if len(batch) >= batch_size:
@@ -106,8 +131,11 @@ def load_file(
     return report
 
 
-def _parsed(path: Path) -> Iterator[Parsed]:
+def _parsed(path: Path, x12_engine: Engine | None) -> Iterator[Parsed]:
     try:
+        if x12_engine is not None:
+            yield from parsed_records(path, x12_engine)
+            return
         for raw in iter_raw(path):
             yield parse(raw)
     except OSError as error:
@@ -129,6 +157,7 @@ class _BatchLoader:
         self.report = report
         self.file_id = file_id
         self.deferred: list[Parsed] = []
+        self.source = "json"
 
     def flush(self, batch: list[Parsed], *, final: bool) -> None:
         if not batch:
@@ -188,6 +217,8 @@ class _BatchLoader:
             if decision.action in (Action.INSERT, Action.UPDATE):
                 assert parsed.record is not None
                 rows = SPECS[parsed.record.type].rows(parsed.record, decision.digest, self.file_id)
+                if isinstance(parsed.record, r.Claim):
+                    rows[0][1][0]["source"] = self.source
                 if decision.action is Action.UPDATE:
                     _replace(session, parsed.record, rows)
                     continue
@@ -256,7 +287,15 @@ def _replace(
         where = [table.c.payer_id == record.payer_id, table.c.auth_number == record.auth_number]
     else:
         where = [pk[0] == row[pk[0].name]]
+    if isinstance(record, r.Claim):
+        # A documented claim is new content: checkpoints from before now are stale.
+        row = {**row, "received_at": dt.datetime.now(dt.UTC)}
+        row.pop("source", None)
+        session.execute(delete(m.ClaimLine).where(m.ClaimLine.claim_id == record.claim_id))
     session.execute(update(table).where(*where).values(**row))
+    if isinstance(record, r.Claim):
+        for child, child_rows in children:
+            session.execute(insert(child), child_rows)
     if isinstance(record, r.Provider):
         session.execute(delete(m.ProviderEnrollment).where(m.ProviderEnrollment.npi == record.npi))
         for child, child_rows in children:
@@ -280,9 +319,9 @@ def _file_digest(path: Path) -> tuple[str, int]:
 
 def _start_file(engine: Engine, path: Path, digest: str, size: int) -> int:
     with session_scope(engine) as session:
-        row = m.IntakeFile(
-            path=str(path), sha256=digest, size_bytes=size, format="claimguard.packet/1"
-        )
+        kind = file_kind(path)
+        fmt = "claimguard.packet/1" if kind in ("json", None) else f"x12/{kind}"
+        row = m.IntakeFile(path=str(path), sha256=digest, size_bytes=size, format=fmt)
         session.add(row)
         session.flush()
         return row.id

@@ -154,6 +154,11 @@ def _parse_json(raw: RawRecord, text: str) -> Parsed:
             field="(record)", expected="a JSON object", found=f"a JSON {type(value).__name__}"
         )
         return Parsed(raw, None, (reason,), None, None)
+    return parse_value(raw, value)
+
+
+def parse_value(raw: RawRecord, value: dict[str, Any]) -> Parsed:
+    """Validate one record already decoded to a dict (from JSON, or built from an 837P)."""
     record_type, record_key = _identity(value)
     try:
         record = _ADAPTER.validate_python(value)

@@ -23,7 +23,7 @@ from rules import records as r
 from tasks.db import models as m
 from tasks.intake.reader import KEY_FIELDS
 from tasks.intake.reasons import Reason
-from tasks.intake.rows import SPECS, Ref
+from tasks.intake.rows import SPECS, Ref, billing_hash
 
 IN_CHUNK = 500
 
@@ -52,6 +52,8 @@ class Known:
     session_facts: dict[str, tuple[dt.date, frozenset[str]]] = field(default_factory=dict)
     note_signed: dict[tuple[str, str], dt.date] = field(default_factory=dict)
     claim_made: dict[tuple[str, str], tuple[str, dt.date]] = field(default_factory=dict)
+    # claim id -> (billing hash, has a session): lets an 837P claim be documented later.
+    claim_billing: dict[str, tuple[str | None, bool]] = field(default_factory=dict)
     missing: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
     def forget_events(self) -> None:
@@ -62,6 +64,7 @@ class Known:
         self.session_facts.clear()
         self.note_signed.clear()
         self.claim_made.clear()
+        self.claim_billing.clear()
         self.missing.clear()
 
 
@@ -74,7 +77,7 @@ _KEY_COLUMNS = {
     "coverage": (m.Coverage.coverage_id, m.Coverage.patient_id),
     "group_session": (m.GroupSession.session_id, m.GroupSession.service_date),
     "note": (m.SessionNote.note_id,),
-    "claim": (m.Claim.claim_id,),
+    "claim": (m.Claim.claim_id, m.Claim.billing_hash, m.Claim.session_id),
 }
 
 
@@ -133,6 +136,8 @@ class Resolver:
             self.known.coverage_patient[key] = row[1]
         elif table == "group_session":
             self.known.session_facts[key] = (row[1], frozenset())
+        elif table == "claim":
+            self.known.claim_billing[key] = (row[1], row[2] is not None)
         return str(key)
 
     def _fetch_session_links(self, session: Session, session_ids: set[str]) -> None:
@@ -182,12 +187,32 @@ class Resolver:
                 Action.QUARANTINE, digest, tuple(_missing_reason(ref) for ref in missing)
             )
         if existing is not None and not spec.mutable:
-            return Decision(Action.QUARANTINE, digest, (_conflict_reason(kind, key),))
+            revision = self._claim_revision(record) if isinstance(record, r.Claim) else None
+            if revision is Action.UNCHANGED:
+                return Decision(Action.UNCHANGED, existing)
+            if revision is None:
+                return Decision(Action.QUARANTINE, digest, (_conflict_reason(kind, key),))
         problems = self._cross_check(record)
         if problems:
             return Decision(Action.QUARANTINE, digest, tuple(problems))
         self._learn(record, key, digest)
         return Decision(Action.UPDATE if existing is not None else Action.INSERT, digest)
+
+    def _claim_revision(self, claim: r.Claim) -> Action | None:
+        """An event is immutable, with one exception: the documentation of a billed claim.
+
+        An 837P claim carries no session; a JSON packet of the same claim (same billing
+        content) that names its session documents it (an update). The 837P of a claim
+        already loaded with its session adds nothing (unchanged). Anything else is a conflict.
+        """
+        billed, documented = self.known.claim_billing.get(claim.claim_id, (None, False))
+        if billed is None or billed != billing_hash(claim):
+            return None
+        if claim.session_id and not documented:
+            return Action.UPDATE
+        if documented and not claim.session_id:
+            return Action.UNCHANGED
+        return None
 
     def _exists(self, ref: Ref) -> bool:
         return ref.key in self.known.hashes[ref.table]
@@ -201,11 +226,13 @@ class Resolver:
             self.known.session_facts[key] = (record.service_date, frozenset(record.roster))
         elif isinstance(record, r.SessionNote):
             self.known.note_signed[(record.session_id, record.patient_id)] = record.signed_on
-        elif isinstance(record, r.Claim) and record.session_id:
-            self.known.claim_made[(record.session_id, record.patient_id)] = (
-                record.claim_id,
-                record.claim_date,
-            )
+        elif isinstance(record, r.Claim):
+            self.known.claim_billing[key] = (billing_hash(record), bool(record.session_id))
+            if record.session_id:
+                self.known.claim_made[(record.session_id, record.patient_id)] = (
+                    record.claim_id,
+                    record.claim_date,
+                )
 
     def _cross_check(self, record: r.Record) -> list[Reason]:
         if isinstance(record, r.Claim):

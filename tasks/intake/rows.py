@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import Table
 
 from rules import records as r
@@ -89,8 +92,40 @@ def _note_rows(rec: r.SessionNote, digest: str, _file: int) -> Rows:
     return [(T["session_note"], [{**row, "content_hash": digest}])]
 
 
+def billing_hash(rec: r.Claim) -> str:
+    """Hash of what an 837P carries of a claim: a JSON packet and an 837P of it agree on this."""
+
+    def num(value: Decimal) -> str:
+        return format(value.normalize(), "f")
+
+    lines = [
+        [
+            ln.line_number,
+            ln.procedure_code,
+            sorted(ln.modifiers),
+            num(ln.units),
+            num(ln.charge),
+            ln.service_date.isoformat(),
+        ]
+        for ln in rec.lines
+    ]
+    content = [
+        rec.payer_id,
+        rec.patient_id,
+        rec.coverage_id,
+        rec.billing_npi,
+        rec.rendering_npi,
+        rec.place_of_service,
+        str(rec.frequency_code),
+        list(rec.diagnoses),
+        lines,
+    ]
+    return hashlib.sha256(orjson.dumps(content)).hexdigest()
+
+
 def _claim_rows(rec: r.Claim, digest: str, file_id: int) -> Rows:
     claim = {
+        "billing_hash": billing_hash(rec),
         **_plain(rec, ("lines",)),
         "diagnoses": list(rec.diagnoses),
         "service_date": rec.service_date,

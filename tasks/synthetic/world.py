@@ -210,6 +210,11 @@ def auth_record(
     }
 
 
+def location_npi(seed: int, location_id: str) -> str:
+    """The site's own (type 2) NPI, which an 837P names in 2310C."""
+    return make_npi(rng_for(seed, "location-npi", location_id))
+
+
 def master_records(seed: int) -> list[dict[str, Any]]:
     """Payers, plans, locations and providers: the first file of every generated set."""
     out: list[dict[str, Any]] = [
@@ -241,6 +246,7 @@ def master_records(seed: int) -> list[dict[str, Any]]:
             "state": st,
             "kind": kind.value,
             "place_of_service": pos,
+            "npi": location_npi(seed, lid),
         }
         for lid, name, st, kind, pos in cat.LOCATIONS
     ]

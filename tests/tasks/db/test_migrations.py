@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 from tasks.db import models  # noqa: F401 - registers the tables
 from tasks.db.base import Base
-from tasks.db.migrate import current_revision, upgrade
+from tasks.db.migrate import (
+    MIGRATIONS,
+    current_revision,
+    upgrade,
+)
 
-HEAD = "0002"
+# The newest revision in the migrations folder (there is one head: no branches).
+(HEAD,) = ScriptDirectory(str(MIGRATIONS)).get_heads()
 
 
 class TestMigrations:

@@ -1,0 +1,166 @@
+"""837P files as intake records: each claim becomes packet records the loader treats like JSON.
+
+A transaction set that fails validation is one quarantined record (with every pyx12 error:
+line, segment, loop, element, message); the valid sets in the same file load. A file pyx12
+cannot read at all is one quarantined record. So every set and claim that comes in is
+loaded or quarantined, and the file's counts reconcile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from sqlalchemy import Engine, or_, select
+
+from tasks.db import models as m
+from tasks.db.session import session_scope
+from tasks.intake.reader import Parsed, RawRecord, parse_value
+from tasks.intake.reasons import Reason
+from tasks.x12.claims837 import Claim837, claims, parse_date
+from tasks.x12.mapping import Directory, map_claim, x12_field
+from tasks.x12.reader import TransactionSet, X12FileError, read
+
+X12_SUFFIXES = (".837", ".835", ".x12", ".edi", ".txt")
+MAX_X12_BYTES = 512 << 20
+IN_CHUNK = 500
+
+
+def parsed_records(path: Path, engine: Engine) -> Iterator[Parsed]:
+    """Every record of an 837P file, in file order, each valid or with its reasons."""
+    data = path.read_bytes()
+    try:
+        document = read(data)
+    except X12FileError as error:
+        reason = Reason(field="(file)", expected="an X12 837P interchange", found=str(error))
+        yield Parsed(RawRecord("file", data[: 1 << 20], len(data)), None, (reason,), "x12", None)
+        return
+    directory = load_directory(engine)
+    for tx in document.sets:
+        if tx.kind != "837":
+            yield _refused_set(tx, f"an 837 transaction set; this is a {tx.kind or 'unnamed'} set")
+        elif not tx.valid:
+            yield _invalid_set(tx)
+        else:
+            found = list(claims(tx))
+            _load_sessions(engine, directory, found)
+            for number, claim in enumerate(found, start=1):
+                yield from _claim_records(tx, number, claim, directory)
+
+
+def _claim_records(
+    tx: TransactionSet, number: int, claim: Claim837, directory: Directory
+) -> Iterator[Parsed]:
+    locator = f"ST {tx.control_number} CLM {number} (line {claim.first_line})"[:64]
+    raw_text = claim.text().encode("latin-1", errors="replace")
+    raw = RawRecord(locator, raw_text, len(raw_text))
+    mapped = map_claim(claim, directory)
+    if mapped.reasons:
+        key = claim.control_number[:64] or None
+        yield Parsed(raw, None, tuple(mapped.reasons), "claim", key)
+        return
+    for value in mapped.records:
+        kind = value["type"]
+        sub = (
+            raw if kind == "claim" else RawRecord(f"{locator[:50]} {kind}", raw_text, len(raw_text))
+        )
+        parsed = parse_value(sub, value)
+        if parsed.reasons:
+            reasons = tuple(
+                r.model_copy(update={"field": x12_field(r.field)}) for r in parsed.reasons
+            )
+            parsed = Parsed(sub, None, reasons, parsed.record_type, parsed.record_key)
+        yield parsed
+
+
+def _invalid_set(tx: TransactionSet) -> Parsed:
+    errors = tx.envelope_errors + tx.errors
+    reasons = tuple(
+        Reason(
+            field=f"{e.segment}{' ' + e.element if e.element else ''} (line {e.line})",
+            expected="a segment the implementation guide allows (pyx12)",
+            found=e.describe(),
+        )
+        for e in errors[:50]
+    )
+    if len(errors) > 50:
+        reasons += (Reason(field="(set)", expected="-", found=f"{len(errors) - 50} more errors"),)
+    return _set_record(tx, reasons)
+
+
+def _refused_set(tx: TransactionSet, expected: str) -> Parsed:
+    found = f"ST01 {tx.kind!r}: load 835 remittances with `claimguard remit load`"
+    return _set_record(tx, (Reason(field="ST01", expected=expected, found=found),))
+
+
+def _set_record(tx: TransactionSet, reasons: tuple[Reason, ...]) -> Parsed:
+    text = tx.text().encode("latin-1", errors="replace")
+    return Parsed(
+        RawRecord(tx.locator, text[: 1 << 20], len(text)),
+        None,
+        reasons,
+        "x12_set",
+        tx.control_number[:64] or None,
+    )
+
+
+def load_directory(engine: Engine) -> Directory:
+    """What is on file that an 837P claim may refer to (a few whole-table reads)."""
+    directory = Directory()
+    with session_scope(engine) as session:
+        directory.payers = {
+            pid: kind for pid, kind in session.execute(select(m.Payer.payer_id, m.Payer.kind))
+        }
+        directory.plans = set(session.scalars(select(m.Plan.plan_id)))
+        query = select(
+            m.Plan.payer_id,
+            m.Coverage.carveout_payer_id,
+            m.Coverage.member_id,
+            m.Coverage.coverage_id,
+            m.Coverage.patient_id,
+            m.Coverage.reported_by_claim,
+        ).join(m.Plan, m.Plan.plan_id == m.Coverage.plan_id)
+        # A verified coverage wins over one known only from an earlier claim.
+        for payer, carveout, member, coverage_id, patient_id, _reported in session.execute(
+            query.order_by(m.Coverage.reported_by_claim.desc())
+        ):
+            for key in {payer, carveout} - {None}:
+                directory.coverage[(str(key), member)] = (coverage_id, patient_id)
+        directory.providers = set(session.scalars(select(m.Provider.npi)))
+        sites = select(m.Location.npi, m.Location.location_id).where(m.Location.npi.is_not(None))
+        directory.location_by_npi = {str(npi): lid for npi, lid in session.execute(sites)}
+    return directory
+
+
+def _load_sessions(engine: Engine, directory: Directory, found: Iterable[Claim837]) -> None:
+    """Sessions on the set's service dates of the set's known patients, for linking claims."""
+    patients = {
+        directory.coverage[(c.payer.id, c.subscriber.id)][1]
+        for c in found
+        if (c.payer.id, c.subscriber.id) in directory.coverage
+    }
+    dates = {d for c in found for d in (parse_date(ln.service_date) for ln in c.lines) if d}
+    if not patients or not dates:
+        return
+    sessions: dict[tuple[str, dt.date], list[tuple[str, frozenset[str]]]] = defaultdict(list)
+    ids = sorted(patients)
+    with session_scope(engine) as session:
+        for start in range(0, len(ids), IN_CHUNK):
+            query = (
+                select(
+                    m.SessionParticipant.patient_id,
+                    m.GroupSession.service_date,
+                    m.GroupSession.session_id,
+                    m.GroupSession.facilitator_npis,
+                )
+                .join(m.GroupSession, m.GroupSession.session_id == m.SessionParticipant.session_id)
+                .where(
+                    m.SessionParticipant.patient_id.in_(ids[start : start + IN_CHUNK]),
+                    or_(*(m.GroupSession.service_date == d for d in sorted(dates))),
+                )
+            )
+            for patient_id, date, session_id, npis in session.execute(query):
+                sessions[(patient_id, date)].append((session_id, frozenset(npis)))
+    directory.sessions.update(sessions)

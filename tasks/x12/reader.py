@@ -1,0 +1,249 @@
+"""Read an X12 file with pyx12: validate it against the implementation guide and walk its loops.
+
+pyx12 does the grammar (maps for 837P 005010X222A1 and 835 005010X221A1); this module
+splits what it reads into transaction sets, each with its segments (tagged with the loop
+they belong to) and the validation errors pyx12 found in it, so a caller can load the
+valid sets and quarantine the rest. Error text that could echo a patient's name, birth
+date, address or member id is reduced to the segment, element and kind of error.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyx12.error_handler
+import pyx12.errors
+import pyx12.params
+import pyx12.x12context
+
+# pyx12 logs every validation error (with the offending value) on its own loggers; the
+# errors are collected from its error tree instead, so its log output is only a leak risk.
+logging.getLogger("pyx12").setLevel(logging.CRITICAL + 1)
+
+# Implementation guides pyx12 has maps for; the A2 errata of the 837P differs from A1 in
+# ways the checks do not read, and pyx12 has no A2 map, so A2 files are read as A1.
+_GS08_READ_AS = {"005010X222A2": "005010X222A1"}
+# Segments whose values identify a person: their values never appear in an error message.
+PHI_SEGMENTS = frozenset({"NM1", "N3", "N4", "DMG", "PER", "REF", "N1", "N2"})
+
+
+class X12FileError(ValueError):
+    """The file is not an X12 interchange pyx12 can read at all."""
+
+
+@dataclass(frozen=True, slots=True)
+class X12Error:
+    """One validation error: where (line, loop, segment, element) and what."""
+
+    line: int
+    segment: str
+    loop: str
+    element: str
+    message: str
+
+    def describe(self) -> str:
+        where = f"line {self.line}, segment {self.segment}"
+        where += f", loop {self.loop}" if self.loop else ""
+        where += f", element {self.element}" if self.element else ""
+        return f"{where}: {self.message}"
+
+
+class Seg:
+    """One segment: its line in the file, the loop it is in, and its values by reference."""
+
+    __slots__ = ("_data", "id", "line", "loop")
+
+    def __init__(self, line: int, loop: str, data: Any) -> None:
+        self.line = line
+        self.loop = loop
+        self.id: str = data.get_seg_id()
+        self._data = data
+
+    def get(self, ref: str) -> str:
+        """The value at `ref`, e.g. '01' or '01-2' (empty when absent)."""
+        value = self._data.get_value(f"{self.id}{ref}")
+        return value.strip() if isinstance(value, str) else ""
+
+    def text(self) -> str:
+        return str(self._data.format())
+
+
+@dataclass
+class TransactionSet:
+    """An ST..SE set: the unit that loads whole or is quarantined whole."""
+
+    kind: str  # ST01: 837, 835
+    control_number: str  # ST02
+    version: str  # GS08
+    start_line: int
+    segments: list[Seg] = field(default_factory=list)
+    errors: list[X12Error] = field(default_factory=list)
+    envelope_errors: list[X12Error] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors and not self.envelope_errors
+
+    @property
+    def locator(self) -> str:
+        return f"ST {self.control_number} (line {self.start_line})"
+
+    def text(self) -> str:
+        return "~\n".join(s.text().rstrip("~") for s in self.segments) + "~"
+
+
+@dataclass
+class X12Document:
+    sets: list[TransactionSet]
+    notes: list[str]
+
+
+def sniff(head: bytes) -> str | None:
+    """'837' or '835' for an X12 file of that kind, 'x12' for another X12, None if not X12."""
+    text = head.lstrip(b"\xef\xbb\xbf\r\n\t ")
+    if not text.startswith(b"ISA") or len(text) < 4:
+        return None
+    separator = text[3:4]
+    for kind in (b"837", b"835"):
+        if b"ST" + separator + kind in text:
+            return kind.decode()
+    return "x12"
+
+
+def decode(data: bytes) -> str:
+    """X12 is ASCII; bytes outside it are kept (latin-1) so pyx12 can name where they are."""
+    return data.decode("latin-1")
+
+
+def read(data: bytes) -> X12Document:
+    """Validate and split an X12 interchange (or several) held in memory."""
+    text, notes = _prepared(decode(data))
+    errh = pyx12.error_handler.err_handler()
+    try:
+        sets = list(_walk(text, errh))
+    except (pyx12.errors.X12Error, pyx12.errors.EngineError) as error:
+        raise X12FileError(_first_line(str(error))) from error
+    _attach_errors(errh, sets)
+    return X12Document(sets, notes)
+
+
+def _prepared(text: str) -> tuple[str, list[str]]:
+    stripped = text.lstrip("\ufeff\r\n\t ")
+    if not stripped.startswith("ISA"):
+        head = re.sub(r"[^A-Z0-9]", " ", stripped[:3].upper()).strip() or "nothing readable"
+        raise X12FileError(
+            f"an X12 interchange starts with an ISA segment; this file starts with {head!r}"
+        )
+    notes = []
+    for old, new in _GS08_READ_AS.items():
+        if old in stripped:
+            stripped = stripped.replace(old, new)
+            notes.append(f"GS08 {old} read with the {new} map (pyx12 has no {old} map)")
+    return stripped, notes
+
+
+def _walk(text: str, errh: Any) -> Iterator[TransactionSet]:
+    params = pyx12.params.params()
+    reader = pyx12.x12context.X12ContextReader(params, errh, io.StringIO(text))
+    current: TransactionSet | None = None
+    version = ""
+    for node in reader.iter_segments():
+        map_node = node.x12_map_node
+        seg = Seg(
+            node.cur_line_number, map_node.parent.id if map_node.parent else "", node.seg_data
+        )
+        if seg.id == "GS":
+            version = seg.get("08")
+        elif seg.id == "ST":
+            current = TransactionSet(seg.get("01"), seg.get("02"), version, seg.line)
+        if current is not None:
+            current.segments.append(seg)
+        if seg.id == "SE" and current is not None:
+            yield current
+            current = None
+    if current is not None:
+        # No SE: the set was cut off. pyx12 has reported it; keep what there is.
+        yield current
+
+
+def _attach_errors(errh: Any, sets: list[TransactionSet]) -> None:
+    """Move pyx12's error tree onto the sets it belongs to (ST nodes come in file order)."""
+    st_nodes: list[tuple[Any, list[X12Error]]] = []
+    for isa in errh.children:
+        outer = [_envelope_error(isa, "ISA", e) for e in isa.errors]
+        for gs in isa.children:
+            group = outer + [_envelope_error(gs, "GS", e) for e in gs.errors]
+            st_nodes.extend((st, group) for st in gs.children)
+            if not gs.children and group:
+                st_nodes.append((None, group))
+        if not isa.children and outer:
+            st_nodes.append((None, outer))
+    loops = {seg.line: seg.loop for s in sets for seg in s.segments}
+    index = 0
+    for st, envelope in st_nodes:
+        if st is None:
+            for s in sets:
+                s.envelope_errors.extend(envelope)
+            continue
+        if index >= len(sets):
+            break
+        target = sets[index]
+        index += 1
+        target.envelope_errors.extend(envelope)
+        target.errors.extend(_set_errors(st, loops))
+
+
+def _envelope_error(node: Any, segment: str, error: tuple[Any, ...]) -> X12Error:
+    return X12Error(int(node.get_cur_line() or 0), segment, "", "", _clean(segment, error[1]))
+
+
+def _set_errors(st: Any, loops: dict[int, str]) -> list[X12Error]:
+    found = [
+        X12Error(int(st.cur_line_se or st.cur_line_st or 0), "SE", "", "", _clean("SE", e[1]))
+        for e in st.errors
+    ]
+    for seg in st.children:
+        loop = loops.get(seg.cur_line, "")
+        found += [
+            X12Error(seg.cur_line, seg.seg_id, loop, "", _clean(seg.seg_id, e[1]))
+            for e in seg.errors
+        ]
+        for ele in seg.elements:
+            ref = f"{seg.seg_id}{ele.ele_pos:02d}"
+            if ele.subele_pos:
+                ref += f"-{ele.subele_pos:02d}"
+            found += [
+                X12Error(seg.cur_line, seg.seg_id, loop, ref, _clean(seg.seg_id, e[1]))
+                for e in ele.errors
+            ]
+    return found
+
+
+_SEGMENT_ECHO = re.compile(r"Segment (\w{2,3})[^ ]* not found")
+_LEN_ECHO = re.compile(r'len\("[^"]*"\)')
+_VALUE_ECHO = re.compile(r"\([^()]*\)")
+
+
+def _clean(segment: str, message: str) -> str:
+    """pyx12's message without any value that could identify a person."""
+    text = _SEGMENT_ECHO.sub(r"Segment \1 not found", _first_line(message))
+    if segment in PHI_SEGMENTS:
+        text = _LEN_ECHO.sub("the length", text)
+        text = _VALUE_ECHO.sub(
+            lambda m: m.group(0) if _is_reference(m.group(0)) else "(value)", text
+        )
+    return text
+
+
+def _is_reference(group: str) -> bool:
+    # "(NM103)", "(PER)" or "(max_len)" are references, not values.
+    return bool(re.fullmatch(r"\(([A-Z][A-Z0-9]{1,2}(\d{2}(-\d{2})?)?|max_len|min_len)\)", group))
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[0][:300] if message.strip() else "unreadable"
