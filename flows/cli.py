@@ -18,7 +18,13 @@ app = App(name="claimguard", help="Stop revenue leaks in group psychotherapy bil
 db_app = App(name="db", help="The claim database.")
 claim_app = App(name="claim", help="One claim: its lines, findings and checkpoint history.")
 rules_app = App(name="rules", help="The payer rule files and code tables.")
+remit_app = App(
+    name="remit", help="835 remittances: post them, audit them, work what is unmatched."
+)
+report_app = App(name="report", help="Revenue-leak reports: underpayments, denials, work queues.")
 app.command(db_app)
+app.command(remit_app)
+app.command(report_app)
 app.command(rules_app)
 app.command(claim_app)
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
@@ -98,6 +104,7 @@ def generate(
     days: int = 1,
     defect_rate: float | None = None,
     rate: Annotated[list[str] | None, Parameter(consume_multiple=True)] = None,
+    x12: bool = False,
 ) -> int:
     """Write synthetic claim packets with planted defects and their ground truth.
 
@@ -110,6 +117,8 @@ def generate(
     days: how many days of service to spread the claims over.
     defect_rate: the rate of every claim-level defect (session-level defects get twice it).
     rate: per-defect rates, e.g. --rate auth_missing=0.05 cloned_note=0.1.
+    x12: also pay the clean claims in 835 remittances (with planted payment problems) and
+        move the claims into 837P files, as a practice and its payers would exchange them.
     """
     from tasks.synthetic.defects import parse_rates
     from tasks.synthetic.generator import DEFAULT_START, GeneratorConfig
@@ -121,6 +130,14 @@ def generate(
     )
     manifest = run_generator(config, out)
     report.print_generated(manifest, out)
+    if x12:
+        from tasks.synthetic.x12gen import write_claims, write_remittances
+
+        remits = write_remittances(out, seed=seed)
+        claims_837 = write_claims(out, seed=seed)
+        print(
+            f"  {len(claims_837)} 837P file(s) and {len(remits)} 835 file(s); truth in ground-truth/remittance_truth.csv"
+        )
     return 0
 
 
@@ -130,7 +147,7 @@ def load(paths: list[Path], /, *, database_url: str | None = None, strict: bool 
 
     Parameters
     ----------
-    paths: files or folders (a folder's .jsonl, .ndjson and .json files, by name).
+    paths: files or folders (a folder's JSON packets and 837P files; JSON first, then by name).
     strict: exit with status 1 when any record was quarantined.
     """
     from tasks.db.session import open_database
@@ -267,4 +284,186 @@ def claim_show(claim_id: str, /, *, database_url: str | None = None) -> int:
         print(f"no claim {claim_id}", file=sys.stderr)
         return 2
     report.print_claim(history)
+    return 0
+
+
+@remit_app.command(name="load")
+def remit_load(paths: list[Path], /, *, database_url: str | None = None) -> int:
+    """Post 835 files (or folders of them): each payment once, each line matched or queued."""
+    from tasks.db.session import open_database
+    from tasks.intake.loader import packet_files
+    from tasks.remit.post import post_file
+
+    engine = open_database(database_url)
+    files = [p for p in packet_files(paths, remittances=True)]
+    rows = []
+    for path in files:
+        r = post_file(engine, path)
+        rows.append((path.name, r.sets_in, r.posted, r.duplicates, r.quarantined,
+                     r.claims["matched"], r.claims["unmatched"], len(r.unbalanced)))  # fmt: skip
+        for problem in r.problems[:5]:
+            print(f"  {path.name}: {problem}")
+    print(
+        report.table(
+            (
+                "file",
+                "sets",
+                "posted",
+                "duplicate",
+                "quarantined",
+                "claims matched",
+                "unmatched",
+                "unbalanced",
+            ),
+            rows,
+        )
+    )
+    print("then: claimguard remit audit   (step 5 on what was posted, and the report)")
+    return 0
+
+
+@remit_app.command(name="audit")
+def remit_audit(
+    *,
+    folder: Path = Path(".claimguard/remittances"),
+    report_dir: Path = Path(".claimguard/reports"),
+    alarm_months: int = 3,
+) -> int:
+    """Run the remittance-audit flow: post the folder's 835s, audit them (step 5), write the report."""
+    from flows.params import RemittanceAuditParams
+    from flows.remittance_audit import remittance_audit
+
+    params = RemittanceAuditParams(
+        folder=str(folder), report_dir=str(report_dir), alarm_months=alarm_months
+    )
+    state = remittance_audit(params, return_state=True)
+    print(f"remittance-audit: {state.type.value.lower()} ({state.message})")
+    return 0 if state.is_completed() else 1
+
+
+@remit_app.command(name="unmatched")
+def remit_unmatched(*, database_url: str | None = None, csv: Path | None = None) -> int:
+    """List remittance claims and lines that matched nothing, with the reason."""
+    from tasks.db.session import open_database, session_scope
+    from tasks.reports import data, render
+
+    with session_scope(open_database(database_url)) as session:
+        rows = data.unmatched_queue(session)
+    if csv:
+        render.write_csv(csv, rows, render.UNMATCHED_COLUMNS)
+        print(f"wrote {len(rows)} row(s) to {csv}")
+    print(
+        report.table(
+            render.UNMATCHED_COLUMNS, [[r[c] for c in render.UNMATCHED_COLUMNS] for r in rows[:50]]
+        )
+    )
+    return 0
+
+
+@report_app.command(name="leaks")
+def report_leaks(
+    *,
+    by: str = "payer",
+    alarm_months: int = 3,
+    database_url: str | None = None,
+    csv: Path | None = None,
+) -> int:
+    """Underpayments grouped by payer, provider, location, code or month, and the persistent-underpayer alarm."""
+    from rules import leaks
+    from tasks.db.session import open_database
+    from tasks.reports import build, render
+    from tasks.rule_source import current_rule_set
+
+    if by not in leaks.DIMENSIONS:
+        print(f"error: --by is one of {', '.join(leaks.DIMENSIONS)}", file=sys.stderr)
+        return 2
+    found = build.collect(open_database(database_url), current_rule_set())
+    print(found.text() + "\n")
+    groups = leaks.underpayments_by(found.lines, by)
+    print(report.table((by, "lines", "expected", "allowed", "underpaid"),
+                       [(g.key, g.lines, g.expected, g.allowed, g.underpaid) for g in groups]))  # fmt: skip
+    alarms = leaks.persistent_underpayers(found.lines, months=alarm_months)
+    print(
+        f"\npersistent underpayers (same code underpaid in >= {alarm_months} months): {len(alarms)}"
+    )
+    for alarm in alarms:
+        print(f"  ALARM {alarm.message()}")
+    if csv:
+        render.write_csv(csv, render.underpaid_rows(found.lines), render.UNDERPAID_COLUMNS)
+        print(f"wrote underpaid lines to {csv}")
+    return 0
+
+
+@report_app.command(name="denials")
+def report_denials(*, database_url: str | None = None) -> int:
+    """Denials by root cause and CARC/RARC, the step that should have caught each, and the rates."""
+    from rules import leaks
+    from tasks.db.session import open_database
+    from tasks.reports import build
+    from tasks.rule_source import current_rule_set
+
+    found = build.collect(open_database(database_url), current_rule_set())
+    rows = [
+        (d.category, d.prevented_by or "(payer side)", d.code, d.lines, d.expected)
+        for d in leaks.denials(found.lines)
+    ]
+    print(
+        report.table(
+            ("category", "should have been caught in", "CARC/RARC", "lines", "at stake"), rows
+        )
+    )
+    rates = leaks.rates(found.states)
+    print(
+        f"\nclean-claim rate {rates.clean_claims}/{rates.claims_checked}; first-pass payment rate {rates.first_pass_paid}/{rates.claims_remitted}"
+    )
+    return 0
+
+
+@report_app.command(name="queue")
+def report_queue(which: str, /, *, csv: Path | None = None, database_url: str | None = None) -> int:
+    """A work queue: `held` (claims held before submission) or `appeals` (underpaid and denied lines)."""
+    from tasks.db.session import open_database, session_scope
+    from tasks.reports import build, data, render
+    from tasks.rule_source import current_rule_set
+
+    engine = open_database(database_url)
+    if which == "held":
+        with session_scope(engine) as session:
+            rows = data.held_queue(session)
+        columns: tuple[str, ...] = render.HELD_COLUMNS
+    elif which == "appeals":
+        rows = render.appeal_rows(build.collect(engine, current_rule_set()).lines)
+        columns = render.APPEAL_COLUMNS
+    else:
+        print("error: the queue is `held` or `appeals`", file=sys.stderr)
+        return 2
+    if csv:
+        render.write_csv(csv, rows, columns)
+        print(f"wrote {len(rows)} row(s) to {csv}")
+    else:
+        print(report.table(columns, [[r[c] for c in columns] for r in rows[:50]]))
+        print(f"({len(rows)} in all; --csv PATH writes them all)")
+    return 0
+
+
+@report_app.command(name="html")
+def report_html(
+    *,
+    out: Path = Path(".claimguard/reports"),
+    alarm_months: int = 3,
+    database_url: str | None = None,
+) -> int:
+    """Write the self-contained HTML report and the CSV work queues into a folder."""
+    from tasks.db.session import open_database
+    from tasks.reports import build
+    from tasks.rule_source import current_rule_set
+
+    found = build.write(
+        build.collect(open_database(database_url), current_rule_set()),
+        out,
+        alarm_months=alarm_months,
+    )
+    print(found.text())
+    for name, path in found.files.items():
+        print(f"  {name}: {path}")
     return 0

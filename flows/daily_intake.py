@@ -12,7 +12,13 @@ from prefect.client.schemas.objects import State
 from prefect.states import Completed, Failed
 
 from flows.lifecycle import lifecycle
-from flows.params import DailyIntakeParams, LifecycleParams, Selection, current_params
+from flows.params import (
+    DailyIntakeParams,
+    LifecycleParams,
+    RemittanceAuditParams,
+    Selection,
+    current_params,
+)
 from tasks.intake.loader import packet_files
 from tasks.lifecycle import FileResult, load_intake_file
 from tasks.retry import safe_error
@@ -26,7 +32,7 @@ def _run_name() -> str:
 
 @flow(name="daily-intake", flow_run_name=_run_name)
 def daily_intake(params: DailyIntakeParams = DailyIntakeParams()) -> State:  # noqa: B008 - a form default
-    """Load every new packet file in the inbox, run steps 1-4 on what is unchecked, move files to processed/ or failed/."""
+    """Load the inbox's new claim files (JSON, 837P), run steps 1-4, then post its 835s and audit them (step 5)."""
     logger = get_run_logger()
     inbox = Path(params.inbox)
     files = packet_files([inbox]) if inbox.is_dir() else []
@@ -44,7 +50,7 @@ def daily_intake(params: DailyIntakeParams = DailyIntakeParams()) -> State:  # n
             )
             reason = "" if usable else "every record was quarantined (see claimguard quarantine)"
             rows.append(_row(path.name, result, "processed" if usable else "failed", reason))
-        _file_away(path, inbox, str(rows[-1]["outcome"]), str(rows[-1]["reason"]))
+        file_away(path, inbox, str(rows[-1]["outcome"]), str(rows[-1]["reason"]))
     life = lifecycle(
         LifecycleParams(selection=Selection(unchecked=True), chunk_size=params.chunk_size),
         return_state=True,
@@ -52,6 +58,18 @@ def daily_intake(params: DailyIntakeParams = DailyIntakeParams()) -> State:  # n
     summary = (
         life.result(raise_on_failure=False) if life.is_completed() or life.is_failed() else None
     )
+    remits = packet_files([inbox], remittances=True) if inbox.is_dir() else []
+    audit = None
+    if remits:
+        # Remittances after claims: an 835 in the same inbox pays claims loaded above.
+        from flows.remittance_audit import run_remittance_audit
+
+        audit = run_remittance_audit(
+            RemittanceAuditParams(
+                folder=str(inbox), report_dir=params.report_dir, chunk_size=params.chunk_size
+            ),
+            files=remits,
+        )
     create_table_artifact(
         rows or [{"file": "(none)", "outcome": "no new files"}],
         key="daily-intake-files",
@@ -61,6 +79,8 @@ def daily_intake(params: DailyIntakeParams = DailyIntakeParams()) -> State:  # n
         _markdown(rows, summary), key="daily-intake-summary", description="Daily intake summary"
     )
     failed_files = sum(1 for r in rows if r["outcome"] == "failed")
+    if audit is not None and audit.is_failed():
+        return Failed(message=f"remittance audit failed: {audit.message}")
     if life.is_failed() or failed_files:
         return Failed(message=f"{failed_files} file(s) failed; lifecycle {life.type.value.lower()}")
     return Completed(message=f"{len(rows)} file(s) loaded and checked")
@@ -75,7 +95,8 @@ def _row(name: str, result: FileResult | None, outcome: str, reason: str) -> dic
     return {"file": name, **counts, "outcome": outcome, "reason": reason}
 
 
-def _file_away(path: Path, inbox: Path, outcome: str, reason: str) -> None:
+def file_away(path: Path, inbox: Path, outcome: str, reason: str) -> None:
+    """Move a read file to processed/ or failed/ (with a .reason.txt) so it is read once."""
     target_dir = inbox / outcome
     target_dir.mkdir(exist_ok=True)
     target = target_dir / path.name

@@ -1,7 +1,9 @@
-"""`make demo`: generate a day of sample claims, run the daily intake through Prefect, report.
+"""`make demo`: generate a day of sample claims and remittances, run the daily intake, report.
 
-The intake runs as the real `daily-intake` flow in Prefect's local mode: the packet files
-are loaded, steps 1-4 run on what was loaded, and the files move to processed/.
+The intake runs as the real `daily-intake` flow in Prefect's local mode: the JSON packets
+(master data, sessions, notes) and the 837P claim files are loaded, steps 1-4 run on what
+was loaded, the 835 remittances are posted and audited (step 5), the revenue-leak report
+is written, and the files move to processed/.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from rules.outcomes import PRE_SUBMISSION_STEPS
 from tasks.db.checkpoints import step_summary
 from tasks.db.repository import claims_by_payer, quarantined, recent_intake_files, table_counts
 from tasks.db.session import open_database, session_scope
+from tasks.reports import build
 from tasks.rule_source import current_rule_set
 from tasks.settings import get_settings
 from tasks.synthetic.generator import GeneratorConfig, generate
+from tasks.synthetic.x12gen import write_claims, write_remittances
 
 DEMO_MALFORMED = 10
 
@@ -30,9 +34,17 @@ def run_demo(*, database_url: str | None, claims: int, seed: int) -> int:
     inbox = settings.home / "inbox"
     shutil.rmtree(inbox, ignore_errors=True)
     manifest = generate(GeneratorConfig(seed=seed, claims=claims, malformed=DEMO_MALFORMED), inbox)
+    # The payers' side: the clean claims paid in 835s (with planted payment problems), then
+    # the claims themselves moved from JSON into the 837P files a practice would send.
+    remits = write_remittances(inbox, seed=seed)
+    claim_files = write_claims(inbox, seed=seed)
+    shutil.rmtree(settings.home / "ground-truth", ignore_errors=True)
     shutil.move(str(inbox / "ground-truth"), str(settings.home / "ground-truth"))
     report.print_generated(manifest, inbox)
-    print(f"  plus {manifest.malformed} deliberately broken records, to show the quarantine\n")
+    print(f"  plus {manifest.malformed} deliberately broken records, to show the quarantine")
+    print(
+        f"  claims sent as {len(claim_files)} 837P file(s); payments in {len(remits)} 835 file(s) (one resent)\n"
+    )
     engine = open_database(database_url)
     print(
         f"claim database: {engine.url.render_as_string(hide_password=True)}; running the daily-intake flow (Prefect local mode)\n"
@@ -41,9 +53,17 @@ def run_demo(*, database_url: str | None, claims: int, seed: int) -> int:
     from flows.daily_intake import daily_intake
     from flows.params import DailyIntakeParams
 
-    state = daily_intake(DailyIntakeParams(inbox=str(inbox)), return_state=True)
+    reports = settings.home / "reports"
+    state = daily_intake(
+        DailyIntakeParams(inbox=str(inbox), report_dir=str(reports)), return_state=True
+    )
     print(f"\ndaily-intake: {state.type.value.lower()} ({state.message})\n")
-    _print_results(engine, len(manifest.files))
+    _print_results(engine, len(manifest.files) + len(claim_files) + len(remits))
+    found = build.write(build.collect(engine, current_rule_set()), reports)
+    print("\npost-payment audit (step 5) of the 835s")
+    print(found.text())
+    print(f"\nrevenue-leak report: {found.files['html']}")
+    print(f"work queues (CSV): {found.files['appeals']}, {found.files['held']}")
     return 0 if state.is_completed() else 1
 
 

@@ -32,6 +32,10 @@ class Selection(BaseModel):
     unchecked: bool = Field(
         default=False, description="Claims missing a checkpoint for a step (the backlog)"
     )
+    remitted: bool = Field(
+        default=False,
+        description="Claims with a remittance posted since their last post-payment audit",
+    )
 
     def describe(self) -> str:
         """A short label for run names: no patient data, only ids and dates."""
@@ -41,6 +45,8 @@ class Selection(BaseModel):
             return f"rule={self.held_by_rule}"
         if self.unchecked:
             return "unchecked"
+        if self.remitted:
+            return "remitted"
         span = (
             f"{_month(self.service_from)}..{_month(self.service_to)}"
             if self.service_from or self.service_to
@@ -72,6 +78,9 @@ class DailyIntakeParams(BaseModel):
         default=None, description="The business day this intake is for (default: today)"
     )
     chunk_size: int = Field(default=5000, ge=100, le=50_000)
+    report_dir: str = Field(
+        default=".claimguard/reports", description="Where the revenue-leak report goes"
+    )
 
 
 class ReauditParams(BaseModel):
@@ -117,6 +126,23 @@ class ReauditParams(BaseModel):
             service_to=self.service_to,
             held_by_rule=self.held_by_rule,
         )
+
+
+class RemittanceAuditParams(BaseModel):
+    """Post a folder of 835 files, audit every line they pay, and report the leaks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    folder: str = Field(
+        default=".claimguard/remittances", description="Folder of new 835 files (moved when read)"
+    )
+    report_dir: str = Field(
+        default=".claimguard/reports", description="Where the HTML report and CSV queues go"
+    )
+    alarm_months: int = Field(
+        default=3, ge=1, le=36, description="Months of underpaying one code that raise the alarm"
+    )
+    chunk_size: int = Field(default=5000, ge=100, le=50_000)
 
 
 class StuckClaimsParams(BaseModel):

@@ -27,7 +27,7 @@ from rules.records import (
     Record,
     SessionNote,
 )
-from rules.remit import RemitClaim
+from rules.remit import RemitClaim, effective, merge_split
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +111,8 @@ class Lookups:
     lines_by_patient: dict[str, list[PriorService]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    # claim id -> its postings (835 CLPs matched to it), in the order they arrived
+    postings: dict[str, list[RemitClaim]] = field(default_factory=dict)
 
 
 def assemble(claim: Claim, look: Lookups) -> ClaimContext:
@@ -143,7 +145,16 @@ def assemble(claim: Claim, look: Lookups) -> ClaimContext:
             for s in look.lines_by_patient.get(claim.patient_id, ())
             if s.claim_id != claim.claim_id
         ),
+        remittance=_remittance(look.postings.get(claim.claim_id)),
     )
+
+
+def _remittance(postings: list[RemitClaim] | None) -> RemitClaim | None:
+    """The claim's standing answer: reversals netted out, a split line audited as its sum."""
+    standing = effective(postings) if postings else None
+    if standing is None:
+        return None
+    return standing.model_copy(update={"lines": merge_split(list(standing.lines))})
 
 
 @dataclass

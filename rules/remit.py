@@ -87,3 +87,71 @@ class RemitClaim(BaseModel):
     @property
     def denied(self) -> bool:
         return self.status_code == "4"
+
+    @property
+    def reversal(self) -> bool:
+        return self.status_code == REVERSAL
+
+    def balances(self) -> bool:
+        """CLP03 - (claim and line CAS) = CLP04 (X12 RFI 2348)."""
+        cas = sum((a.amount for a in self.adjustments), ZERO)
+        cas += sum((a.amount for ln in self.lines for a in ln.adjustments), ZERO)
+        return self.charge - cas == self.paid
+
+
+REVERSAL = "22"
+
+
+def payment_balances(claims_paid: Decimal, provider_adjustments: Decimal, amount: Decimal) -> bool:
+    """Sum of CLP04 - sum of PLB amounts = BPR02."""
+    return claims_paid - provider_adjustments == amount
+
+
+def effective(postings: list[RemitClaim]) -> RemitClaim | None:
+    """What a claim was finally paid, from its postings in the order they arrived.
+
+    A reversal (CLP02 22) cancels the latest earlier posting with the same payer claim
+    control number (else the latest one); the newest posting left standing is the answer.
+    A claim whose every posting was reversed has no answer yet (it awaits re-adjudication).
+    """
+    standing: list[RemitClaim] = []
+    for posting in postings:
+        if not posting.reversal:
+            standing.append(posting)
+            continue
+        same = [
+            i
+            for i, p in enumerate(standing)
+            if posting.payer_claim_control_number
+            and p.payer_claim_control_number == posting.payer_claim_control_number
+        ]
+        if same:
+            standing.pop(same[-1])
+        elif standing:
+            standing.pop()
+    return standing[-1] if standing else None
+
+
+def merge_split(lines: list[RemitLine]) -> list[RemitLine]:
+    """One RemitLine per claim line: a line paid in parts is audited as its sum."""
+    by_line: dict[int | None, list[RemitLine]] = {}
+    for line in lines:
+        by_line.setdefault(line.line_number, []).append(line)
+    merged = []
+    for number, parts in by_line.items():
+        if number is None or len(parts) == 1:
+            merged.extend(parts)
+            continue
+        first = parts[0]
+        merged.append(
+            first.model_copy(
+                update={
+                    "charge": sum((p.charge for p in parts), ZERO),
+                    "paid": sum((p.paid for p in parts), ZERO),
+                    "adjustments": [a for p in parts for a in p.adjustments],
+                    "remark_codes": [c for p in parts for c in p.remark_codes],
+                    "allowed_reported": None,
+                }
+            )
+        )
+    return merged

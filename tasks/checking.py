@@ -86,7 +86,9 @@ def check_step(
         counts.skipped_done = len(claim_ids) - len(todo)
         if not todo:
             return counts
-        loaded = cache.get(session, engine.url.render_as_string(), claim_ids)
+        # Step 5 reads remittances the earlier steps' contexts were built without.
+        scope = f"{engine.url.render_as_string()}|{'paid' if step is Step.POST_PAYMENT_AUDIT else 'pre'}"
+        loaded = cache.get(session, scope, claim_ids)
         results = [evaluate(rule_set, loaded[cid], step) for cid in todo if cid in loaded]
         attempts = next_attempts(session, [r.claim_id for r in results], step, rule_set.version)
         append_checkpoints(

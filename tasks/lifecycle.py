@@ -25,6 +25,7 @@ from tasks.db import models, work
 from tasks.db import selection as selection_module
 from tasks.db.session import session_scope, shared_engine
 from tasks.intake.loader import load_file
+from tasks.remit.post import post_file
 from tasks.retry import retry_if_transient, safe_error
 from tasks.rule_source import current_rule_set
 
@@ -83,6 +84,45 @@ def load_intake_file(path: str) -> FileResult:
     )
 
 
+class RemitResult(BaseModel):
+    """What posting one 835 file did: counts only (claim ids stay in the database)."""
+
+    path: str
+    sets_in: int
+    posted: int
+    duplicates: int
+    quarantined: int
+    claims_matched: int
+    claims_unmatched: int
+    lines_matched: int
+    lines_unmatched: int
+    unbalanced: int
+    reconciles: bool
+    problems: list[str]
+
+
+@task(name="post-remittance-file", task_run_name="post {path}", **IO_TASK)  # type: ignore[call-overload]
+def post_remittance_file(path: str) -> RemitResult:
+    """Post one 835 file: payments once each, every CLP/SVC matched or queued with its reason."""
+    faults.maybe_fail("post_remittance")
+    report = post_file(shared_engine(), Path(path))
+    return RemitResult(
+        path=path,
+        sets_in=report.sets_in,
+        posted=report.posted,
+        duplicates=report.duplicates,
+        quarantined=report.quarantined,
+        claims_matched=report.claims["matched"],
+        claims_unmatched=report.claims["unmatched"],
+        lines_matched=report.lines["matched"],
+        lines_unmatched=report.lines["unmatched"],
+        unbalanced=len(report.unbalanced),
+        reconciles=report.reconciles,
+        # Problems name trace numbers, set control numbers and payer ids only.
+        problems=report.problems[:20],
+    )
+
+
 class BatchPlan(BaseModel):
     key: str
     claims: int
@@ -95,6 +135,9 @@ def plan_batch(
 ) -> BatchPlan:
     """Select the claims and create (or find) their chunks; the ids stay in the database."""
     version = current_rule_set().version
+    # A new batch reads claims afresh: since the last one a claim may have been documented
+    # or paid, and the shared cache would still hold its old context.
+    SHARED_CONTEXTS.clear()
     with session_scope(shared_engine()) as session:
         claim_ids = selection_module.select_claims(session, **selection)
         key = work.batch_key(claim_ids, steps, version, salt)

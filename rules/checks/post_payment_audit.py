@@ -118,6 +118,7 @@ def denial_explained(ctx: ClaimContext, p: DenialExplained, env: Env) -> list[Hi
     for line, remit in _pairs(ctx):
         result = audit.audit_line(ctx, env.tables, line, remit, tolerance=Decimal(0))
         if result.outcome is audit.Outcome.DENIED:
+            expected = audit.expected_allowed(ctx, env.tables, line)
             step = (
                 f"; step {result.prevented_by.replace('_', ' ')} should have caught it"
                 if result.prevented_by
@@ -131,6 +132,8 @@ def denial_explained(ctx: ClaimContext, p: DenialExplained, env: Env) -> list[Hi
                         "category": result.denial_category,
                         "prevented_by": result.prevented_by,
                         "codes": result.codes,
+                        # What the line would have paid: the amount an appeal is about.
+                        "expected_allowed": str(expected.amount) if expected else None,
                     },
                     "Correct and resubmit, or appeal, per the denial's category.",
                 )

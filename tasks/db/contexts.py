@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from rules import records as r
 from rules.context import ClaimContext, Lookups, PriorService, assemble
+from rules.remit import Adjustment, RemitClaim, RemitLine
 from tasks.db.base import Base
 
 HISTORY_DAYS = 400  # frequency limits look back a calendar year; duplicates the same day
@@ -123,6 +124,7 @@ class ContextLoader:
         look.notes_by_session = self._notes(set(look.sessions))
         look.auths_by_patient = self._auths({c.patient_id for c in claims.values()})
         look.lines_by_patient = self._history(list(claims.values()))
+        look.postings = load_postings(self.session, list(claims))
         return [assemble(claims[cid], look) for cid in claim_ids if cid in claims]
 
     def _claims(self, claim_ids: Sequence[str]) -> dict[str, r.Claim]:
@@ -206,3 +208,56 @@ class ContextLoader:
 def _line(row: dict[str, Any]) -> r.ClaimLine:
     row["modifiers"] = [mod for mod in (row.pop(f"modifier_{i}") for i in range(1, 5)) if mod]
     return r.ClaimLine.model_construct(**row)
+
+
+def _remit_line(row: dict[str, Any]) -> RemitLine:
+    return RemitLine.model_construct(
+        line_number=row["line_number"],
+        procedure_code=row["procedure_code"],
+        modifiers=list(row["modifiers"]),
+        original_code=row["original_code"],
+        charge=row["charge"],
+        paid=row["paid"],
+        units_paid=row["units_paid"],
+        service_date=row["service_date"],
+        adjustments=[Adjustment.model_validate(a) for a in row["adjustments"]],
+        remark_codes=list(row["remark_codes"]),
+        allowed_reported=row["allowed_reported"],
+    )
+
+
+def load_postings(session: Session, claim_ids: Sequence[str]) -> dict[str, list[RemitClaim]]:
+    """Each claim's matched 835 answers, oldest first (a reversal nets out what it reverses)."""
+    claims_t, lines_t, pay_t = T["remittance_claim"], T["remittance_line"], T["remittance_payment"]
+    heads: list[dict[str, Any]] = []
+    for chunk in _chunks(claim_ids):
+        query = (
+            select(claims_t, pay_t.c.paid_on)
+            .join(pay_t, pay_t.c.id == claims_t.c.payment_id)
+            .where(claims_t.c.claim_id.in_(chunk))
+        )
+        heads += [dict(row._mapping) for row in session.execute(query)]
+    lines: dict[int, list[RemitLine]] = defaultdict(list)
+    for chunk in _chunks([h["id"] for h in heads]):
+        query = select(lines_t).where(
+            lines_t.c.remittance_claim_id.in_(chunk), lines_t.c.line_number.is_not(None)
+        )
+        for row in session.execute(query):
+            lines[row.remittance_claim_id].append(_remit_line(dict(row._mapping)))
+    out: dict[str, list[RemitClaim]] = defaultdict(list)
+    for head in sorted(heads, key=lambda h: h["id"]):
+        out[head["claim_id"]].append(
+            RemitClaim.model_construct(
+                claim_id=head["claim_id"],
+                status_code=head["status_code"],
+                charge=head["charge"],
+                paid=head["paid"],
+                patient_responsibility=head["patient_responsibility"],
+                payer_claim_control_number=head["payer_claim_control_number"],
+                adjustments=[Adjustment.model_validate(a) for a in head["adjustments"]],
+                remark_codes=list(head["remark_codes"]),
+                lines=sorted(lines[head["id"]], key=lambda ln: ln.line_number or 0),
+                paid_date=head["paid_on"],
+            )
+        )
+    return out

@@ -1,0 +1,1 @@
+"""Posting 835 remittances: payments, matching, and the unmatched queue."""

@@ -1,0 +1,441 @@
+"""Post 835 files: every payment recorded once, every CLP and SVC matched or queued with why.
+
+A file is read with pyx12 (tasks.x12.reader); each valid 835 set is a payment. The same
+payer and trace number (TRN02) posted before is a duplicate: counted, nothing written. A set
+that fails validation, or whose values cannot be read, is quarantined whole with its errors.
+Balancing is checked at line, claim and payment level; what does not balance is posted and
+recorded as a problem of the payment (the audit then flags the lines). Counts reconcile:
+sets_in = posted + duplicates + quarantined.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from rules import matching
+from rules.remit import RemitClaim, RemitLine, payment_balances
+from tasks.db import models as m
+from tasks.db.session import session_scope
+from tasks.intake.reasons import Reason
+from tasks.x12.reader import TransactionSet, X12FileError, read
+from tasks.x12.remit835 import Claim835, Payment835, RemitReadError, payment
+
+IN_CHUNK = 500
+
+
+@dataclass
+class RemitFileReport:
+    path: str
+    sha256: str
+    sets_in: int = 0
+    posted: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    claims: Counter[str] = field(default_factory=Counter)  # matched / unmatched
+    lines: Counter[str] = field(default_factory=Counter)
+    unbalanced: list[str] = field(default_factory=list)
+    touched_claims: set[str] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.sets_in == self.posted + self.duplicates + self.quarantined
+
+
+def post_file(engine: Engine, path: Path) -> RemitFileReport:
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    report = RemitFileReport(str(path), digest)
+    file_id = _start_file(engine, path, digest, len(data))
+    try:
+        document = read(data)
+    except X12FileError as error:
+        report.sets_in = 1
+        reason = Reason(field="(file)", expected="an X12 835 interchange", found=str(error))
+        _quarantine(
+            engine, file_id, report, "file", data.decode("latin-1")[: 1 << 20], None, [reason]
+        )
+        _finish_file(engine, file_id, report)
+        return report
+    for tx in document.sets:
+        report.sets_in += 1
+        _post_set(engine, file_id, report, tx)
+    _finish_file(engine, file_id, report)
+    return report
+
+
+def _post_set(engine: Engine, file_id: int, report: RemitFileReport, tx: TransactionSet) -> None:
+    reasons = _set_reasons(tx)
+    found: Payment835 | None = None
+    if not reasons:
+        try:
+            found = payment(tx)
+        except RemitReadError as error:
+            reasons = [
+                Reason(field="(set)", expected="readable amounts and codes", found=str(error))
+            ]
+    if found is None:
+        _quarantine(engine, file_id, report, tx.locator, tx.text(), tx.control_number, reasons)
+        return
+    with session_scope(engine) as session:
+        if _already_posted(session, found):
+            report.duplicates += 1
+            report.problems.append(
+                f"{tx.locator}: payment {found.trace_number} from {found.payer_key} was posted before; not posted again"
+            )
+            return
+        _write_payment(session, file_id, found, report)
+    report.posted += 1
+
+
+def _set_reasons(tx: TransactionSet) -> list[Reason]:
+    if tx.kind != "835":
+        return [
+            Reason(
+                field="ST01",
+                expected="an 835 transaction set",
+                found=f"a {tx.kind or 'unnamed'} set",
+            )
+        ]
+    return [
+        Reason(
+            field=f"{e.segment}{' ' + e.element if e.element else ''} (line {e.line})",
+            expected="a segment the implementation guide allows (pyx12)",
+            found=e.describe(),
+        )
+        for e in (tx.envelope_errors + tx.errors)[:50]
+    ]
+
+
+def _already_posted(session: Session, found: Payment835) -> bool:
+    query = select(m.RemittancePayment.id).where(
+        m.RemittancePayment.payer_key == found.payer_key,
+        m.RemittancePayment.trace_number == found.trace_number,
+    )
+    return session.execute(query).first() is not None
+
+
+def _write_payment(
+    session: Session, file_id: int, found: Payment835, report: RemitFileReport
+) -> None:
+    claims_paid = sum((c.paid for c in found.claims), Decimal(0))
+    plb = sum((p.amount for p in found.provider_adjustments), Decimal(0))
+    problems = _balance_problems(found, claims_paid, plb)
+    report.unbalanced += [f"{found.trace_number}: {p}" for p in problems]
+    payer_id = _payer_id(session, found)
+    payment_id = session.execute(
+        insert(m.RemittancePayment).returning(m.RemittancePayment.id),
+        [
+            {
+                "intake_file_id": file_id,
+                "set_control_number": found.set_control_number[:9],
+                "payer_key": found.payer_key,
+                "payer_name": found.payer_name[:120],
+                "payer_id": payer_id,
+                "trace_number": found.trace_number[:50],
+                "handling_code": found.handling_code[:2],
+                "method": found.method,
+                "amount": found.amount,
+                "paid_on": found.paid_on,
+                "payee_id": found.payee_id,
+                "claims_paid": claims_paid,
+                "provider_adjustments": plb,
+                "balanced": not problems,
+                "problems": problems,
+            }
+        ],
+    ).scalar_one()
+    if found.provider_adjustments:
+        session.execute(
+            insert(m.ProviderAdjustment),
+            [
+                {
+                    "payment_id": payment_id,
+                    "provider_key": a.provider_key[:80],
+                    "fiscal_period": a.fiscal_period,
+                    "reason": a.reason[:2],
+                    "reference": a.reference,
+                    "amount": a.amount,
+                }
+                for a in found.provider_adjustments
+            ],
+        )
+    _write_claims(session, payment_id, found, report)
+
+
+def _balance_problems(found: Payment835, claims_paid: Decimal, plb: Decimal) -> list[str]:
+    problems = []
+    if not payment_balances(claims_paid, plb, found.amount):
+        problems.append(
+            f"payment does not balance: claims paid {claims_paid} - provider adjustments {plb} != BPR02 {found.amount}"
+        )
+    for claim in found.claims:
+        remit = to_remit_claim(claim, None, {})
+        if not remit.balances():
+            problems.append(
+                f"claim {claim.position} (CLP) does not balance: charge - adjustments != paid"
+            )
+        for line in remit.lines:
+            if not line.balances:
+                problems.append(
+                    f"claim {claim.position} line {line.procedure_code}: SVC02 - CAS != SVC03"
+                )
+    return problems
+
+
+def _payer_id(session: Session, found: Payment835) -> str | None:
+    """The payer on file this payment is from, by its id in N1*PR (else by name)."""
+    for key in (found.payer_id, found.payer_name):
+        if not key:
+            continue
+        row = session.execute(
+            select(m.Payer.payer_id).where(or_(m.Payer.payer_id == key, m.Payer.name == key))
+        ).first()
+        if row is not None:
+            return str(row[0])
+    return None
+
+
+def _write_claims(
+    session: Session, payment_id: int, found: Payment835, report: RemitFileReport
+) -> None:
+    candidates = _candidates(session, found.claims)
+    billed = _billed_lines(session, {c.claim_id for cs in candidates.values() for c in cs})
+    for claim in found.claims:
+        match = matching.match_claim(
+            claim.control_number,
+            candidates.get(claim.position, []),
+            member_id=claim.member_id,
+            service_date=claim.service_date or _first_date(claim),
+            charge=claim.charge,
+        )
+        report.claims["matched" if match.claim_id else "unmatched"] += 1
+        if match.claim_id:
+            report.touched_claims.add(match.claim_id)
+        remit_claim_id = session.execute(
+            insert(m.RemittanceClaim).returning(m.RemittanceClaim.id),
+            [
+                {
+                    "payment_id": payment_id,
+                    "position": claim.position,
+                    "control_number": claim.control_number[:38],
+                    "status_code": claim.status_code[:2],
+                    "charge": claim.charge,
+                    "paid": claim.paid,
+                    "patient_responsibility": claim.patient_responsibility,
+                    "filing_indicator": claim.filing_indicator,
+                    "payer_claim_control_number": claim.payer_claim_control_number,
+                    "service_date": claim.service_date or _first_date(claim),
+                    "adjustments": [a.model_dump(mode="json") for a in claim.adjustments],
+                    "remark_codes": claim.remark_codes,
+                    "balanced": to_remit_claim(claim, None, {}).balances(),
+                    "claim_id": match.claim_id,
+                    "match_method": match.method,
+                    "unmatched_reason": match.reason or None,
+                }
+            ],
+        ).scalar_one()
+        _write_lines(session, remit_claim_id, claim, billed.get(match.claim_id or "", []), report)
+
+
+def _write_lines(
+    session: Session,
+    remit_claim_id: int,
+    claim: Claim835,
+    billed: list[matching.BilledLine],
+    report: RemitFileReport,
+) -> None:
+    if not claim.lines:
+        return
+    paid = [
+        matching.PaidLine(
+            ln.position, ln.procedure_code, ln.original_code, tuple(ln.modifiers), ln.units_paid,
+            ln.charge, ln.service_date, ln.line_control_number,
+        )
+        for ln in claim.lines
+    ]  # fmt: skip
+    matches = (
+        matching.match_lines(billed, paid)
+        if billed
+        else [
+            matching.LineMatch(p.position, None, "none", "the claim is not matched") for p in paid
+        ]
+    )
+    rows = []
+    for line, found in zip(claim.lines, matches, strict=True):
+        report.lines["matched" if found.line_number is not None else "unmatched"] += 1
+        remit = _remit_line(line, None)
+        rows.append(
+            {
+                "remittance_claim_id": remit_claim_id,
+                "position": line.position,
+                "procedure_code": line.procedure_code[:48],
+                "modifiers": line.modifiers,
+                "original_code": line.original_code,
+                "charge": line.charge,
+                "paid": line.paid,
+                "units_paid": line.units_paid,
+                "service_date": line.service_date,
+                "line_control_number": line.line_control_number,
+                "adjustments": [a.model_dump(mode="json") for a in line.adjustments],
+                "remark_codes": line.remark_codes,
+                "allowed_reported": line.allowed_reported,
+                "balanced": remit.balances,
+                "line_number": found.line_number,
+                "match_method": found.method,
+                "unmatched_reason": found.reason or None,
+            }
+        )
+    session.execute(insert(m.RemittanceLine), rows)
+
+
+def _first_date(claim: Claim835) -> dt.date | None:
+    return min((ln.service_date for ln in claim.lines if ln.service_date), default=None)
+
+
+def _candidates(
+    session: Session, claims: list[Claim835]
+) -> dict[int, list[matching.ClaimCandidate]]:
+    """For each CLP: the claim with its control number, and the claims of its member."""
+    controls = sorted({c.control_number for c in claims})
+    members = sorted({c.member_id for c in claims if c.member_id})
+    columns = (m.Claim.claim_id, m.Coverage.member_id, m.Claim.service_date, m.Claim.total_charge)
+    base = select(*columns).join(m.Coverage, m.Coverage.coverage_id == m.Claim.coverage_id)
+    found: dict[str, matching.ClaimCandidate] = {}
+    by_member: dict[str, list[matching.ClaimCandidate]] = defaultdict(list)
+    for start in range(0, max(len(controls), len(members)), IN_CHUNK):
+        chunk_c, chunk_m = controls[start : start + IN_CHUNK], members[start : start + IN_CHUNK]
+        query = base.where(or_(m.Claim.claim_id.in_(chunk_c), m.Coverage.member_id.in_(chunk_m)))
+        for cid, member, date, total in session.execute(query):
+            candidate = matching.ClaimCandidate(cid, member, date, total)
+            found[cid] = candidate
+            by_member[member].append(candidate)
+    out: dict[int, list[matching.ClaimCandidate]] = {}
+    for claim in claims:
+        near = [found[claim.control_number]] if claim.control_number in found else []
+        near += by_member.get(claim.member_id or "", [])
+        if not near and len(matching.normalize(claim.control_number)) >= matching.MIN_TRUNCATED:
+            near = _by_prefix(session, base, claim.control_number)
+        out[claim.position] = near
+    return out
+
+
+def _by_prefix(session: Session, base: Any, control: str) -> list[matching.ClaimCandidate]:
+    # The payer kept only the first characters of our claim id.
+    query = base.where(m.Claim.claim_id.like(f"{control}%")).limit(5)
+    return [matching.ClaimCandidate(*row) for row in session.execute(query)]
+
+
+def _billed_lines(session: Session, claim_ids: set[str]) -> dict[str, list[matching.BilledLine]]:
+    out: dict[str, list[matching.BilledLine]] = defaultdict(list)
+    ids = sorted(claim_ids)
+    L = m.ClaimLine
+    for start in range(0, len(ids), IN_CHUNK):
+        query = select(
+            L.claim_id, L.line_number, L.procedure_code, L.modifier_1, L.modifier_2, L.modifier_3,
+            L.modifier_4, L.units, L.charge, L.service_date, L.line_control_number,
+        ).where(L.claim_id.in_(ids[start : start + IN_CHUNK]))  # fmt: skip
+        for row in session.execute(query):
+            mods = tuple(x for x in row[3:7] if x)
+            out[row[0]].append(
+                matching.BilledLine(row[1], row[2], mods, row[7], row[8], row[9], row[10])
+            )
+    return out
+
+
+def _remit_line(line: Any, line_number: int | None) -> RemitLine:
+    return RemitLine(
+        line_number=line_number,
+        procedure_code=line.procedure_code,
+        modifiers=list(line.modifiers),
+        original_code=line.original_code,
+        charge=line.charge,
+        paid=line.paid,
+        units_paid=line.units_paid,
+        service_date=line.service_date,
+        adjustments=list(line.adjustments),
+        remark_codes=list(line.remark_codes),
+        allowed_reported=line.allowed_reported,
+    )
+
+
+def to_remit_claim(claim: Claim835, claim_id: str | None, numbers: dict[int, int]) -> RemitClaim:
+    return RemitClaim(
+        claim_id=claim_id or claim.control_number,
+        status_code=claim.status_code,
+        charge=claim.charge,
+        paid=claim.paid,
+        patient_responsibility=claim.patient_responsibility,
+        payer_claim_control_number=claim.payer_claim_control_number,
+        adjustments=list(claim.adjustments),
+        remark_codes=list(claim.remark_codes),
+        lines=[_remit_line(ln, numbers.get(ln.position)) for ln in claim.lines],
+    )
+
+
+def _quarantine(
+    engine: Engine,
+    file_id: int,
+    report: RemitFileReport,
+    locator: str,
+    raw: str,
+    key: str | None,
+    reasons: list[Reason],
+) -> None:
+    report.quarantined += 1
+    report.problems.append(
+        f"{locator}: quarantined ({reasons[0].found if reasons else 'unreadable'})"
+    )
+    with session_scope(engine) as session:
+        exists = select(m.IntakeQuarantine.id).where(
+            m.IntakeQuarantine.source_sha256 == report.sha256,
+            m.IntakeQuarantine.locator == locator[:64],
+        )
+        if session.execute(exists).first() is not None:
+            return
+        session.add(
+            m.IntakeQuarantine(
+                intake_file_id=file_id,
+                source_path=report.path,
+                source_sha256=report.sha256,
+                locator=locator[:64],
+                record_type="x12_835",
+                record_key=(key or "")[:64] or None,
+                raw=raw[: 1 << 20],
+                raw_size_bytes=len(raw),
+                raw_truncated=len(raw) > 1 << 20,
+                reasons=[r.model_dump() for r in reasons],
+            )
+        )
+
+
+def _start_file(engine: Engine, path: Path, digest: str, size: int) -> int:
+    with session_scope(engine) as session:
+        row = m.IntakeFile(path=str(path), sha256=digest, size_bytes=size, format="x12/835")
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def _finish_file(engine: Engine, file_id: int, report: RemitFileReport) -> None:
+    with session_scope(engine) as session:
+        session.execute(
+            update(m.IntakeFile)
+            .where(m.IntakeFile.id == file_id)
+            .values(
+                finished_at=dt.datetime.now(dt.UTC),
+                records_in=report.sets_in,
+                inserted=report.posted,
+                unchanged=report.duplicates,
+                quarantined=report.quarantined,
+            )
+        )

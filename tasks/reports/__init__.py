@@ -1,0 +1,1 @@
+"""Revenue-leak reports: what step 5 found, summed, queued and drawn."""

@@ -1,0 +1,316 @@
+"""Read what the reports sum from the claim database: audited lines, claim states, queues.
+
+Every row names claims by id (and payers, providers, sites and codes by their ids); no
+patient name, birth date, member id or note text is read here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rules.leaks import AuditedLine, ClaimState
+from rules.loader import RuleSet
+from rules.outcomes import PRE_SUBMISSION_STEPS, CheckpointStatus, Finding, Step
+from rules.remit import RemitClaim, RemitLine, effective, merge_split
+from tasks.db import models as m
+from tasks.db.contexts import load_postings
+
+IN_CHUNK = 500
+PAID_STATUSES = frozenset({"1", "2", "3", "19", "20", "21"})
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), IN_CHUNK):
+        yield values[start : start + IN_CHUNK]
+
+
+def latest_checkpoints(
+    session: Session, steps: Sequence[Step]
+) -> dict[tuple[str, Step], tuple[CheckpointStatus, list[Finding]]]:
+    """The newest checkpoint of each claim in each step (errors and skips left out)."""
+    newest = (
+        select(func.max(m.ClaimCheckpoint.id))
+        .where(
+            m.ClaimCheckpoint.step.in_(list(steps)),
+            m.ClaimCheckpoint.status.not_in([CheckpointStatus.ERROR, CheckpointStatus.SKIPPED]),
+        )
+        .group_by(m.ClaimCheckpoint.claim_id, m.ClaimCheckpoint.step)
+    )
+    ids = list(session.scalars(newest))
+    out: dict[tuple[str, Step], tuple[CheckpointStatus, list[Finding]]] = {}
+    for chunk in _chunks(ids):
+        query = select(
+            m.ClaimCheckpoint.claim_id,
+            m.ClaimCheckpoint.step,
+            m.ClaimCheckpoint.status,
+            m.ClaimCheckpoint.findings,
+        ).where(m.ClaimCheckpoint.id.in_(chunk))
+        for claim_id, step, status, findings in session.execute(query):
+            out[(claim_id, step)] = (status, findings)
+    return out
+
+
+def _check_of(rule_set: RuleSet) -> dict[str, str]:
+    return {rule.id: rule.require.check for f in rule_set.files for rule in f.rules}
+
+
+def audited_lines(session: Session, rule_set: RuleSet) -> list[AuditedLine]:
+    """Every remitted line of every audited claim, with what step 5 found."""
+    audits = {
+        cid: findings
+        for (cid, _), (_, findings) in latest_checkpoints(
+            session, [Step.POST_PAYMENT_AUDIT]
+        ).items()
+    }
+    claim_ids = sorted(audits)
+    claims, codes = _claims_and_lines(session, claim_ids)
+    postings = load_postings(session, claim_ids)
+    check_of = _check_of(rule_set)
+    out = []
+    for claim_id in claim_ids:
+        standing = effective(postings.get(claim_id, []))
+        if standing is None or claim_id not in claims:
+            continue
+        by_line = _findings_by_line(audits[claim_id], check_of)
+        for remit in merge_split(list(standing.lines)):
+            if remit.line_number is None:
+                continue
+            code, date = codes.get((claim_id, remit.line_number), (remit.procedure_code, None))
+            out.append(
+                _line(
+                    claim_id,
+                    claims[claim_id],
+                    code,
+                    date,
+                    remit,
+                    standing,
+                    by_line.get(remit.line_number, {}),
+                )
+            )
+    return out
+
+
+def _findings_by_line(
+    findings: list[Finding], check_of: dict[str, str]
+) -> dict[int, dict[str, Finding]]:
+    by_line: dict[int, dict[str, Finding]] = defaultdict(dict)
+    for finding in findings:
+        if finding.line_number is not None:
+            by_line[finding.line_number][check_of.get(finding.rule_id, finding.rule_id)] = finding
+    return by_line
+
+
+def _money(value: Any) -> Decimal | None:
+    return Decimal(str(value)) if value not in (None, "None", "") else None
+
+
+def _line(
+    claim_id: str,
+    claim: tuple[str, str, str, dt.date],
+    code: str,
+    date: dt.date | None,
+    remit: RemitLine,
+    standing: RemitClaim,
+    found: dict[str, Finding],
+) -> AuditedLine:
+    payer, npi, location, claim_date = claim
+    outcome, expected, variance, contract = "paid_correctly", None, Decimal(0), ""
+    category = prevented = ""
+    codes = tuple(remit.carcs + remit.remark_codes)
+    if "denial_explained" in found:
+        evidence = found["denial_explained"].evidence
+        outcome = "denied"
+        expected = _money(evidence.get("expected_allowed"))
+        category, prevented = evidence.get("category", ""), evidence.get("prevented_by", "")
+    elif "paid_as_contracted" in found:
+        evidence = found["paid_as_contracted"].evidence
+        expected = _money(evidence.get("expected_allowed"))
+        variance = _money(evidence.get("variance")) or Decimal(0)
+        contract = str(evidence.get("contract", ""))
+        outcome = (
+            "no_contract" if expected is None else ("underpaid" if variance > 0 else "overpaid")
+        )
+    return AuditedLine(
+        claim_id=claim_id,
+        line_number=remit.line_number or 0,
+        payer_id=payer,
+        provider_npi=npi,
+        location_id=location,
+        service_date=date or claim_date,
+        code=code,
+        outcome=outcome,
+        expected=expected,
+        allowed=remit.allowed,
+        paid=remit.paid,
+        variance=variance,
+        contract=contract,
+        category=category,
+        prevented_by=prevented,
+        codes=codes,
+        paid_on=standing.paid_date,
+    )
+
+
+def _claims_and_lines(
+    session: Session, claim_ids: Sequence[str]
+) -> tuple[dict[str, tuple[str, str, str, dt.date]], dict[tuple[str, int], tuple[str, dt.date]]]:
+    claims: dict[str, tuple[str, str, str, dt.date]] = {}
+    codes: dict[tuple[str, int], tuple[str, dt.date]] = {}
+    for chunk in _chunks(claim_ids):
+        query = select(
+            m.Claim.claim_id,
+            m.Claim.payer_id,
+            m.Claim.rendering_npi,
+            m.Claim.location_id,
+            m.Claim.service_date,
+        ).where(m.Claim.claim_id.in_(chunk))
+        for cid, payer, npi, location, date in session.execute(query):
+            claims[cid] = (payer, npi, location, date)
+        lines = select(
+            m.ClaimLine.claim_id,
+            m.ClaimLine.line_number,
+            m.ClaimLine.procedure_code,
+            m.ClaimLine.service_date,
+        ).where(m.ClaimLine.claim_id.in_(chunk))
+        for cid, number, code, date in session.execute(lines):
+            codes[(cid, number)] = (code, date)
+    return claims, codes
+
+
+def claim_states(session: Session) -> list[ClaimState]:
+    """Every claim: checked in steps 1-4, held, remitted, paid on the first remittance."""
+    latest = latest_checkpoints(session, PRE_SUBMISSION_STEPS)
+    statuses: dict[str, list[CheckpointStatus]] = defaultdict(list)
+    for (cid, _), (status, _) in latest.items():
+        statuses[cid].append(status)
+    first = _first_postings(session)
+    out = []
+    for cid, date in session.execute(select(m.Claim.claim_id, m.Claim.service_date)):
+        seen = statuses.get(cid, [])
+        posting = first.get(cid)
+        out.append(
+            ClaimState(
+                claim_id=cid,
+                service_date=date,
+                checked=len(seen) == len(PRE_SUBMISSION_STEPS),
+                held=CheckpointStatus.HELD in seen,
+                remitted=posting is not None,
+                first_pass_paid=posting is not None and _paid_in_full(posting),
+            )
+        )
+    return out
+
+
+def _first_postings(session: Session) -> dict[str, tuple[str, Decimal, int]]:
+    """Claim id -> (status, paid, lines paid nothing) of its first posting."""
+    first = (
+        select(func.min(m.RemittanceClaim.id))
+        .where(m.RemittanceClaim.claim_id.is_not(None))
+        .group_by(m.RemittanceClaim.claim_id)
+    )
+    ids = list(session.scalars(first))
+    out: dict[str, tuple[str, Decimal, int]] = {}
+    for chunk in _chunks(ids):
+        zero_lines = (
+            select(func.count())
+            .where(
+                m.RemittanceLine.remittance_claim_id == m.RemittanceClaim.id,
+                m.RemittanceLine.paid == 0,
+            )
+            .scalar_subquery()
+        )
+        query = select(
+            m.RemittanceClaim.claim_id,
+            m.RemittanceClaim.status_code,
+            m.RemittanceClaim.paid,
+            zero_lines,
+        ).where(m.RemittanceClaim.id.in_(chunk))
+        for cid, status, paid, zeros in session.execute(query):
+            out[cid] = (status, paid, zeros)
+    return out
+
+
+def _paid_in_full(posting: tuple[str, Decimal, int]) -> bool:
+    status, paid, zero_lines = posting
+    return status in PAID_STATUSES and paid > 0 and zero_lines == 0
+
+
+def held_queue(session: Session) -> list[dict[str, Any]]:
+    """Claims held now: the step, the rules, what was found and how to fix it (ids only)."""
+    latest = latest_checkpoints(session, PRE_SUBMISSION_STEPS)
+    held = sorted(
+        (cid, step)
+        for (cid, step), (status, _) in latest.items()
+        if status is CheckpointStatus.HELD
+    )
+    info = dict(
+        (cid, (payer, date))
+        for cid, payer, date in session.execute(
+            select(m.Claim.claim_id, m.Claim.payer_id, m.Claim.service_date)
+        )
+    )
+    rows = []
+    for cid, step in held:
+        findings = [f for f in latest[(cid, step)][1] if f.severity.value == "held"]
+        payer, date = info.get(cid, ("", None))
+        rows.append(
+            {
+                "claim_id": cid,
+                "payer_id": payer,
+                "service_date": date.isoformat() if date else "",
+                "step": step.value,
+                "rules": " ".join(sorted({f.rule_id for f in findings})),
+                "finding": findings[0].message if findings else "",
+                "fix": findings[0].fix if findings else "",
+            }
+        )
+    return rows
+
+
+def unmatched_queue(session: Session) -> list[dict[str, Any]]:
+    """Remittance claims and lines that matched nothing, with why (payer trace, CLP position)."""
+    rows: list[dict[str, Any]] = []
+    claims = (
+        select(
+            m.RemittancePayment.payer_key,
+            m.RemittancePayment.trace_number,
+            m.RemittanceClaim.position,
+            m.RemittanceClaim.control_number,
+            m.RemittanceClaim.paid,
+            m.RemittanceClaim.unmatched_reason,
+        )
+        .join(m.RemittancePayment, m.RemittancePayment.id == m.RemittanceClaim.payment_id)
+        .where(m.RemittanceClaim.claim_id.is_(None))
+    )
+    for payer, trace, position, control, paid, reason in session.execute(claims):
+        rows.append(
+            {"level": "claim", "payer": payer, "trace": trace, "clp": position,
+             "control_number": control, "line": "", "paid": str(paid), "reason": reason or ""}
+        )  # fmt: skip
+    lines = (
+        select(
+            m.RemittancePayment.payer_key,
+            m.RemittancePayment.trace_number,
+            m.RemittanceClaim.position,
+            m.RemittanceClaim.claim_id,
+            m.RemittanceLine.position,
+            m.RemittanceLine.paid,
+            m.RemittanceLine.unmatched_reason,
+        )
+        .join(m.RemittanceClaim, m.RemittanceClaim.id == m.RemittanceLine.remittance_claim_id)
+        .join(m.RemittancePayment, m.RemittancePayment.id == m.RemittanceClaim.payment_id)
+        .where(m.RemittanceClaim.claim_id.is_not(None), m.RemittanceLine.line_number.is_(None))
+    )
+    for payer, trace, position, cid, line, paid, reason in session.execute(lines):
+        rows.append(
+            {"level": "line", "payer": payer, "trace": trace, "clp": position,
+             "control_number": cid, "line": line, "paid": str(paid), "reason": reason or ""}
+        )  # fmt: skip
+    return rows

@@ -1,0 +1,554 @@
+"""Turn a generated packet folder into what practices and payers exchange: 837P claims and 835s.
+
+`write_claims` moves each day's claims out of the JSON packets into an 837P file (the
+sessions and notes stay in JSON: intake links each claim to its session). `write_remittances`
+pays the clean claims in 835s, one payment per payer and service date, with payment
+problems planted at known rates and written to ground-truth/remittance_truth.csv:
+
+  underpaid        allowed a few dollars below the contract          -> underpaid
+  wrong_fee_tier   allowed at the 75 % (or facility) tier            -> underpaid
+  denied           the line denied with a CARC (category from the CARC table) -> denied
+  reversal         paid, reversed (CLP02 22), paid again correctly   -> paid_correctly
+  truncated_control_number  CLP01 cut short by the payer             -> paid_correctly
+  dropped_modifiers         SVC01 echoed without its modifiers       -> paid_correctly
+  recoded          SVC01 changed, SVC06 carries the billed code      -> paid_correctly
+  unmatched        a CLP for a claim that is not ours                 -> unmatched
+  duplicate        a payment file sent twice (same trace number)     -> duplicate
+
+The correct payment is the contract's expected allowed amount (rules.audit) less the
+patient's share, and Medicare's 2 % sequestration (CARC 253).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import random
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import ValidationError
+
+from rules import audit
+from rules import records as r
+from rules.context import Lookups, assemble
+from rules.tables import Tables
+from tasks.rule_source import current_rule_set
+from tasks.x12 import write as w
+
+CENT = Decimal("0.01")
+SEQUESTRATION = Decimal("0.02")
+FILING = {
+    "medicare": "MB",
+    "medicaid_managed_care": "MC",
+    "medicare_advantage": "16",
+    "commercial": "CI",
+    "bh_carveout": "CI",
+}
+# CLP06 takes its own code list (no CI): commercial plans are reported as PPO (12).
+CLAIM_FILING_835 = {"MB": "MB", "MC": "MC", "16": "16", "CI": "12"}
+PAYMENT_PROBLEMS: dict[str, float] = {
+    "underpaid": 0.04,
+    "wrong_fee_tier": 0.02,
+    "denied": 0.04,
+    "reversal": 0.02,
+    "truncated_control_number": 0.03,
+    "dropped_modifiers": 0.03,
+    "recoded": 0.01,
+}
+DENIAL_CARCS = ("197", "50", "4", "16", "96", "29", "109")
+CLAIMS_PER_SET = 2000
+NO_LCN_ECHO = 0.3  # payers that do not echo REF*6R: lines are then matched by code and date
+
+
+@dataclass
+class Book:
+    """Master data and people read so far, to fill the X12 parties."""
+
+    records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
+    keys: ClassVar[dict[str, str]] = {
+        "payer": "payer_id",
+        "plan": "plan_id",
+        "location": "location_id",
+        "provider": "npi",
+        "patient": "patient_id",
+        "coverage": "coverage_id",
+    }
+
+    def add(self, record: dict[str, Any]) -> None:
+        key = self.keys.get(record["type"])
+        if key is not None:
+            self.records[record["type"]][record[key]] = record
+
+    def get(self, kind: str, key: str) -> dict[str, Any]:
+        return self.records[kind][key]
+
+    def knows(self, claim: dict[str, Any]) -> bool:
+        """Everything the claim refers to is on file (a planted dangling reference is not)."""
+        refs = (
+            ("payer", claim.get("payer_id")),
+            ("patient", claim.get("patient_id")),
+            ("coverage", claim.get("coverage_id")),
+            ("provider", claim.get("rendering_npi")),
+            ("location", claim.get("location_id")),
+        )
+        return all(key in self.records[kind] for kind, key in refs)
+
+
+def _packet_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.jsonl"))
+
+
+def _read(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.strip():
+                try:
+                    value = json.loads(line)
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    continue  # a planted malformed record stays where it is
+                if isinstance(value, dict) and isinstance(value.get("type"), str):
+                    yield value
+
+
+# ---------------------------------------------------------------- 837P
+
+
+def write_claims(folder: Path, *, seed: int) -> list[Path]:
+    """Move every claim out of the packet files into one 837P per packet day; returns the 837s."""
+    book = Book()
+    written = []
+    for control, path in enumerate(_packet_files(folder), start=1):
+        kept: list[bytes] = []
+        by_date: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        sets: list[list[w.Segment]] = []
+        with path.open("rb") as handle:
+            lines = handle.readlines()
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                kept.append(line)
+                continue
+            if (
+                not isinstance(record, dict)
+                or record.get("type") != "claim"
+                or not _complete(record)
+                or not book.knows(record)
+            ):
+                kept.append(line)
+                if isinstance(record, dict) and "type" in record:
+                    book.add(record)
+                continue
+            by_date[record["claim_date"]].append(record)
+            if len(by_date[record["claim_date"]]) >= CLAIMS_PER_SET:
+                sets.append(_claim_set(by_date.pop(record["claim_date"]), book))
+        sets += [_claim_set(batch, book) for batch in by_date.values() if batch]
+        path.write_bytes(b"".join(kept))
+        if sets:
+            target = folder / f"claims-{path.stem.removeprefix('packet-')}.837"
+            created = dt.datetime(2026, 1, 1, 12, 0)
+            interchange = w.Interchange(
+                "CLAIMGUARD",
+                "CLEARINGHOUSE",
+                seed * 1000 + control,
+                created,
+                "HC",
+                "005010X222A1",
+                sets,
+            )
+            target.write_text(interchange.render())
+            written.append(target)
+    return written
+
+
+def _complete(record: dict[str, Any]) -> bool:
+    """A claim that validates; the broken claims planted for the JSON quarantine stay JSON."""
+    try:
+        r.Claim.model_validate({k: v for k, v in record.items() if k != "format"})
+    except ValidationError:
+        return False
+    return True
+
+
+def _claim_set(claims: list[dict[str, Any]], book: Book) -> list[w.Segment]:
+    created = dt.datetime.fromisoformat(claims[0]["claim_date"]).replace(hour=9)
+    return w.claim_set((_x12_claim(c, book) for c in claims), "CLAIMGUARD", created)
+
+
+def _person(patient: dict[str, Any], member_id: str = "") -> w.Person:
+    return w.Person(
+        patient["last_name"].upper(),
+        patient["first_name"].upper(),
+        member_id,
+        dt.date.fromisoformat(patient["birth_date"]),
+        patient.get("sex", "U"),
+    )
+
+
+def _x12_claim(claim: dict[str, Any], book: Book) -> w.Claim:
+    provider = book.get("provider", claim["rendering_npi"])
+    location = book.get("location", claim["location_id"])
+    payer = book.get("payer", claim["payer_id"])
+    coverage = book.get("coverage", claim["coverage_id"])
+    billing = w.Person(
+        provider["last_name"].upper(), provider["first_name"].upper(), claim["billing_npi"],
+        state=location["state"], taxonomy=provider["taxonomy"],
+    )  # fmt: skip
+    rendering = w.Person(
+        provider["last_name"].upper(), provider["first_name"].upper(), claim["rendering_npi"],
+        taxonomy=provider["taxonomy"],
+    )  # fmt: skip
+    facility = w.Person(location["name"].upper()[:60], id=location["npi"], state=location["state"])
+    lines = [
+        w.Line(
+            ln["line_number"], ln["procedure_code"], list(ln.get("modifiers", [])),
+            Decimal(ln["charge"]), Decimal(ln["units"]), list(ln["diagnosis_pointers"]),
+            dt.date.fromisoformat(ln["service_date"]), ln.get("place_of_service"),
+            ln.get("line_control_number"), ln.get("prior_auth_number"),
+        )
+        for ln in claim["lines"]
+    ]  # fmt: skip
+    return w.Claim(
+        claim_id=claim["claim_id"],
+        total=sum((ln.charge for ln in lines), Decimal(0)),
+        place_of_service=claim["place_of_service"],
+        frequency=claim.get("frequency_code", "1"),
+        diagnoses=claim["diagnoses"],
+        billing=billing,
+        subscriber=_person(book.get("patient", claim["patient_id"]), coverage["member_id"]),
+        payer=w.Person(payer["name"].upper()[:60], id=payer["payer_id"]),
+        filing_indicator=FILING.get(payer["kind"], "CI"),
+        rendering=rendering,
+        facility=facility,
+        lines=lines,
+        prior_auth=claim.get("prior_auth_number"),
+        referral=claim.get("referral_number"),
+        payer_claim_control_number=claim.get("payer_claim_control_number"),
+    )
+
+
+# ---------------------------------------------------------------- 835
+
+
+@dataclass
+class TruthRow:
+    claim_id: str
+    line_number: int | None
+    problem: str
+    expected: str  # paid_correctly | underpaid | denied | unmatched | duplicate | no_contract
+    detail: str = ""
+
+
+@dataclass
+class _Payer835:
+    payer: dict[str, Any]
+    date: dt.date
+    claims: list[w.PaidClaim] = field(default_factory=list)
+    later: list[w.PaidClaim] = field(default_factory=list)  # reversals and re-payments
+
+
+def write_remittances(
+    folder: Path,
+    *,
+    seed: int,
+    rates: dict[str, float] | None = None,
+    duplicate_files: int = 1,
+) -> list[Path]:
+    """Pay every clean claim of the packet folder in 835s (run before write_claims); returns the files."""
+    rates = PAYMENT_PROBLEMS if rates is None else rates
+    tables = current_rule_set().tables
+    held = _planted(folder)
+    book = Book()
+    payments: dict[tuple[str, str], _Payer835] = {}
+    truth: list[TruthRow] = []
+    for record in _all_records(folder):
+        if record.get("type") != "claim":
+            book.add(record)
+            continue
+        if record["claim_id"] in held or not _complete(record) or not book.knows(record):
+            continue
+        rng = random.Random(f"{seed}:pay:{record['claim_id']}")
+        key = (record["payer_id"], record["lines"][0]["service_date"])
+        if key not in payments:
+            payments[key] = _Payer835(
+                book.get("payer", record["payer_id"]), dt.date.fromisoformat(key[1])
+            )
+        _pay(record, book, tables, rng, rates, payments[key], truth)
+    files = _write_835s(folder, payments, seed, truth, duplicate_files)
+    _write_truth(folder, truth)
+    return files
+
+
+def _planted(folder: Path) -> set[str]:
+    path = folder / "ground-truth" / "ground_truth.csv"
+    if not path.exists():
+        return set()
+    with path.open() as handle:
+        return {row["claim_id"] for row in csv.DictReader(handle)}
+
+
+def _all_records(folder: Path) -> Iterator[dict[str, Any]]:
+    # Remittances are written from the JSON packets, before write_claims moves claims to 837s.
+    for path in _packet_files(folder):
+        yield from _read(path)
+
+
+def _context_claim(record: dict[str, Any], book: Book) -> tuple[r.Claim, dict[str, Any], str]:
+    """The claim as a record for the fee arithmetic, its patient record, and its member id."""
+    claim = r.Claim.model_validate({k: v for k, v in record.items() if k != "format"})
+    coverage = book.get("coverage", record["coverage_id"])
+    return claim, book.get("patient", claim.patient_id), coverage["member_id"]
+
+
+def _pay(
+    record: dict[str, Any],
+    book: Book,
+    tables: Tables,
+    rng: random.Random,
+    rates: dict[str, float],
+    target: _Payer835,
+    truth: list[TruthRow],
+) -> None:
+    claim, patient, member = _context_claim(record, book)
+    look = Lookups(
+        payers={
+            k: r.Payer.model_validate(v)
+            for k, v in book.records["payer"].items()
+            if k == claim.payer_id
+        },
+        plans={k: r.Plan.model_validate(v) for k, v in book.records["plan"].items()},
+        locations={
+            claim.location_id: r.Location.model_validate(book.get("location", claim.location_id))
+        },
+        providers={
+            claim.rendering_npi: r.Provider.model_validate(
+                book.get("provider", claim.rendering_npi)
+            )
+        },
+        patients={claim.patient_id: r.Patient.model_validate(patient)},
+        coverage={
+            claim.coverage_id: r.Coverage.model_validate(book.get("coverage", claim.coverage_id))
+        },
+    )
+    ctx = assemble(claim, look)
+    problem = _choose(rng, rates, claim)
+    echo_lcn = rng.random() >= NO_LCN_ECHO
+    lines = [_pay_line(ctx, tables, line, problem, rng, echo_lcn) for line in claim.lines]
+    if any(line is None for line in lines):
+        truth.append(TruthRow(claim.claim_id, None, "none", "no_contract"))
+        return
+    paid_lines = [pl for pl, _ in lines]  # type: ignore[misc]
+    control = claim.claim_id
+    if problem == "truncated_control_number":
+        control = claim.claim_id[: max(8, len(claim.claim_id) - 4)]
+    status = "4" if problem == "denied" and len(paid_lines) == 1 else "1"
+    icn = f"ICN{rng.randrange(10**10, 10**11)}"
+    paid = _claim(
+        control,
+        status,
+        paid_lines,
+        CLAIM_FILING_835[FILING.get(target.payer["kind"], "CI")],
+        icn,
+        patient,
+        member,
+    )
+    target.claims.append(paid)
+    for line, (_, outcome) in zip(claim.lines, lines, strict=True):  # type: ignore[misc]
+        truth.append(TruthRow(claim.claim_id, line.line_number, problem, outcome))
+    if problem == "reversal":
+        target.later.append(_reversed(paid))
+        again = _claim(
+            control,
+            "1",
+            paid_lines,
+            paid.filing_indicator,
+            f"ICN{rng.randrange(10**10, 10**11)}",
+            patient,
+            member,
+        )
+        target.later.append(again)
+
+
+def _choose(rng: random.Random, rates: dict[str, float], claim: r.Claim) -> str:
+    roll = rng.random()
+    for name, rate in rates.items():
+        if roll < rate:
+            if name == "dropped_modifiers" and not any(ln.modifiers for ln in claim.lines):
+                return "none"
+            return name
+        roll -= rate
+    return "none"
+
+
+def _pay_line(
+    ctx: Any,
+    tables: Tables,
+    line: r.ClaimLine,
+    problem: str,
+    rng: random.Random,
+    echo_lcn: bool = True,
+) -> tuple[w.PaidLine, str] | None:
+    expected = audit.expected_allowed(ctx, tables, line)
+    control = line.line_control_number if echo_lcn else None
+    if expected is None:
+        return None
+    charge = line.charge
+    mods = list(line.modifiers)
+    code, original = line.procedure_code, None
+    if problem == "dropped_modifiers":
+        mods = []
+    elif problem == "recoded":
+        code, original = (
+            ("90849" if line.procedure_code == "90853" else "90853"),
+            line.procedure_code,
+        )
+    if problem == "denied":
+        carc = rng.choice(DENIAL_CARCS)
+        cas = [w.Cas("CO", carc, charge)]
+        return w.PaidLine(code, mods, charge, Decimal(0), line.units, line.service_date, cas,
+                          control, None, ["N130"] if carc == "96" else [], original), "denied"  # fmt: skip
+    allowed, outcome = expected.amount, "paid_correctly"
+    if problem == "underpaid":
+        allowed = max(Decimal("1.00"), allowed - Decimal(rng.randint(300, 1200)) / 100)
+        outcome = "underpaid"
+    elif problem == "wrong_fee_tier":
+        allowed = (allowed * Decimal("0.75")).quantize(CENT, ROUND_HALF_UP)
+        outcome = "underpaid"
+    allowed = min(allowed, charge)
+    patient = audit.expected_patient_share(ctx, allowed) or Decimal(0)
+    patient = min(patient, allowed)
+    sequestration = Decimal(0)
+    if ctx.payer is not None and ctx.payer.kind.value == "medicare":
+        sequestration = ((allowed - patient) * SEQUESTRATION).quantize(CENT, ROUND_HALF_UP)
+    paid = allowed - patient - sequestration
+    cas = []
+    if charge - allowed:
+        cas.append(w.Cas("CO", "45", charge - allowed))
+    if sequestration:
+        cas.append(w.Cas("CO", "253", sequestration))
+    if patient:
+        cas.append(w.Cas("PR", "3" if ctx.coverage and ctx.coverage.copay else "2", patient))
+    return (
+        w.PaidLine(code, mods, charge, paid, line.units, line.service_date, cas,
+                   control, allowed, [], original),
+        outcome,
+    )  # fmt: skip
+
+
+def _claim(
+    control: str, status: str, lines: list[w.PaidLine], filing: str, icn: str,
+    patient: dict[str, Any], member: str,
+) -> w.PaidClaim:  # fmt: skip
+    return w.PaidClaim(
+        control_number=control,
+        status=status,
+        charge=sum((ln.charge for ln in lines), Decimal(0)),
+        paid=sum((ln.paid for ln in lines), Decimal(0)),
+        patient_responsibility=sum(
+            (c.amount for ln in lines for c in ln.adjustments if c.group == "PR"), Decimal(0)
+        ),
+        filing_indicator=filing,
+        payer_claim_number=icn,
+        patient=_person(patient, member),
+        lines=lines,
+    )
+
+
+def _reversed(paid: w.PaidClaim) -> w.PaidClaim:
+    """CLP02 22: the earlier payment taken back, every amount negated."""
+    lines = [
+        w.PaidLine(
+            ln.code, ln.modifiers, -ln.charge, -ln.paid, ln.units, ln.service_date,
+            [w.Cas(c.group, c.reason, -c.amount) for c in ln.adjustments], ln.control_number,
+            None, [], ln.original_code,
+        )
+        for ln in paid.lines
+    ]  # fmt: skip
+    return w.PaidClaim(
+        paid.control_number, "22", -paid.charge, -paid.paid, -paid.patient_responsibility,
+        paid.filing_indicator, paid.payer_claim_number, paid.patient, lines,
+    )  # fmt: skip
+
+
+def _write_835s(
+    folder: Path,
+    payments: dict[tuple[str, str], _Payer835],
+    seed: int,
+    truth: list[TruthRow],
+    duplicate_files: int,
+) -> list[Path]:
+    files = []
+    payee = w.Person("CLAIMGUARD SYNTHETIC PRACTICE", id="1234567893")
+    for number, ((payer_id, day), batch) in enumerate(sorted(payments.items()), start=1):
+        payer = w.Person(batch.payer["name"].upper()[:60], id=payer_id)
+        paid_on = batch.date + dt.timedelta(days=14)
+        rng = random.Random(f"{seed}:835:{payer_id}:{day}")
+        claims = list(batch.claims)
+        stranger = f"EXT{rng.randrange(10**8, 10**9)}"
+        claims.append(_stranger(stranger, rng))
+        truth.append(TruthRow(stranger, None, "unmatched", "unmatched", "a claim that is not ours"))
+        sets = [
+            w.payment_set(
+                w.Payment(
+                    payer,
+                    payee,
+                    f"{payer_id.upper()[:12]}{day.replace('-', '')}{number:04d}",
+                    paid_on,
+                    claims,
+                )
+            )
+        ]
+        if batch.later:
+            trace = f"{payer_id.upper()[:12]}{day.replace('-', '')}{number:04d}R"
+            plb = [w.Plb(payee.id, paid_on, "L6", "INTEREST", Decimal("-1.25"))]
+            sets.append(
+                w.payment_set(
+                    w.Payment(payer, payee, trace, paid_on + dt.timedelta(days=7), batch.later, plb)
+                )
+            )
+        interchange = w.Interchange(
+            payer_id.upper()[:15],
+            "CLAIMGUARD",
+            seed * 1000 + number,
+            dt.datetime(2026, 1, 1, 8),
+            "HP",
+            "005010X221A1",
+            sets,
+        )
+        path = folder / f"remit-{payer_id}-{day}.835"
+        path.write_text(interchange.render())
+        files.append(path)
+    for original in files[:duplicate_files]:
+        copy = original.with_name(f"resent-{original.name}")
+        copy.write_bytes(original.read_bytes())
+        truth.append(TruthRow(copy.name, None, "duplicate", "duplicate", f"resent {original.name}"))
+        files.append(copy)
+    return files
+
+
+def _stranger(control: str, rng: random.Random) -> w.PaidClaim:
+    charge = Decimal("120.00")
+    line = w.PaidLine("90834", [], charge, Decimal("80.00"), Decimal(1), dt.date(2026, 11, 2),
+                      [w.Cas("CO", "45", Decimal("40.00"))], None, Decimal("80.00"))  # fmt: skip
+    person = w.Person("UNKNOWN", "PATIENT", f"X{rng.randrange(10**8, 10**9)}")
+    return w.PaidClaim(
+        control, "1", charge, Decimal("80.00"), Decimal(0), "12", "ICN0", person, [line]
+    )
+
+
+def _write_truth(folder: Path, truth: list[TruthRow]) -> None:
+    target = folder / "ground-truth"
+    target.mkdir(exist_ok=True)
+    with (target / "remittance_truth.csv").open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["claim_id", "line_number", "problem", "expected", "detail"])
+        for row in truth:
+            out.writerow(
+                [row.claim_id, row.line_number or "", row.problem, row.expected, row.detail]
+            )
