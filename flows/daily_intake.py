@@ -83,7 +83,8 @@ def daily_intake(params: DailyIntakeParams = DailyIntakeParams()) -> State:  # n
         return Failed(message=f"remittance audit failed: {audit.message}")
     if life.is_failed() or failed_files:
         return Failed(message=f"{failed_files} file(s) failed; lifecycle {life.type.value.lower()}")
-    return Completed(message=f"{len(rows)} file(s) loaded and checked")
+    posted = f"; {len(remits)} remittance file(s) posted and audited" if remits else ""
+    return Completed(message=f"{len(rows)} claim file(s) loaded and checked{posted}")
 
 
 def _row(name: str, result: FileResult | None, outcome: str, reason: str) -> dict[str, object]:

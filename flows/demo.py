@@ -8,6 +8,7 @@ is written, and the files move to processed/.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 
@@ -23,6 +24,11 @@ from tasks.synthetic.generator import GeneratorConfig, generate
 from tasks.synthetic.x12gen import write_claims, write_remittances
 
 DEMO_MALFORMED = 10
+# A quarter of service (13 weeks, Monday 2026-08-03 to Sunday 2026-11-01), so the report has
+# months to compare, and one payer underpaying group psychotherapy month after month.
+DEMO_START = dt.date(2026, 8, 3)
+DEMO_DAYS = 91
+DEMO_UNDERPAYER = ("summit_commercial", "90853")
 
 
 def run_demo(*, database_url: str | None, claims: int, seed: int) -> int:
@@ -33,10 +39,13 @@ def run_demo(*, database_url: str | None, claims: int, seed: int) -> int:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     inbox = settings.home / "inbox"
     shutil.rmtree(inbox, ignore_errors=True)
-    manifest = generate(GeneratorConfig(seed=seed, claims=claims, malformed=DEMO_MALFORMED), inbox)
+    config = GeneratorConfig(
+        seed=seed, claims=claims, start=DEMO_START, days=DEMO_DAYS, malformed=DEMO_MALFORMED
+    )
+    manifest = generate(config, inbox)
     # The payers' side: the clean claims paid in 835s (with planted payment problems), then
     # the claims themselves moved from JSON into the 837P files a practice would send.
-    remits = write_remittances(inbox, seed=seed)
+    remits = write_remittances(inbox, seed=seed, underpayer=DEMO_UNDERPAYER)
     claim_files = write_claims(inbox, seed=seed)
     shutil.rmtree(settings.home / "ground-truth", ignore_errors=True)
     shutil.move(str(inbox / "ground-truth"), str(settings.home / "ground-truth"))

@@ -71,9 +71,19 @@ def match_claim(
         ),
     ]
     for method, test in steps:
-        found = {c.claim_id for c in candidates if test(c)}
+        found = {c.claim_id: c for c in candidates if test(c)}
+        if len(found) > 1:
+            # Several fit the echoed number (a truncated one often does): the date of
+            # service and the charge decide, as a person posting by hand would.
+            found = {
+                cid: c
+                for cid, c in found.items()
+                if (service_date is None or c.service_date == service_date)
+                and c.total_charge == charge
+            }
+            method += "+date_charge"
         if len(found) == 1:
-            return ClaimMatch(found.pop(), method)
+            return ClaimMatch(next(iter(found)), method)
         if len(found) > 1:
             return ClaimMatch(None, method, f"{len(found)} claims fit equally ({method})")
     return ClaimMatch(

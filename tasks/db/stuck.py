@@ -84,6 +84,11 @@ def find_stuck(
             select(m.ClaimSubmission.claim_id, m.ClaimSubmission.submitted_at)
         )
     }
+    remitted = set(
+        session.scalars(
+            select(m.RemittanceClaim.claim_id).where(m.RemittanceClaim.claim_id.is_not(None))
+        )
+    )
     payers = _payers(session, [*by_claim, *submitted])
     out = running_past_lease(session, now)
     for cid, steps in by_claim.items():
@@ -93,7 +98,7 @@ def find_stuck(
             s in steps and steps[s].status in (CheckpointStatus.PASSED, CheckpointStatus.WARNING)
             for s in PRE_SUBMISSION_STEPS
         )
-        if ready and cid not in submitted:
+        if ready and cid not in submitted and cid not in remitted:
             since = max(steps[s].finished_at for s in PRE_SUBMISSION_STEPS)
             if since <= now - dt.timedelta(days=ready_days):
                 out.append(
@@ -106,7 +111,7 @@ def find_stuck(
                         f"ready since {since:%Y-%m-%d}",
                     )
                 )
-        if cid in submitted and Step.POST_PAYMENT_AUDIT not in steps:
+        if cid in submitted and cid not in remitted:
             wait = remittance_days.get(payer, remittance_days.get("_default", 30))
             if submitted[cid] <= now - dt.timedelta(days=wait):
                 out.append(
@@ -119,7 +124,7 @@ def find_stuck(
                         f"submitted {submitted[cid]:%Y-%m-%d}; no remittance after {wait} days",
                     )
                 )
-        if cid not in submitted:
+        if cid not in submitted and cid not in remitted:
             out += _timely_filing(cid, payer, dos, as_of, filing_days, warn_fraction)
     return sorted(out, key=lambda s: (s.kind, s.claim_id, s.step))
 

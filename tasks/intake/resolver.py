@@ -52,8 +52,8 @@ class Known:
     session_facts: dict[str, tuple[dt.date, frozenset[str]]] = field(default_factory=dict)
     note_signed: dict[tuple[str, str], dt.date] = field(default_factory=dict)
     claim_made: dict[tuple[str, str], tuple[str, dt.date]] = field(default_factory=dict)
-    # claim id -> (billing hash, has a session): lets an 837P claim be documented later.
-    claim_billing: dict[str, tuple[str | None, bool]] = field(default_factory=dict)
+    # claim id -> (billing hash, session id): lets an 837P claim be documented later.
+    claim_billing: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     missing: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
     def forget_events(self) -> None:
@@ -137,7 +137,7 @@ class Resolver:
         elif table == "group_session":
             self.known.session_facts[key] = (row[1], frozenset())
         elif table == "claim":
-            self.known.claim_billing[key] = (row[1], row[2] is not None)
+            self.known.claim_billing[key] = (row[1], row[2])
         return str(key)
 
     def _fetch_session_links(self, session: Session, session_ids: set[str]) -> None:
@@ -201,16 +201,17 @@ class Resolver:
     def _claim_revision(self, claim: r.Claim) -> Action | None:
         """An event is immutable, with one exception: the documentation of a billed claim.
 
-        An 837P claim carries no session; a JSON packet of the same claim (same billing
-        content) that names its session documents it (an update). The 837P of a claim
-        already loaded with its session adds nothing (unchanged). Anything else is a conflict.
+        An 837P claim may carry no session; a JSON packet of the same claim (same billing
+        content) that names its session documents it (an update). The same billed claim
+        sent again in another encoding, or without the session already known, adds nothing
+        (unchanged). Anything else is a conflict.
         """
-        billed, documented = self.known.claim_billing.get(claim.claim_id, (None, False))
+        billed, session_id = self.known.claim_billing.get(claim.claim_id, (None, None))
         if billed is None or billed != billing_hash(claim):
             return None
-        if claim.session_id and not documented:
+        if claim.session_id and session_id is None:
             return Action.UPDATE
-        if documented and not claim.session_id:
+        if claim.session_id in (None, session_id):
             return Action.UNCHANGED
         return None
 
@@ -227,7 +228,7 @@ class Resolver:
         elif isinstance(record, r.SessionNote):
             self.known.note_signed[(record.session_id, record.patient_id)] = record.signed_on
         elif isinstance(record, r.Claim):
-            self.known.claim_billing[key] = (billing_hash(record), bool(record.session_id))
+            self.known.claim_billing[key] = (billing_hash(record), record.session_id)
             if record.session_id:
                 self.known.claim_made[(record.session_id, record.patient_id)] = (
                     record.claim_id,

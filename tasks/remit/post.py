@@ -331,7 +331,7 @@ def _candidates(
 
 def _by_prefix(session: Session, base: Any, control: str) -> list[matching.ClaimCandidate]:
     # The payer kept only the first characters of our claim id.
-    query = base.where(m.Claim.claim_id.like(f"{control}%")).limit(5)
+    query = base.where(m.Claim.claim_id.like(f"{control}%")).limit(50)
     return [matching.ClaimCandidate(*row) for row in session.execute(query)]
 
 

@@ -14,6 +14,9 @@ problems planted at known rates and written to ground-truth/remittance_truth.csv
   recoded          SVC01 changed, SVC06 carries the billed code      -> paid_correctly
   unmatched        a CLP for a claim that is not ours                 -> unmatched
   duplicate        a payment file sent twice (same trace number)     -> duplicate
+  persistent_underpayment  one payer pays one code 10 % under, every month -> underpaid
+
+Payments are grouped per payer and month of service; claims go into one 837P per week.
 
 The correct payment is the contract's expected allowed amount (rules.audit) less the
 patient's share, and Medicare's 2 % sequestration (CARC 253).
@@ -30,7 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TextIO
 
 from pydantic import ValidationError
 
@@ -120,51 +123,73 @@ def _read(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def write_claims(folder: Path, *, seed: int) -> list[Path]:
-    """Move every claim out of the packet files into one 837P per packet day; returns the 837s."""
+    """Move every claim out of the packet files into one 837P per week of claims; returns them.
+
+    Within a file, one transaction set per claim date (BHT04 carries it) of at most
+    CLAIMS_PER_SET claims. Files are written set by set, so memory stays flat.
+    """
     book = Book()
-    written = []
-    for control, path in enumerate(_packet_files(folder), start=1):
+    written: list[Path] = []
+    writer: w.InterchangeWriter | None = None
+    handle: TextIO | None = None
+    week = ""
+    for path in _packet_files(folder):
         kept: list[bytes] = []
-        by_date: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        sets: list[list[w.Segment]] = []
-        with path.open("rb") as handle:
-            lines = handle.readlines()
+        pending: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        with path.open("rb") as source:
+            lines = source.readlines()
         for line in lines:
-            try:
-                record = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError):
+            record = _claim_to_move(line, book)
+            if record is None:
                 kept.append(line)
                 continue
-            if (
-                not isinstance(record, dict)
-                or record.get("type") != "claim"
-                or not _complete(record)
-                or not book.knows(record)
-            ):
-                kept.append(line)
-                if isinstance(record, dict) and "type" in record:
-                    book.add(record)
-                continue
-            by_date[record["claim_date"]].append(record)
-            if len(by_date[record["claim_date"]]) >= CLAIMS_PER_SET:
-                sets.append(_claim_set(by_date.pop(record["claim_date"]), book))
-        sets += [_claim_set(batch, book) for batch in by_date.values() if batch]
+            day = dt.date.fromisoformat(record["lines"][0]["service_date"])
+            this_week = f"{day.isocalendar().year}-W{day.isocalendar().week:02d}"
+            if this_week != week:
+                _flush(writer, pending, book)
+                if writer is not None and handle is not None:
+                    writer.close()
+                    handle.close()
+                week = this_week
+                target = folder / f"claims-{week}.837"
+                handle = target.open("w")
+                writer = w.InterchangeWriter(handle, "CLAIMGUARD", "CLEARINGHOUSE", seed * 1000 + len(written) + 1,
+                                             dt.datetime(2026, 1, 1, 12), "HC", "005010X222A1")  # fmt: skip
+                written.append(target)
+            pending[record["claim_date"]].append(record)
+            if len(pending[record["claim_date"]]) >= CLAIMS_PER_SET:
+                assert writer is not None
+                writer.add(_claim_set(pending.pop(record["claim_date"]), book))
+        _flush(writer, pending, book)
         path.write_bytes(b"".join(kept))
-        if sets:
-            target = folder / f"claims-{path.stem.removeprefix('packet-')}.837"
-            created = dt.datetime(2026, 1, 1, 12, 0)
-            interchange = w.Interchange(
-                "CLAIMGUARD",
-                "CLEARINGHOUSE",
-                seed * 1000 + control,
-                created,
-                "HC",
-                "005010X222A1",
-                sets,
-            )
-            target.write_text(interchange.render())
-            written.append(target)
+    if writer is not None and handle is not None:
+        writer.close()
+        handle.close()
     return written
+
+
+def _claim_to_move(line: bytes, book: Book) -> dict[str, Any] | None:
+    """The claim on this packet line if it moves to an 837P; master data is remembered."""
+    try:
+        record = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("type"), str):
+        return None
+    if record["type"] != "claim":
+        book.add(record)
+        return None
+    return record if _complete(record) and book.knows(record) else None
+
+
+def _flush(
+    writer: w.InterchangeWriter | None, pending: dict[str, list[dict[str, Any]]], book: Book
+) -> None:
+    if writer is not None:
+        for batch in pending.values():
+            if batch:
+                writer.add(_claim_set(batch, book))
+    pending.clear()
 
 
 def _complete(record: dict[str, Any]) -> bool:
@@ -259,8 +284,15 @@ def write_remittances(
     seed: int,
     rates: dict[str, float] | None = None,
     duplicate_files: int = 1,
+    underpayer: tuple[str, str] | None = None,
+    underpayer_rate: float = 0.6,
 ) -> list[Path]:
-    """Pay every clean claim of the packet folder in 835s (run before write_claims); returns the files."""
+    """Pay every clean claim of the packet folder in 835s (run before write_claims); returns the files.
+
+    One payment per payer and month of service. `underpayer` (payer id, code) plants a
+    payer that pays that code 10 % under contract on `underpayer_rate` of its otherwise
+    correct claims, month after month: what the persistent-underpayer alarm is for.
+    """
     rates = PAYMENT_PROBLEMS if rates is None else rates
     tables = current_rule_set().tables
     held = _planted(folder)
@@ -274,12 +306,14 @@ def write_remittances(
         if record["claim_id"] in held or not _complete(record) or not book.knows(record):
             continue
         rng = random.Random(f"{seed}:pay:{record['claim_id']}")
-        key = (record["payer_id"], record["lines"][0]["service_date"])
+        served = dt.date.fromisoformat(record["lines"][0]["service_date"])
+        key = (record["payer_id"], f"{served:%Y-%m}")
         if key not in payments:
-            payments[key] = _Payer835(
-                book.get("payer", record["payer_id"]), dt.date.fromisoformat(key[1])
-            )
-        _pay(record, book, tables, rng, rates, payments[key], truth)
+            payments[key] = _Payer835(book.get("payer", record["payer_id"]), served)
+        batch = payments[key]
+        batch.date = max(batch.date, served)
+        persistent = underpayer if underpayer and underpayer[0] == record["payer_id"] else None
+        _pay(record, book, tables, rng, rates, batch, truth, persistent, underpayer_rate)
     files = _write_835s(folder, payments, seed, truth, duplicate_files)
     _write_truth(folder, truth)
     return files
@@ -314,6 +348,8 @@ def _pay(
     rates: dict[str, float],
     target: _Payer835,
     truth: list[TruthRow],
+    persistent: tuple[str, str] | None = None,
+    persistent_rate: float = 0.0,
 ) -> None:
     claim, patient, member = _context_claim(record, book)
     look = Lookups(
@@ -338,6 +374,13 @@ def _pay(
     )
     ctx = assemble(claim, look)
     problem = _choose(rng, rates, claim)
+    if (
+        problem == "none"
+        and persistent is not None
+        and any(ln.procedure_code == persistent[1] for ln in claim.lines)
+        and rng.random() < persistent_rate
+    ):
+        problem = f"persistent_underpayment:{persistent[1]}"
     echo_lcn = rng.random() >= NO_LCN_ECHO
     lines = [_pay_line(ctx, tables, line, problem, rng, echo_lcn) for line in claim.lines]
     if any(line is None for line in lines):
@@ -360,7 +403,7 @@ def _pay(
     )
     target.claims.append(paid)
     for line, (_, outcome) in zip(claim.lines, lines, strict=True):  # type: ignore[misc]
-        truth.append(TruthRow(claim.claim_id, line.line_number, problem, outcome))
+        truth.append(TruthRow(claim.claim_id, line.line_number, problem.split(":")[0], outcome))
     if problem == "reversal":
         target.later.append(_reversed(paid))
         again = _claim(
@@ -414,7 +457,10 @@ def _pay_line(
         return w.PaidLine(code, mods, charge, Decimal(0), line.units, line.service_date, cas,
                           control, None, ["N130"] if carc == "96" else [], original), "denied"  # fmt: skip
     allowed, outcome = expected.amount, "paid_correctly"
-    if problem == "underpaid":
+    if problem == f"persistent_underpayment:{line.procedure_code}":
+        allowed = (allowed * Decimal("0.90")).quantize(CENT, ROUND_HALF_UP)
+        outcome = "underpaid"
+    elif problem == "underpaid":
         allowed = max(Decimal("1.00"), allowed - Decimal(rng.randint(300, 1200)) / 100)
         outcome = "underpaid"
     elif problem == "wrong_fee_tier":
@@ -485,7 +531,8 @@ def _write_835s(
 ) -> list[Path]:
     files = []
     payee = w.Person("CLAIMGUARD SYNTHETIC PRACTICE", id="1234567893")
-    for number, ((payer_id, day), batch) in enumerate(sorted(payments.items()), start=1):
+    for number, ((payer_id, month), batch) in enumerate(sorted(payments.items()), start=1):
+        day = month
         payer = w.Person(batch.payer["name"].upper()[:60], id=payer_id)
         paid_on = batch.date + dt.timedelta(days=14)
         rng = random.Random(f"{seed}:835:{payer_id}:{day}")
@@ -512,17 +559,16 @@ def _write_835s(
                     w.Payment(payer, payee, trace, paid_on + dt.timedelta(days=7), batch.later, plb)
                 )
             )
-        interchange = w.Interchange(
-            payer_id.upper()[:15],
-            "CLAIMGUARD",
-            seed * 1000 + number,
-            dt.datetime(2026, 1, 1, 8),
-            "HP",
-            "005010X221A1",
+        path = w.write_interchange(
+            folder / f"remit-{payer_id}-{day}.835",
             sets,
+            sender=payer_id.upper()[:15],
+            receiver="CLAIMGUARD",
+            control=seed * 1000 + number,
+            created=dt.datetime(2026, 1, 1, 8),
+            functional_id="HP",
+            version="005010X221A1",
         )
-        path = folder / f"remit-{payer_id}-{day}.835"
-        path.write_text(interchange.render())
         files.append(path)
     for original in files[:duplicate_files]:
         copy = original.with_name(f"resent-{original.name}")

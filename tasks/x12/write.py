@@ -13,6 +13,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
+from typing import TextIO
 
 Segment = Sequence[str]
 
@@ -36,37 +38,63 @@ def _join(segment: Segment) -> str:
     return "*".join(items) + "~"
 
 
-@dataclass
-class Interchange:
-    sender: str
-    receiver: str
-    control: int
-    created: dt.datetime
-    functional_id: str  # HC (837) or HP (835)
-    version: str  # GS08
-    sets: list[list[Segment]] = field(default_factory=list)
+class InterchangeWriter:
+    """Writes one interchange set by set, so a file of any size is written in flat memory."""
 
-    def render(self) -> str:
-        stamp = self.created
+    def __init__(
+        self,
+        handle: TextIO,
+        sender: str,
+        receiver: str,
+        control: int,
+        created: dt.datetime,
+        functional_id: str,  # HC (837) or HP (835)
+        version: str,  # GS08
+    ) -> None:
+        self.handle, self.control, self.version, self.sets = handle, control, version, 0
         isa = [
-            "ISA", "00", " " * 10, "00", " " * 10, "ZZ", self.sender.ljust(15)[:15], "ZZ",
-            self.receiver.ljust(15)[:15], f"{stamp:%y%m%d}", f"{stamp:%H%M}", "^", "00501",
-            f"{self.control:09d}", "0", "P", ":",
+            "ISA", "00", " " * 10, "00", " " * 10, "ZZ", sender.ljust(15)[:15], "ZZ",
+            receiver.ljust(15)[:15], f"{created:%y%m%d}", f"{created:%H%M}", "^", "00501",
+            f"{control:09d}", "0", "P", ":",
         ]  # fmt: skip
-        out = ["*".join(isa) + "~"]
-        out.append(
-            _join(["GS", self.functional_id, self.sender, self.receiver, f"{stamp:%Y%m%d}",
-                   f"{stamp:%H%M}", str(self.control), "X", self.version])
-        )  # fmt: skip
-        for number, body in enumerate(self.sets, start=1):
-            control = f"{number:04d}"
-            st = ["ST", body[0][0], control] + ([self.version] if body[0][0] == "837" else [])
-            segments = [st, *body[1:]]
-            out += [_join(s) for s in segments]
-            out.append(_join(["SE", str(len(segments) + 1), control]))
-        out.append(_join(["GE", str(len(self.sets)), str(self.control)]))
-        out.append(_join(["IEA", "1", f"{self.control:09d}"]))
-        return "\n".join(out) + "\n"
+        handle.write("*".join(isa) + "~\n")
+        gs = ["GS", functional_id, sender, receiver, f"{created:%Y%m%d}", f"{created:%H%M}",
+              str(control), "X", version]  # fmt: skip
+        handle.write(_join(gs) + "\n")
+
+    def add(self, body: list[Segment]) -> None:
+        """One transaction set: body[0] is [ST01]; ST02, ST03 and SE are filled in."""
+        self.sets += 1
+        number = f"{self.sets:04d}"
+        st = ["ST", body[0][0], number] + ([self.version] if body[0][0] == "837" else [])
+        segments = [st, *body[1:]]
+        self.handle.write("\n".join(_join(seg) for seg in segments) + "\n")
+        self.handle.write(_join(["SE", str(len(segments) + 1), number]) + "\n")
+
+    def close(self) -> None:
+        self.handle.write(_join(["GE", str(self.sets), str(self.control)]) + "\n")
+        self.handle.write(_join(["IEA", "1", f"{self.control:09d}"]) + "\n")
+
+
+def write_interchange(
+    path: Path,
+    sets: Iterable[list[Segment]],
+    *,
+    sender: str,
+    receiver: str,
+    control: int,
+    created: dt.datetime,
+    functional_id: str,
+    version: str,
+) -> Path:
+    with path.open("w") as handle:
+        writer = InterchangeWriter(
+            handle, sender, receiver, control, created, functional_id, version
+        )
+        for body in sets:
+            writer.add(body)
+        writer.close()
+    return path
 
 
 # ---------------------------------------------------------------- 837P

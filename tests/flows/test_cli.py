@@ -44,20 +44,31 @@ class TestDemo:
         for step in ("verification", "code_confirmation", "documentation", "coding_edits"):
             assert any(line.startswith(step) for line in out.splitlines())
 
+    def test_audits_the_835s_and_writes_the_report(self, demo_runs):
+        """The demo posts the day's 835s, prints the step-5 summary and writes the HTML report."""
+        cwd, out, _ = demo_runs
+        assert "post-payment audit (step 5) of the 835s" in out
+        for label in ("paid correctly:", "underpaid:", "denied:", "below contract"):
+            assert label in out
+        report = cwd / ".claimguard" / "reports" / "leak-report.html"
+        assert report.exists() and "<svg" in report.read_text()
+        assert "ALARM" not in out or "summit_commercial" in out
+
     def test_second_run_finds_everything_unchanged(self, demo_runs):
         """Run twice, the demo adds nothing: every record is unchanged the second time."""
         _, _, out = demo_runs
         rows = [
             line.split()
             for line in out.splitlines()
-            if line.startswith(("00-master-data.jsonl", "packet-"))
+            if line.startswith(("00-master-data.jsonl", "packet-", "claims-", "remit-", "resent-"))
         ]
         records_in, inserted, updated, unchanged, quarantined = (
             sum(int(row[i]) for row in rows) for i in range(1, 6)
         )
-        assert len(rows) == 2
+        kinds = {row[0].rsplit(".", 1)[-1] for row in rows}
+        assert kinds == {"jsonl", "837", "835"}
         assert (inserted, updated, quarantined) == (0, 0, 10)
-        assert unchanged == records_in - 10
+        assert unchanged == records_in - 10  # claims unchanged, 835 payments duplicates
 
     def test_output_names_no_patient(self, demo_runs):
         """No patient name, birth date or member id reaches the terminal."""
@@ -76,6 +87,9 @@ class TestDemo:
         assert secrets
         leaked = sorted(s for s in secrets if s in first or s in second)
         assert leaked == []
+        reports = cwd / ".claimguard" / "reports"
+        written = " ".join(p.read_text() for p in reports.iterdir())
+        assert [s for s in secrets if s in written] == []
 
 
 class TestCommands:

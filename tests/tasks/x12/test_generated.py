@@ -1,0 +1,153 @@
+"""837P and 835 files from the generator: valid, a faithful round trip, and posted exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from rules import records as r
+from tasks import pipeline
+from tasks.db import models as m
+from tasks.db.session import session_scope
+from tasks.intake.loader import load_paths
+from tasks.intake.reader import iter_raw, parse
+from tasks.remit.post import post_file
+from tasks.synthetic.generator import GeneratorConfig, generate
+from tasks.synthetic.x12gen import write_claims, write_remittances
+from tasks.x12.claims837 import claims
+from tasks.x12.intake837 import load_directory
+from tasks.x12.mapping import map_claim
+from tasks.x12.reader import read
+
+SEED = 31
+
+
+@pytest.fixture(scope="module")
+def packets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """400 claims over nine weeks as JSON packets (claims included), with 835s paying the
+    clean ones, one payer underpaying 90853 month after month."""
+    out = tmp_path_factory.mktemp("gen") / "json"
+    generate(GeneratorConfig(seed=SEED, claims=400, start=dt.date(2026, 8, 3), days=63), out)
+    write_remittances(out, seed=SEED, underpayer=("summit_commercial", "90853"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def x12_folder(packets: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same data with the claims moved into 837P files."""
+    out = tmp_path_factory.mktemp("gen") / "x12"
+    shutil.copytree(packets, out)
+    write_claims(out, seed=SEED)
+    return out
+
+
+def _json_claims(folder: Path) -> dict[str, r.Claim]:
+    found = {}
+    for path in sorted(folder.glob("*.jsonl")):
+        for parsed in map(parse, iter_raw(path)):
+            if isinstance(parsed.record, r.Claim):
+                found[parsed.record.claim_id] = parsed.record
+    return found
+
+
+class TestGeneratedFiles:
+    def test_every_generated_file_passes_pyx12(self, x12_folder):
+        files = sorted(x12_folder.glob("*.83[57]"))
+        assert any(f.suffix == ".837" for f in files) and any(f.suffix == ".835" for f in files)
+        for path in files:
+            assert all(tx.valid for tx in read(path.read_bytes()).sets), path.name
+
+    def test_claims_leave_the_json_packets(self, x12_folder):
+        assert _json_claims(x12_folder) == {}
+
+
+class TestRoundTrip:
+    def test_an_837p_read_back_gives_the_same_claims(self, packets, x12_folder, tmp_path):
+        """Every claim written to 837P reads back equal to the JSON claim it came from,
+        its session found again from the patient, the date and the rendering provider."""
+        from tasks.db.session import open_database
+
+        engine = open_database(f"sqlite:///{tmp_path / 'rt.db'}")
+        load_paths(engine, sorted(x12_folder.glob("*.jsonl")))  # master data, sessions, notes
+        directory = load_directory(engine)
+        from tasks.x12.intake837 import _load_sessions
+
+        originals = _json_claims(packets)
+        read_back: dict[str, r.Claim] = {}
+        for path in sorted(x12_folder.glob("*.837")):
+            for tx in read(path.read_bytes()).sets:
+                found = list(claims(tx))
+                _load_sessions(engine, directory, found)
+                for claim in found:
+                    mapped = map_claim(claim, directory)
+                    assert not mapped.reasons, claim.control_number
+                    value = mapped.records[-1]
+                    read_back[value["claim_id"]] = r.Claim.model_validate(value)
+        assert read_back.keys() == originals.keys()
+        different = [cid for cid, claim in read_back.items() if claim != originals[cid]]
+        assert different == []
+
+    def test_loading_the_837p_after_the_json_claims_changes_nothing(
+        self, packets, x12_folder, sqlite_db
+    ):
+        """The same claims from the JSON packets and then from the 837P: the 837P is unchanged."""
+        load_paths(sqlite_db, sorted(packets.glob("*.jsonl")))
+        reports = load_paths(sqlite_db, sorted(x12_folder.glob("*.837")))
+        assert all(rep.reconciles for rep in reports)
+        assert sum(rep.counts["unchanged"] for rep in reports) == len(_json_claims(packets))
+        assert sum(rep.quarantined for rep in reports) == 0
+
+
+class TestPosting:
+    def test_a_resent_payment_is_a_duplicate_and_changes_nothing(self, x12_folder, tmp_path):
+        from tasks.db.session import open_database
+
+        engine = open_database(f"sqlite:///{tmp_path / 'dup.db'}")
+        load_paths(engine, [x12_folder])
+        original = next(p for p in sorted(x12_folder.glob("remit-*.835")))
+        first = post_file(engine, original)
+        counts = _counts(engine)
+        again = post_file(engine, original)
+        assert first.posted >= 1 and first.duplicates == 0
+        assert (again.posted, again.duplicates) == (0, first.posted)
+        assert again.reconciles and _counts(engine) == counts
+
+    def test_reversals_net_out_and_every_planted_problem_is_found(self, x12_folder, tmp_path):
+        """The whole job on the generated files, scored against the payment ground truth."""
+        from tasks.db.session import open_database
+        from tasks.rule_source import current_rule_set
+        from tasks.synthetic import remit_scoring
+
+        engine = open_database(f"sqlite:///{tmp_path / 'all.db'}")
+        run = pipeline.run(engine, x12_folder)
+        assert all(rep.reconciles for rep in run.loaded) and all(p.reconciles for p in run.posted)
+        truth = remit_scoring.read_truth(x12_folder / "ground-truth" / "remittance_truth.csv")
+        result = remit_scoring.score(engine, current_rule_set(), truth)
+        print("\n" + result.table())
+        assert result.false_flags == []
+        assert dict(result.found) == dict(result.planted)
+        for problem in (
+            "reversal",
+            "underpaid",
+            "truncated_control_number",
+            "persistent_underpayment",
+            "denied",
+        ):
+            assert result.planted[problem] > 0, problem
+
+
+def _counts(engine: Engine) -> tuple[int, ...]:
+    with session_scope(engine) as session:
+        return tuple(
+            session.scalar(select(func.count()).select_from(t))
+            for t in (
+                m.RemittancePayment,
+                m.RemittanceClaim,
+                m.RemittanceLine,
+                m.ProviderAdjustment,
+            )
+        )

@@ -1,0 +1,128 @@
+"""The public X12 samples (tests/fixtures/x12, see SOURCES.md): valid ones load and balance,
+malformed ones are quarantined with pyx12's reason; nothing is lost and counts reconcile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from tasks.db import models as m
+from tasks.db.session import session_scope
+from tasks.intake.loader import load_file
+from tasks.remit.post import post_file
+from tasks.x12.reader import X12FileError, read
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "x12"
+VALID_837 = [
+    "X222-commercial-health-insurance.edi",
+    "demo.example1.837",
+    "demo.cob.example3.B.837",
+    "demo.example7.837",
+]
+INVALID_835 = {
+    # file: (a segment pyx12 names, its line)
+    "secondary-payment.835": ("SVC", 29),
+    "cob-contractural-adjustment.835": ("SVC", 21),
+    "tertiary-payment.835": ("SVC", 20),
+    "medicare-part-a.835": ("TS3", 13),
+}
+
+
+def _quarantine_reasons(engine: Engine, path: Path) -> list[list[dict[str, str]]]:
+    with session_scope(engine) as session:
+        return list(
+            session.scalars(
+                select(m.IntakeQuarantine.reasons).where(
+                    m.IntakeQuarantine.source_path == str(path)
+                )
+            )
+        )
+
+
+class TestReading:
+    @pytest.mark.parametrize("name", [*VALID_837, "835_mult_loops.txt"])
+    def test_valid_samples_pass_pyx12(self, name):
+        """Files pyx12 accepts (A2 837s read with the A1 map) have no validation error."""
+        document = read((FIXTURES / name).read_bytes())
+        assert document.sets and all(s.valid for s in document.sets)
+
+    def test_a2_files_say_they_were_read_as_a1(self):
+        """Reading an X222A2 file as A1 is recorded, not hidden."""
+        document = read((FIXTURES / "demo.example1.837").read_bytes())
+        assert any("005010X222A2" in note for note in document.notes)
+
+    @pytest.mark.parametrize(("name", "where"), INVALID_835.items())
+    def test_malformed_835s_fail_with_segment_and_line(self, name, where):
+        """pyx12's errors name the segment and the line, so a person can find them."""
+        (tx,) = read((FIXTURES / name).read_bytes()).sets
+        segment, line = where
+        assert not tx.valid
+        assert any(e.segment == segment and e.line == line for e in tx.errors)
+
+    def test_x12_valid_txt_fails_on_its_counts(self):
+        """imsweb's 'valid' file has a wrong SE count and malformed HI: pyx12 says so."""
+        (tx,) = read((FIXTURES / "x12_valid.txt").read_bytes()).sets
+        messages = " ".join(e.message for e in tx.errors)
+        assert "SE count" in messages and any(e.element == "HI01-02" for e in tx.errors)
+
+    def test_a_file_without_an_envelope_is_refused_whole(self):
+        with pytest.raises(X12FileError, match="starts with an ISA segment"):
+            read((FIXTURES / "blue_cross_nc_sample.txt").read_bytes())
+
+
+class TestLoading837:
+    @pytest.mark.parametrize("name", VALID_837)
+    def test_every_claim_is_loaded_or_quarantined_with_its_reason(self, sqlite_db, name):
+        """The TR3 example claims carry ICD-9 codes: each is quarantined, named, and counted."""
+        report = load_file(sqlite_db, FIXTURES / name)
+        assert report.reconciles and report.records_in >= 1
+        reasons = _quarantine_reasons(sqlite_db, FIXTURES / name)
+        assert len(reasons) == report.quarantined
+        assert all(any("ICD-9" in r["found"] for r in rs) for rs in reasons)
+
+    def test_a_set_that_fails_validation_is_quarantined_with_pyx12_errors(self, sqlite_db):
+        path = FIXTURES / "x12_valid.txt"
+        report = load_file(sqlite_db, path)
+        assert (report.records_in, report.quarantined) == (1, 1)
+        (reasons,) = _quarantine_reasons(sqlite_db, path)
+        assert any("line 36, segment SE" in r["found"] for r in reasons)
+
+    def test_an_835_given_to_claim_intake_is_refused_with_the_right_command(self, sqlite_db):
+        path = FIXTURES / "835_mult_loops.txt"
+        report = load_file(sqlite_db, path)
+        assert report.quarantined == 1
+        (reasons,) = _quarantine_reasons(sqlite_db, path)
+        assert "claimguard remit load" in reasons[0]["found"]
+
+
+class TestPosting835:
+    def test_the_valid_835_posts_balances_and_queues_what_is_not_ours(self, sqlite_db):
+        """pyx12's own sample: one payment, balanced; its claim is not in this database."""
+        report = post_file(sqlite_db, FIXTURES / "835_mult_loops.txt")
+        assert (report.sets_in, report.posted, report.quarantined) == (1, 1, 0)
+        assert report.unbalanced == []
+        assert report.claims == {"unmatched": 1} and report.lines == {"unmatched": 3}
+        with session_scope(sqlite_db) as session:
+            payment = session.scalars(select(m.RemittancePayment)).one()
+            assert payment.balanced and payment.trace_number == "000000000"
+            reason = session.scalars(select(m.RemittanceClaim.unmatched_reason)).one()
+            assert reason and "no claim" in reason
+            remarks = session.scalars(select(m.RemittanceLine.remark_codes)).all()
+            assert all(r == ["N14"] for r in remarks)
+
+    @pytest.mark.parametrize("name", INVALID_835)
+    def test_malformed_835s_are_quarantined_not_posted(self, sqlite_db, name):
+        report = post_file(sqlite_db, FIXTURES / name)
+        assert (report.posted, report.quarantined) == (0, 1) and report.reconciles
+        reasons = _quarantine_reasons(sqlite_db, FIXTURES / name)
+        assert reasons and reasons[0][0]["expected"].startswith(
+            "a segment the implementation guide"
+        )
+        with session_scope(sqlite_db) as session:
+            assert session.scalar(select(func.count()).select_from(m.RemittancePayment)) == 0
+
+    def test_an_envelope_less_file_is_quarantined_whole(self, sqlite_db):
+        report = post_file(sqlite_db, FIXTURES / "blue_cross_nc_sample.txt")
+        assert (report.sets_in, report.quarantined) == (1, 1) and report.reconciles
