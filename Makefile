@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/intake_throughput.py
 	$(BIN)/python benchmarks/checks_throughput.py
 	$(BIN)/python benchmarks/daily_intake.py
+	$(BIN)/python benchmarks/remit_throughput.py
 
 clean:
 	rm -rf $(VENV) .claimguard demo-out .pytest_cache .mypy_cache .ruff_cache

@@ -18,14 +18,17 @@ from prefect.schedules import Cron, Interval
 from flows.daily_intake import daily_intake
 from flows.lifecycle import lifecycle
 from flows.reaudit import reaudit
+from flows.remittance_audit import remittance_audit
 from flows.stuck_claims import stuck_claims
 
 TIMEZONE = os.environ.get("CLAIMGUARD_TIMEZONE", "America/Chicago")  # the practice's business day
 DAILY_CRON = os.environ.get("CLAIMGUARD_DAILY_CRON", "30 6 * * *")
+# Remittances arrive when payers pay; a schedule is opt-in (e.g. "0 14 * * 1-5").
+REMIT_CRON = os.environ.get("CLAIMGUARD_REMIT_CRON")
 
 
 def deployments() -> list[object]:
-    """The deployments served together: scheduled intake and monitor, on-demand re-audit and lifecycle."""
+    """The deployments served together: scheduled intake and monitor; remittance audit, re-audit and lifecycle on demand."""
     one_at_a_time = ConcurrencyLimitConfig(
         limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE
     )
@@ -47,6 +50,13 @@ def deployments() -> list[object]:
             name="re-audit",
             tags=["claimguard", "on-demand"],
             description="Re-evaluate claims after a rule or contract change; report what changed.",
+        ),
+        remittance_audit.to_deployment(
+            name="remittance-audit",
+            schedule=Cron(REMIT_CRON, timezone=TIMEZONE) if REMIT_CRON else None,
+            concurrency_limit=one_at_a_time,
+            tags=["claimguard", "on-demand"],
+            description="Post a folder of 835s, audit every paid line (step 5), report the leaks.",
         ),
         lifecycle.to_deployment(
             name="lifecycle",

@@ -103,7 +103,8 @@ def _iter_document(path: Path) -> Iterator[RawRecord]:
     data = path.read_bytes()
     try:
         document = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        # RecursionError: nesting deeper than Python's parser goes is not a packet either.
         yield RawRecord("file", data[:MAX_RECORD_BYTES], size, size > MAX_RECORD_BYTES)
         return
     items = document.get("records") if isinstance(document, dict) else document

@@ -286,6 +286,8 @@ def write_remittances(
     duplicate_files: int = 1,
     underpayer: tuple[str, str] | None = None,
     underpayer_rate: float = 0.6,
+    one_file: bool = False,
+    pay_held: bool = False,
 ) -> list[Path]:
     """Pay every clean claim of the packet folder in 835s (run before write_claims); returns the files.
 
@@ -295,7 +297,7 @@ def write_remittances(
     """
     rates = PAYMENT_PROBLEMS if rates is None else rates
     tables = current_rule_set().tables
-    held = _planted(folder)
+    held = set() if pay_held else _planted(folder)
     book = Book()
     payments: dict[tuple[str, str], _Payer835] = {}
     truth: list[TruthRow] = []
@@ -314,7 +316,7 @@ def write_remittances(
         batch.date = max(batch.date, served)
         persistent = underpayer if underpayer and underpayer[0] == record["payer_id"] else None
         _pay(record, book, tables, rng, rates, batch, truth, persistent, underpayer_rate)
-    files = _write_835s(folder, payments, seed, truth, duplicate_files)
+    files = _write_835s(folder, payments, seed, truth, duplicate_files, one_file)
     _write_truth(folder, truth)
     return files
 
@@ -528,8 +530,11 @@ def _write_835s(
     seed: int,
     truth: list[TruthRow],
     duplicate_files: int,
+    one_file: bool = False,
 ) -> list[Path]:
-    files = []
+    """One 835 per payer and month, or (`one_file`) every payment as a set of one file."""
+    files: list[Path] = []
+    batched: list[list[w.Segment]] = []
     payee = w.Person("CLAIMGUARD SYNTHETIC PRACTICE", id="1234567893")
     for number, ((payer_id, month), batch) in enumerate(sorted(payments.items()), start=1):
         day = month
@@ -559,23 +564,35 @@ def _write_835s(
                     w.Payment(payer, payee, trace, paid_on + dt.timedelta(days=7), batch.later, plb)
                 )
             )
-        path = w.write_interchange(
-            folder / f"remit-{payer_id}-{day}.835",
-            sets,
-            sender=payer_id.upper()[:15],
-            receiver="CLAIMGUARD",
-            control=seed * 1000 + number,
-            created=dt.datetime(2026, 1, 1, 8),
-            functional_id="HP",
-            version="005010X221A1",
+        if one_file:
+            batched += sets
+            continue
+        files.append(
+            _write_remit(
+                folder / f"remit-{payer_id}-{day}.835", sets, payer_id, seed * 1000 + number
+            )
         )
-        files.append(path)
+    if one_file:
+        files.append(_write_remit(folder / "remit-all.835", batched, "CLEARINGHOUSE", seed * 1000))
     for original in files[:duplicate_files]:
         copy = original.with_name(f"resent-{original.name}")
         copy.write_bytes(original.read_bytes())
         truth.append(TruthRow(copy.name, None, "duplicate", "duplicate", f"resent {original.name}"))
         files.append(copy)
     return files
+
+
+def _write_remit(path: Path, sets: list[list[w.Segment]], sender: str, control: int) -> Path:
+    return w.write_interchange(
+        path,
+        sets,
+        sender=sender.upper()[:15],
+        receiver="CLAIMGUARD",
+        control=control,
+        created=dt.datetime(2026, 1, 1, 8),
+        functional_id="HP",
+        version="005010X221A1",
+    )
 
 
 def _stranger(control: str, rng: random.Random) -> w.PaidClaim:

@@ -152,6 +152,8 @@ def _walk(text: str, errh: Any) -> Iterator[TransactionSet]:
     reader = pyx12.x12context.X12ContextReader(params, errh, io.StringIO(text))
     current: TransactionSet | None = None
     version = ""
+    opened: list[TransactionSet] = []
+    closed_interchange = False
     for node in reader.iter_segments():
         map_node = node.x12_map_node
         seg = Seg(
@@ -161,14 +163,26 @@ def _walk(text: str, errh: Any) -> Iterator[TransactionSet]:
             version = seg.get("08")
         elif seg.id == "ST":
             current = TransactionSet(seg.get("01"), seg.get("02"), version, seg.line)
+            opened.append(current)
+        elif seg.id == "IEA":
+            closed_interchange = True
         if current is not None:
             current.segments.append(seg)
         if seg.id == "SE" and current is not None:
             yield current
             current = None
+    # pyx12 says nothing when the stream just stops: a file cut off mid-set is caught here.
     if current is not None:
-        # No SE: the set was cut off. pyx12 has reported it; keep what there is.
+        last = current.segments[-1].line if current.segments else current.start_line
+        current.errors.append(
+            X12Error(last, "SE", "", "", "the set has no SE: the file ends inside it (truncated?)")
+        )
         yield current
+    if opened and not closed_interchange:
+        for tx in opened:
+            tx.envelope_errors.append(
+                X12Error(0, "IEA", "", "", "the interchange has no IEA: the file is incomplete")
+            )
 
 
 def _attach_errors(errh: Any, sets: list[TransactionSet]) -> None:

@@ -18,6 +18,7 @@ from tasks.x12.claims837 import parse_date
 from tasks.x12.reader import Seg, TransactionSet
 
 CAS_GROUPS = ("CO", "OA", "PI", "PR")
+MAX_AMOUNT = Decimal(100_000_000)  # the claim database keeps amounts as NUMERIC(10, 2)
 
 
 class RemitReadError(ValueError):
@@ -94,9 +95,14 @@ def _amount(seg: Seg, ref: str, *, required: bool = True) -> Decimal:
             raise RemitReadError(f"line {seg.line}: {seg.id}{ref} is required and missing")
         return Decimal(0)
     try:
-        return Decimal(value)
+        amount = Decimal(value)
     except InvalidOperation as error:
         raise RemitReadError(f"line {seg.line}: {seg.id}{ref} is not a number") from error
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise RemitReadError(
+            f"line {seg.line}: {seg.id}{ref} is out of range (at most {MAX_AMOUNT - 1:,})"
+        )
+    return amount
 
 
 def _optional(seg: Seg, ref: str) -> Decimal | None:

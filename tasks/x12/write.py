@@ -314,7 +314,7 @@ def payment_set(payment: Payment) -> list[Segment]:
         bpr += ["CCP", "01", "999999999", "DA", "123456", "1512345678", "", "01", "999988880",
                 "DA", "98765"]  # fmt: skip
     else:
-        bpr += [""] * 10
+        bpr += [""] * 11  # BPR05-15 unused when nothing is paid; BPR16 the date
     bpr.append(f"{payment.paid_on:%Y%m%d}")
     body: list[Segment] = [
         ["835"],

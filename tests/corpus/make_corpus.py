@@ -1,0 +1,409 @@
+"""Write the bad-input corpus: each case a file, and cases.yaml with what must happen to it.
+
+    python tests/corpus/make_corpus.py        (from the project root; rewrites the corpus)
+
+Every file is synthetic. A JSON case is the valid base day (tests/builders.py) plus one bad
+record; an X12 case is a valid 837P or 835 written by ClaimGuard's writer with one fault.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tasks.x12 import write as w  # noqa: E402
+from tests import builders as b  # noqa: E402
+
+HERE = Path(__file__).parent
+DAY = dt.date(2026, 11, 2)
+CASES: list[dict[str, Any]] = []
+
+
+def case(name: str, data: bytes, via: str, **expect: Any) -> None:
+    folder = {"claims": "json" if name.endswith((".jsonl", ".json")) else "x12", "remits": "x12"}[
+        via
+    ]
+    path = HERE / folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    CASES.append({"file": f"{folder}/{name}", "via": via, **expect})
+
+
+def lines(*records: dict[str, Any] | bytes) -> bytes:
+    out = []
+    for record in records:
+        out.append(record if isinstance(record, bytes) else json.dumps(record).encode())
+    return b"\n".join(out) + b"\n"
+
+
+BASE = [*b.master(), b.session(), b.note(1)]
+
+
+def json_cases() -> None:
+    good = b.claim(1)
+    bad: list[tuple[str, dict[str, Any] | bytes, str]] = [
+        ("truncated-record.jsonl", json.dumps(good).encode()[:-40], "malformed JSON"),
+        ("not-utf8.jsonl", json.dumps(good).encode().replace(b"CL-1", b"CL-\xff1"), "not UTF-8"),
+        ("utf16.jsonl", json.dumps(good).encode("utf-16"), "not UTF-8"),
+        ("array-not-object.jsonl", b"[1, 2, 3]", "a JSON object"),
+        (
+            "nan-charge.jsonl",
+            json.dumps(good).encode().replace(b'"95.00"', b"NaN"),
+            "malformed JSON",
+        ),
+        ("huge-charge.jsonl", b.with_change(good, "lines.0.charge", "1e308"), "lines[1].charge"),
+        (
+            "huge-units.jsonl",
+            b.with_change(good, "lines.0.units", "100000000000"),
+            "lines[1].units",
+        ),
+        (
+            "negative-charge.jsonl",
+            b.with_change(good, "lines.0.charge", "-95.00"),
+            "lines[1].charge",
+        ),
+        (
+            "impossible-date.jsonl",
+            b.with_change(good, "lines.0.service_date", "2026-02-30"),
+            "service_date",
+        ),
+        (
+            "date-before-icd10.jsonl",
+            b.with_change(good, "lines.0.service_date", "1999-01-01"),
+            "service_date",
+        ),
+        ("date-far-future.jsonl", b.with_change(good, "claim_date", "3026-11-03"), "claim_date"),
+        ("unknown-icd10.jsonl", b.with_change(good, "diagnoses", ["F99.99"]), "diagnoses[1]"),
+        ("icd10-category.jsonl", b.with_change(good, "diagnoses", ["F33"]), "not billable"),
+        (
+            "unknown-code-shape.jsonl",
+            b.with_change(good, "lines.0.procedure_code", "9085X"),
+            "procedure_code",
+        ),
+        ("bad-modifier.jsonl", b.with_change(good, "lines.0.modifiers", ["9Q5"]), "modifiers"),
+        (
+            "pointer-out-of-range.jsonl",
+            b.with_change(good, "lines.0.diagnosis_pointers", [4]),
+            "diagnosis pointers",
+        ),
+        ("no-lines.jsonl", b.with_change(good, "lines", []), "lines"),
+        ("unknown-type.jsonl", {**good, "type": "invoice"}, "type"),
+        ("wrong-format.jsonl", {**good, "format": "claimguard.packet/9"}, "format"),
+        ("unknown-field.jsonl", {**good, "surprise": "<script>alert(1)</script>"}, "no such field"),
+        ("missing-patient.jsonl", b.with_change(good, "patient_id", ...), "patient_id"),
+        (
+            "dangling-coverage.jsonl",
+            b.with_change(good, "coverage_id", "COV-NOWHERE"),
+            "not loaded",
+        ),
+        (
+            "formula-claim-id.jsonl",
+            b.with_change(good, "claim_id", "=cmd|' /C calc'!A0"),
+            "claim_id",
+        ),
+        (
+            "sql-claim-id.jsonl",
+            b.with_change(good, "claim_id", "CL-1'; DROP TABLE claim;--"),
+            "claim_id",
+        ),
+        ("control-char-in-id.jsonl", b.with_change(good, "claim_id", "CL-\u00071"), "claim_id"),
+        (
+            "bad-npi-check-digit.jsonl",
+            b.with_change(good, "rendering_npi", "1234567890"),
+            "rendering_npi",
+        ),
+        ("string-for-number.jsonl", b.with_change(good, "lines.0.units", "one"), "units"),
+        (
+            "deeply-nested-field.jsonl",
+            {**good, "lines": [{"a": [[[[[[[[[[[]]]]]]]]]]]}]},
+            "lines[1]",
+        ),
+        (
+            "conflicting-claim.jsonl",
+            b.with_change(good, "lines.0.charge", "500.00"),
+            "different content",
+        ),
+    ]
+    for name, record, reason in bad:
+        extra = [good] if name == "conflicting-claim.jsonl" else []
+        case(name, lines(*BASE, *extra, record), "claims", quarantined=1, reason=reason)
+    # Handled without a quarantine: text that looks like code is only text.
+    sql_name = b.with_change(b.patient(1), "last_name", "Robert'); DROP TABLE claim;--")
+    case(
+        "sql-in-a-name.jsonl",
+        lines(*BASE, sql_name, good),
+        "claims",
+        quarantined=0,
+        tables_intact=True,
+    )
+    html_note = b.with_change(
+        b.note(2), "text", "<script>alert('x')</script><img src=x onerror=alert(1)>"
+    )
+    case("script-in-a-note.jsonl", lines(*BASE, html_note), "claims", quarantined=0)
+    case("crlf-line-ends.jsonl", lines(*BASE).replace(b"\n", b"\r\n"), "claims", quarantined=0)
+    case("empty.json", b"", "claims", quarantined=1, reason="an empty file")
+    case(
+        "not-json-at-all.json", b"%PDF-1.4 binary \x00\x01", "claims", quarantined=1, reason="JSON"
+    )
+    nested = b"[" * 100_000 + b"]" * 100_000
+    case("nested-100k-deep.json", nested, "claims", quarantined=1, reason="JSON")
+    big = json.dumps(b.with_change(b.note(2), "text", "x" * 1_200_000)).encode()
+    case("record-over-1mib.jsonl", lines(*BASE, big), "claims", quarantined=1, reason="at most")
+
+
+# ---------------------------------------------------------------- X12
+
+
+def _claim() -> w.Claim:
+    person = w.Person("DOE", "SAM", "M123456789", dt.date(1980, 5, 1), "F")
+    return w.Claim(
+        claim_id="CLX-1", total=Decimal("95"), place_of_service="11", frequency="1",
+        diagnoses=["F33.1"], billing=w.Person("LINDQVIST", "ANNIKA", b.NPI, taxonomy="1041C0700X"),
+        subscriber=person, payer=w.Person("KEYSTONE PPO", id="keystone"), filing_indicator="CI",
+        rendering=w.Person("LINDQVIST", "ANNIKA", b.NPI, taxonomy="1041C0700X"),
+        facility=w.Person("AUSTIN CLINIC", id="1245319599", state="TX"),
+        lines=[w.Line(1, "90853", [], Decimal("95"), Decimal(1), [1], DAY, control_number="CLX-1-1")],
+    )  # fmt: skip
+
+
+def _837(claims: list[w.Claim] | None = None) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    writer = w.InterchangeWriter(
+        out, "SUBMITTER", "RECEIVER", 101, dt.datetime(2026, 11, 3, 9), "HC", "005010X222A1"
+    )
+    writer.add(w.claim_set(claims or [_claim()], "SUBMITTER", dt.datetime(2026, 11, 3, 9)))
+    writer.close()
+    return out.getvalue()
+
+
+def _payment(trace: str = "TRACE1", **over: Any) -> w.Payment:
+    line = w.PaidLine("90853", [], Decimal("95"), Decimal("60"), Decimal(1), DAY,
+                      [w.Cas("CO", "45", Decimal("35"))], "CLX-1-1", Decimal("60"), over.pop("remarks", []))  # fmt: skip
+    claim = w.PaidClaim(over.pop("control", "CLX-1"), over.pop("status", "1"), Decimal("95"),
+                        over.pop("paid", Decimal("60")), Decimal(0), "12", "ICN1",
+                        w.Person("DOE", "SAM", "M123456789"), [line])  # fmt: skip
+    payer = w.Person(over.pop("payer_name", "KEYSTONE PPO"), id=over.pop("payer_id", "keystone"))
+    return w.Payment(payer, w.Person("AUSTIN CLINIC", id=b.NPI), trace, DAY + dt.timedelta(days=14),
+                     over.pop("claims", [claim]))  # fmt: skip
+
+
+def _835(*payments: w.Payment) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    writer = w.InterchangeWriter(
+        out, "KEYSTONE", "CLAIMGUARD", 202, dt.datetime(2026, 11, 20, 8), "HP", "005010X221A1"
+    )
+    for p in payments or (_payment(),):
+        writer.add(w.payment_set(p))
+    writer.close()
+    return out.getvalue()
+
+
+def x12_cases() -> None:
+    good = _837()
+    case("837-valid.837", good.encode(), "claims", quarantined=0, loaded_claims=1)
+    faults_837: list[tuple[str, str, str]] = [
+        ("837-truncated.837", good[: len(good) // 2], "line"),
+        ("837-no-isa.837", good[good.index("GS*") :], "starts with an ISA segment"),
+        (
+            "837-no-envelope-st-only.837",
+            good[good.index("ST*") : good.index("GE*")],
+            "starts with an ISA segment",
+        ),
+        ("837-se-count-wrong.837", good.replace("SE*", "SE*9", 1), "SE"),
+        ("837-ge-count-wrong.837", good.replace("GE*1*", "GE*3*"), "GE"),
+        ("837-iea-count-wrong.837", good.replace("IEA*1*", "IEA*4*"), "IEA"),
+        ("837-iea-control-mismatch.837", good.replace("IEA*1*000000101", "IEA*1*000000999"), "IEA"),
+        (
+            "837-impossible-date.837",
+            good.replace("DTP*472*D8*20261102", "DTP*472*D8*20260230"),
+            "DTP",
+        ),
+        (
+            "837-terminator-inside-data.837",
+            good.replace("NM1*IL*1*DOE*SAM", "NM1*IL*1*DO~E*SAM"),
+            "segment",
+        ),
+        ("837-unknown-segment.837", good.replace("LX*1~", "LX*1~\nZZZ*1*2~"), "ZZZ"),
+        ("837-non-ascii-byte.837", good.replace("DOE*SAM", "DOE*S\u00c4M"), "NM1"),
+        ("837-control-char.837", good.replace("DOE*SAM", "DOE*S\x01AM"), "NM1"),
+        ("837-letters-in-amount.837", good.replace("SV1*HC:90853*95*", "SV1*HC:90853*9O5*"), "SV1"),
+        ("837-unknown-code-shape.837", good.replace("HC:90853", "HC:ABCDE"), "procedure_code"),
+        (
+            "837-huge-charge.837",
+            good.replace("SV1*HC:90853*95*", "SV1*HC:90853*9999999999*").replace(
+                "CLM*CLX-1*95*", "CLM*CLX-1*9999999999*"
+            ),
+            "charge",
+        ),
+        ("837-minutes-not-units.837", good.replace("*95*UN*1*", "*95*MJ*60*"), "minutes"),
+        ("837-icd9.837", good.replace("HI*ABK:F331", "HI*BK:2962"), "ICD-9"),
+        ("837-unknown-taxonomy.837", good.replace("1041C0700X", "207Q00000X"), "taxonomy"),
+        ("837-wrong-version.837", good.replace("005010X222A1", "004010X098A1"), "837"),
+        ("837-an-835-inside.837", _835().encode().decode(), "claimguard remit load"),
+    ]
+    for name, text, reason in faults_837:
+        case(
+            name,
+            text.encode("latin-1", errors="replace")
+            if name != "837-non-ascii-byte.837"
+            else text.encode("utf-8"),
+            "claims",
+            quarantined=1,
+            reason=reason,
+        )
+    isa_pipe = good.replace("*", "|")
+    case(
+        "837-wrong-delimiters-declared.837",
+        isa_pipe.replace("ISA|", "ISA*", 1).encode(),
+        "claims",
+        quarantined=1,
+        reason="",
+    )
+    two = _837() + _837().replace("SE*", "SE*9", 1)
+    case(
+        "837-two-interchanges-one-bad.837",
+        two.encode(),
+        "claims",
+        quarantined=1,
+        loaded_claims=1,
+        reason="SE",
+    )
+    case("837-empty.837", b"", "claims", quarantined=1, reason="ISA")
+
+    ok = _835()
+    case("835-valid.835", ok.encode(), "remits", posted=1, quarantined=0)
+    case(
+        "835-zero-claims.835",
+        _835(_payment(claims=[])).encode(),
+        "remits",
+        posted=0,
+        quarantined=1,
+        reason="2100",
+    )
+    unbalanced_claim = ok.replace("CLP*CLX-1*1*95*60", "CLP*CLX-1*1*95*61")
+    case(
+        "835-claim-unbalanced.835",
+        unbalanced_claim.encode(),
+        "remits",
+        posted=1,
+        quarantined=0,
+        unbalanced=True,
+    )
+    case(
+        "835-payment-unbalanced.835",
+        ok.replace("BPR*I*60*", "BPR*I*70*").encode(),
+        "remits",
+        posted=1,
+        unbalanced=True,
+        quarantined=0,
+    )
+    case(
+        "835-duplicate-trace-in-file.835",
+        _835(_payment(), _payment()).encode(),
+        "remits",
+        posted=1,
+        duplicates=1,
+        quarantined=0,
+    )
+    case(
+        "835-reversal-without-original.835",
+        _835(_payment(status="22", paid=Decimal("-60"))).encode(),
+        "remits",
+        posted=1,
+        quarantined=0,
+        unbalanced=True,
+    )
+    case(
+        "835-formula-control-number.835",
+        _835(_payment(control="=1+2")).encode(),
+        "remits",
+        posted=1,
+        quarantined=0,
+        csv_safe="=1+2",
+    )
+    script = ok.replace(
+        "N1*PR*KEYSTONE PPO*XV*keystone", "N1*PR*<SCRIPT>ALERT(1)</SCRIPT>*XV*<B>X</B>"
+    )
+    case(
+        "835-script-in-payer.835",
+        script.encode(),
+        "remits",
+        posted=1,
+        quarantined=0,
+        html_safe="<B>X</B>",
+    )
+    case(
+        "835-sql-in-control-number.835",
+        _835(_payment(control="1';DROP TABLE CLAIM;--")).encode(),
+        "remits",
+        posted=1,
+        quarantined=0,
+        tables_intact=True,
+    )
+    faults_835: list[tuple[str, str, str]] = [
+        ("835-truncated.835", ok[: len(ok) // 2], "line"),
+        (
+            "835-no-envelope.835",
+            ok[ok.index("ST*") : ok.index("GE*")],
+            "starts with an ISA segment",
+        ),
+        ("835-se-count-wrong.835", ok.replace("SE*", "SE*9", 1), "SE"),
+        ("835-ge-count-wrong.835", ok.replace("GE*1*", "GE*2*"), "GE"),
+        ("835-cas-group-cr.835", ok.replace("CAS*CO*45", "CAS*CR*45"), "CAS"),
+        (
+            "835-amount-not-a-number.835",
+            ok.replace("SVC*HC:90853*95*60", "SVC*HC:90853*95*6.0.0"),
+            "SVC",
+        ),
+        (
+            "835-huge-amount.835",
+            ok.replace("CLP*CLX-1*1*95*60", "CLP*CLX-1*1*95*999999999999"),
+            "CLP",
+        ),
+        ("835-impossible-date.835", ok.replace("DTM*405*20261116", "DTM*405*20261340"), "DTM"),
+        (
+            "835-missing-trn.835",
+            "\n".join(s for s in ok.splitlines() if not s.startswith("TRN*")),
+            "TRN",
+        ),
+        ("835-control-char.835", ok.replace("DOE*SAM", "DOE*S\x02AM"), "NM1"),
+        ("835-wrong-version.835", ok.replace("005010X221A1", "004010X091A1"), "835"),
+        ("835-an-837-inside.835", good, "835"),
+        ("835-empty.835", "", "ISA"),
+    ]
+    for name, text, reason in faults_835:
+        case(
+            name,
+            text.encode("latin-1", errors="replace"),
+            "remits",
+            posted=0,
+            quarantined=1,
+            reason=reason,
+        )
+
+
+def main() -> None:
+    json_cases()
+    x12_cases()
+    (HERE / "cases.yaml").write_text(
+        "# Generated by make_corpus.py: each file and what ClaimGuard must do with it.\n"
+        + yaml.safe_dump(CASES, sort_keys=False, width=120)
+    )
+    print(f"{len(CASES)} cases")
+
+
+if __name__ == "__main__":
+    main()

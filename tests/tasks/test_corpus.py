@@ -1,0 +1,76 @@
+"""The bad-input corpus (tests/corpus, made by make_corpus.py): nothing crashes, each file is
+quarantined or handled with the expected reason, and counts reconcile."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import Engine, func, select
+
+from tasks.db import models as m
+from tasks.db.session import session_scope
+from tasks.intake.loader import load_file
+from tasks.remit.post import post_file
+from tasks.reports import data, render
+
+CORPUS = Path(__file__).parents[1] / "corpus"
+CASES: list[dict[str, Any]] = yaml.safe_load((CORPUS / "cases.yaml").read_text())
+
+
+def test_the_corpus_is_large_and_covers_every_format():
+    kinds = {c["file"].rsplit(".", 1)[-1] for c in CASES}
+    assert len(CASES) >= 60 and {"jsonl", "json", "837", "835"} <= kinds
+
+
+def _reasons(engine: Engine) -> str:
+    with session_scope(engine) as session:
+        rows = session.scalars(select(m.IntakeQuarantine.reasons)).all()
+    return " | ".join(
+        f"{r['field']} {r['expected']} {r['found']}" for rs in rows for r in rs
+    ).lower()
+
+
+def _count(engine: Engine, model: Any) -> int:
+    with session_scope(engine) as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["file"])
+def test_corpus_case(sqlite_db: Engine, tmp_path: Path, case: dict[str, Any]):
+    path = CORPUS / case["file"]
+    if case["via"] == "claims":
+        report = load_file(sqlite_db, path)
+        assert report.reconciles
+        assert report.quarantined == case["quarantined"]
+        if "loaded_claims" in case:
+            assert _count(sqlite_db, m.Claim) == case["loaded_claims"]
+    else:
+        posted = post_file(sqlite_db, path)
+        assert posted.reconciles
+        assert posted.quarantined == case["quarantined"]
+        if "posted" in case:
+            assert posted.posted == case["posted"]
+        if "duplicates" in case:
+            assert posted.duplicates == case["duplicates"]
+        assert bool(posted.unbalanced) is case.get("unbalanced", False)
+    if case.get("reason"):
+        assert case["reason"].lower() in _reasons(sqlite_db)
+    if case.get("tables_intact"):
+        assert _count(sqlite_db, m.IntakeFile) == 1 and _count(sqlite_db, m.Claim) >= 0
+    if "csv_safe" in case:
+        with session_scope(sqlite_db) as session:
+            rows = data.unmatched_queue(session)
+        out = render.write_csv(tmp_path / "q.csv", rows, render.UNMATCHED_COLUMNS)
+        cells = [cell for row in csv.reader(out.open()) for cell in row]
+        assert "'" + case["csv_safe"] in cells and case["csv_safe"] not in cells
+    if "html_safe" in case:
+        with session_scope(sqlite_db) as session:
+            rows = data.unmatched_queue(session)
+        page = render.html_report(render.ReportData("t", dt.datetime.now(dt.UTC), [], [], [], rows))
+        assert case["html_safe"] not in page and html.escape(case["html_safe"]) in page
