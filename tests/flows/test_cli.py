@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +16,11 @@ import pytest
 CLI = [sys.executable, "-c", "from flows.cli import main; main()"]
 
 
-def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAIMGUARD_", "PREFECT_"))}
+def run(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("CLAIMGUARD_", "PREFECT_"))}
+    env = {**base, **(env or {})}
     env["PREFECT_HOME"] = str(cwd / ".prefect")
     env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     return subprocess.run(
@@ -31,6 +37,42 @@ def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]
     assert second.returncode == 0, second.stderr
     # Prefect's console logs go to stderr: they are checked for patient data as well.
     return cwd, first.stdout + first.stderr, second.stdout + second.stderr
+
+
+def _secrets(cwd: Path) -> set[str]:
+    """Every patient name, birth date (two spellings), member id and note text of the demo."""
+    found: set[str] = set()
+    for path in (cwd / ".claimguard" / "inbox" / "processed").glob("*.jsonl"):
+        for raw in path.read_bytes().splitlines():
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                continue
+            kind = record.get("type")
+            if kind == "patient":
+                found |= {record["first_name"], record["last_name"], record["birth_date"]}
+                found.add(record["birth_date"].replace("-", ""))
+            elif kind == "coverage":
+                found.add(record["member_id"])
+            elif kind == "note":
+                elements = record["elements"]
+                found |= {
+                    t
+                    for t in (
+                        elements.get("participation"),
+                        elements.get("response"),
+                        record.get("text"),
+                    )
+                    if t
+                }
+    return {s for s in found if len(s) >= 3}
+
+
+def _hits(secrets: set[str], text: str) -> list[str]:
+    words = set(re.findall(r"[\w'-]+", text))
+    return sorted(s for s in secrets if (s in words) if " " not in s) + sorted(
+        s for s in secrets if " " in s and s in text
+    )
 
 
 class TestDemo:
@@ -90,6 +132,52 @@ class TestDemo:
         reports = cwd / ".claimguard" / "reports"
         written = " ".join(p.read_text() for p in reports.iterdir())
         assert [s for s in secrets if s in written] == []
+
+
+class TestPrivacy:
+    def test_nothing_outside_the_claim_database_holds_patient_data(self, demo_runs, tmp_path):
+        """The privacy audit: names, birth dates, member ids and note text appear in no Prefect
+        table (flow runs, parameters, logs, artifacts, events), no file Prefect keeps, no CLI
+        output and no report, also when tasks fail and are retried under injected faults."""
+        cwd, first, second = demo_runs
+        secrets = _secrets(cwd)
+        assert len(secrets) > 500
+        inbox = cwd / "faulty-inbox"
+        shutil.copytree(cwd / ".claimguard" / "inbox" / "processed", inbox)
+        faulty = run(
+            cwd,
+            "run",
+            "--inbox",
+            str(inbox),
+            env={"CLAIMGUARD_FAULTS": "check_step:0.5,load_file:0.3,post_remittance:0.3"},
+        )
+        outputs = first + second + faulty.stdout + faulty.stderr
+        assert _hits(secrets, outputs) == []
+        prefect_db = cwd / ".prefect" / "prefect.db"
+        with sqlite3.connect(prefect_db) as connection:
+            tables = [
+                r[0]
+                for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            ]
+            dump = []
+            for table in tables:
+                for row in connection.execute(f'SELECT * FROM "{table}"'):
+                    dump.append(" ".join(str(v) for v in row if v is not None))
+        text = "\n".join(dump)
+        assert (
+            "flow_run" in tables and "log" in tables and "artifact" in tables and "events" in tables
+        )
+        assert (
+            "daily-intake" in text and "injected fault" in text
+        )  # the audit did read the runs and their failures
+        assert _hits(secrets, text) == []
+        kept = " ".join(
+            p.read_bytes().decode("latin-1")
+            for folder in (cwd / ".prefect", cwd / ".claimguard" / "reports")
+            for p in folder.rglob("*")
+            if p.is_file() and not p.name.startswith("prefect.db")
+        )
+        assert _hits(secrets, kept) == []
 
 
 class TestCommands:
