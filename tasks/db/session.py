@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +42,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Fault injection (tests, `make chaos`): cap the file at N pages, so SQLite answers
+    # "database or disk is full" exactly as it would on a full disk.
+    max_pages = os.environ.get("CLAIMGUARD_SQLITE_MAX_PAGES")
+    if max_pages:
+        cursor.execute(f"PRAGMA max_page_count={int(max_pages)}")
     cursor.close()
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import socket
 from collections.abc import Sequence
 
 from sqlalchemy import and_, or_, select, update
@@ -60,17 +62,26 @@ def lease(
 ) -> list[str] | None:
     """Take the chunk if it is pending, failed or its lease ran out; None if done or held by another."""
     now = dt.datetime.now(dt.UTC)
+    where = (
+        m.WorkChunk.batch_key == key,
+        m.WorkChunk.step == step,
+        m.WorkChunk.chunk_no == chunk_no,
+    )
+    holder = session.scalar(
+        select(m.WorkChunk.leased_by).where(*where, m.WorkChunk.state == RUNNING)
+    )
+    # A worker on this machine that no longer exists (killed, crashed) holds nothing: its
+    # chunk is taken now, not when the lease runs out.
+    takeable = [worker, *([holder] if holder and holder_is_dead(holder) else [])]
     query = (
         select(m.WorkChunk)
         .where(
-            m.WorkChunk.batch_key == key,
-            m.WorkChunk.step == step,
-            m.WorkChunk.chunk_no == chunk_no,
+            *where,
             or_(
                 m.WorkChunk.state.in_((PENDING, ERROR)),
                 and_(m.WorkChunk.state == RUNNING, m.WorkChunk.lease_expires_at < now),
                 # A retry of the same worker takes back its own lease.
-                and_(m.WorkChunk.state == RUNNING, m.WorkChunk.leased_by == worker),
+                and_(m.WorkChunk.state == RUNNING, m.WorkChunk.leased_by.in_(takeable)),
             ),
         )
         .with_for_update(skip_locked=True)
@@ -82,6 +93,20 @@ def lease(
     chunk.lease_expires_at = now + dt.timedelta(seconds=seconds)
     chunk.attempts += 1
     return list(chunk.claim_ids)
+
+
+def holder_is_dead(worker: str) -> bool:
+    """True for a `host:pid` worker on this host whose process is gone."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's worker: only its lease expiry tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, someone else's
+    return False
 
 
 def close(
