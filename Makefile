@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint format bench serve clean
+.PHONY: demo test lint format bench chaos serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/checks_throughput.py
 	$(BIN)/python benchmarks/daily_intake.py
 	$(BIN)/python benchmarks/remit_throughput.py
+
+chaos: $(STAMP)
+	$(BIN)/python benchmarks/chaos.py $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) .claimguard demo-out .pytest_cache .mypy_cache .ruff_cache

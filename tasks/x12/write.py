@@ -149,7 +149,7 @@ class Claim:
 
 
 def claim_set(claims: Iterable[Claim], submitter: str, created: dt.datetime) -> list[Segment]:
-    """One 837P transaction set: each claim under its own billing and subscriber HL."""
+    """One 837P transaction set: claims grouped under their billing provider and subscriber."""
     body: list[Segment] = [
         ["837"],
         ["BHT", "0019", "00", f"{created:%Y%m%d%H%M%S}", f"{created:%Y%m%d}", f"{created:%H%M}", "CH"],
@@ -157,30 +157,41 @@ def claim_set(claims: Iterable[Claim], submitter: str, created: dt.datetime) -> 
         ["PER", "IC", "BILLING OFFICE", "TE", "5125550100"],
         ["NM1", "40", "2", "SYNTHETIC CLEARINGHOUSE", "", "", "", "", "46", "CLEARINGHOUSE"],
     ]  # fmt: skip
-    hl = 0
-    for claim in claims:
-        hl += 1
-        billing_hl = hl
+    hl = billing_hl = 0
+    billing_key: tuple[str, str, str] | None = None
+    subscriber_key: tuple[str, str, str] | None = None
+    # As a practice's system sends them: one HL per billing provider, one per subscriber
+    # (and payer) under it, and that subscriber's claims together.
+    ordered = sorted(
+        claims, key=lambda c: (c.billing.id, c.billing.state, c.tax_id, c.subscriber.id, c.payer.id)
+    )
+    for claim in ordered:
         b = claim.billing
-        body += [
-            ["HL", str(billing_hl), "", "20", "1"],
-            ["PRV", "BI", "PXC", b.taxonomy] if b.taxonomy else [],
-            ["NM1", "85", "1", text(b.last), text(b.first), "", "", "", "XX", b.id],
-            ["N3", b.address],
-            ["N4", b.city, b.state, b.zip],
-            ["REF", "EI", claim.tax_id],
-        ]
-        hl += 1
+        if (b.id, b.state, claim.tax_id) != billing_key:
+            billing_key, subscriber_key = (b.id, b.state, claim.tax_id), None
+            hl += 1
+            billing_hl = hl
+            body += [
+                ["HL", str(billing_hl), "", "20", "1"],
+                ["PRV", "BI", "PXC", b.taxonomy] if b.taxonomy else [],
+                ["NM1", "85", "1", text(b.last), text(b.first), "", "", "", "XX", b.id],
+                ["N3", b.address],
+                ["N4", b.city, b.state, b.zip],
+                ["REF", "EI", claim.tax_id],
+            ]
         s = claim.subscriber
-        body += [
-            ["HL", str(hl), str(billing_hl), "22", "0"],
-            ["SBR", "P", "18", "", "", "", "", "", "", claim.filing_indicator],
-            ["NM1", "IL", "1", text(s.last), text(s.first), "", "", "", "MI", s.id],
-            ["N3", s.address],
-            ["N4", s.city, s.state, s.zip],
-            ["DMG", "D8", f"{s.birth_date:%Y%m%d}" if s.birth_date else "", s.sex],
-            ["NM1", "PR", "2", text(claim.payer.last), "", "", "", "", "PI", claim.payer.id],
-        ]
+        if (s.id, claim.payer.id, claim.filing_indicator) != subscriber_key:
+            subscriber_key = (s.id, claim.payer.id, claim.filing_indicator)
+            hl += 1
+            body += [
+                ["HL", str(hl), str(billing_hl), "22", "0"],
+                ["SBR", "P", "18", "", "", "", "", "", "", claim.filing_indicator],
+                ["NM1", "IL", "1", text(s.last), text(s.first), "", "", "", "MI", s.id],
+                ["N3", s.address],
+                ["N4", s.city, s.state, s.zip],
+                ["DMG", "D8", f"{s.birth_date:%Y%m%d}" if s.birth_date else "", s.sex],
+                ["NM1", "PR", "2", text(claim.payer.last), "", "", "", "", "PI", claim.payer.id],
+            ]
         body += _claim_segments(claim)
     return [seg for seg in body if seg]
 

@@ -1,0 +1,318 @@
+"""The whole main job at several sizes: intake (JSON + 837P), steps 1-4, 835 posting, step 5.
+
+For each size and each database (SQLite always; PostgreSQL when --postgres-url is given),
+three runs over the same generated files, each in its own process (peak memory its own):
+
+  core   the pure core: the files parsed and every step evaluated in memory, no Prefect,
+         no database (837P claims mapped against master data held in memory)
+  plain  the same job on the claim database, in plain Python (tasks.pipeline), per-step times
+  flow   the same job as the daily-intake flow in Prefect's local mode
+
+Ratios: plain/core is what the database costs; flow/plain (after Prefect's start-up) is
+what orchestration costs. Results: benchmarks/results/main_job.json, a table, and
+benchmarks/results/main_job.png (time and memory against N, log scales).
+
+    python benchmarks/main_job.py [--sizes 10000 100000 1000000] [--postgres-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).with_name("results")
+CLAIMS_PER_DAY = 5000
+
+
+def prepare(claims: int, folder: Path) -> None:
+    from tasks.synthetic.generator import GeneratorConfig, generate
+    from tasks.synthetic.x12gen import write_claims, write_remittances
+
+    days = max(1, claims // CLAIMS_PER_DAY)
+    generate(GeneratorConfig(seed=3, claims=claims, start=dt.date(2026, 1, 5), days=days), folder)
+    write_remittances(folder, seed=3, duplicate_files=0)
+    write_claims(folder, seed=3)
+    shutil.rmtree(folder / "ground-truth")
+
+
+def run_core(folder: Path) -> dict[str, Any]:
+    """Everything the job decides, in memory: parse, map, evaluate steps 1-4, parse 835s, match, audit."""
+    from rules.context import ContextIndex
+    from rules.engine import evaluate
+    from rules.loader import default_rule_set
+    from rules.matching import BilledLine, PaidLine, match_lines
+    from rules.outcomes import PRE_SUBMISSION_STEPS, Step
+    from rules.records import Coverage, GroupSession, Location, Payer, Plan, Provider
+    from tasks.intake.reader import iter_raw, parse, parse_value
+    from tasks.remit.post import to_remit_claim
+    from tasks.x12.claims837 import claims as claims_of
+    from tasks.x12.mapping import map_claim
+    from tasks.x12.reader import read
+    from tasks.x12.remit835 import payment
+
+    seconds: dict[str, float] = {}
+    began = time.perf_counter()
+    index = ContextIndex()
+    for path in sorted(folder.glob("*.jsonl")):
+        index.add(p.record for p in map(parse, iter_raw(path)) if p.record is not None)
+    directory = _directory(index, Payer, Plan, Coverage, Provider, Location, GroupSession)
+    for path in sorted(folder.glob("*.837")):
+        for tx in read(path.read_bytes()).sets:
+            for claim in claims_of(tx):
+                mapped = map_claim(claim, directory)
+                for value in mapped.records:
+                    parsed = parse_value(None, value)  # type: ignore[arg-type]
+                    if parsed.record is not None:
+                        index.add([parsed.record])
+    seconds["intake"] = time.perf_counter() - began
+    rule_set = default_rule_set()
+    contexts = {ctx.claim.claim_id: ctx for ctx in index.contexts()}
+    for step in PRE_SUBMISSION_STEPS:
+        began = time.perf_counter()
+        for ctx in contexts.values():
+            evaluate(rule_set, ctx, step)
+        seconds[step.value] = time.perf_counter() - began
+    began = time.perf_counter()
+    audited = 0
+    postings = []
+    for path in sorted(folder.glob("*.835")):
+        for tx in read(path.read_bytes()).sets:
+            for clp in payment(tx).claims:
+                ctx = contexts.get(clp.control_number)
+                if ctx is None:
+                    continue
+                billed = [
+                    BilledLine(
+                        ln.line_number,
+                        ln.procedure_code,
+                        tuple(ln.modifiers),
+                        ln.units,
+                        ln.charge,
+                        ln.service_date,
+                        ln.line_control_number,
+                    )
+                    for ln in ctx.claim.lines
+                ]
+                paid = [
+                    PaidLine(
+                        ln.position,
+                        ln.procedure_code,
+                        ln.original_code,
+                        tuple(ln.modifiers),
+                        ln.units_paid,
+                        ln.charge,
+                        ln.service_date,
+                        ln.line_control_number,
+                    )
+                    for ln in clp.lines
+                ]
+                numbers = {
+                    m.position: m.line_number for m in match_lines(billed, paid) if m.line_number
+                }
+                postings.append((ctx, to_remit_claim(clp, ctx.claim.claim_id, numbers)))  # type: ignore[arg-type]
+    seconds["remittances"] = time.perf_counter() - began
+    began = time.perf_counter()
+    from dataclasses import replace
+
+    for ctx, remit in postings:
+        evaluate(rule_set, replace(ctx, remittance=remit), Step.POST_PAYMENT_AUDIT)
+        audited += 1
+    seconds["post_payment_audit"] = time.perf_counter() - began
+    return {"claims": len(contexts), "audited": audited, "seconds": seconds}
+
+
+def _directory(index: Any, *kinds: Any) -> Any:
+    from tasks.x12.mapping import Directory
+
+    directory = Directory()
+    directory.payers = {k: v.kind for k, v in index.payers.items()}
+    directory.plans = set(index.plans)
+    for cov in index.coverage.values():
+        plan = index.plans.get(cov.plan_id)
+        for payer in {plan.payer_id if plan else None, cov.carveout_payer_id} - {None}:
+            directory.coverage[(payer, cov.member_id)] = (cov.coverage_id, cov.patient_id)
+    directory.providers = set(index.providers)
+    directory.location_by_npi = {loc.npi: lid for lid, loc in index.locations.items() if loc.npi}
+    for session in index.sessions.values():
+        for pid in session.roster:
+            directory.sessions.setdefault((pid, session.service_date), []).append(
+                (session.session_id, frozenset(session.facilitator_npis))
+            )
+    return directory
+
+
+def run_plain(folder: Path, url: str) -> dict[str, Any]:
+    from tasks import pipeline
+    from tasks.db.session import open_database
+
+    engine = open_database(url)
+    import rules.icd10
+
+    rules.icd10.problem("F33.1")  # the ICD-10-CM table load is start-up, not throughput
+    result = pipeline.run(engine, folder)
+    return {
+        "claims": result.claims_checked,
+        "audited": result.claims_audited,
+        "seconds": result.seconds,
+    }
+
+
+def run_flow(folder: Path, url: str) -> dict[str, Any]:
+    from flows.daily_intake import daily_intake
+    from flows.params import DailyIntakeParams
+    from tasks.db.session import open_database
+
+    open_database(url)  # create the schema, as `claimguard db upgrade` would
+    state = daily_intake(
+        DailyIntakeParams(inbox=str(folder), report_dir=str(folder / "reports")), return_state=True
+    )
+    assert state.is_completed(), state.message
+    return {"seconds": {}}
+
+
+def child(args: argparse.Namespace) -> None:
+    start = time.perf_counter()
+    folder = Path(args.folder)
+    if args.child == "core":
+        result = run_core(folder)
+    elif args.child == "plain":
+        result = run_plain(folder, args.url)
+    else:
+        os.environ["CLAIMGUARD_DATABASE_URL"] = args.url
+        result = run_flow(folder, args.url)
+    result["wall_seconds"] = time.perf_counter() - start
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def spawn(kind: str, folder: Path, url: str, home: Path) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAIMGUARD_", "PREFECT_"))}
+    env.update(
+        PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", PYTHONPATH=str(ROOT)
+    )
+    command = [sys.executable, __file__, "--child", kind, "--folder", str(folder), "--url", url]
+    done = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _pg_url(base: str) -> str:
+    """A fresh schema per run, so each run starts from an empty claim database."""
+    from sqlalchemy import text
+
+    from tasks.db.session import make_engine
+
+    schema = f"cg_bench_{uuid.uuid4().hex[:10]}"
+    with make_engine(base).begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options=-csearch_path%3D{schema}"
+
+
+def measure(size: int, postgres: str | None, tmp: Path) -> dict[str, Any]:
+    source = tmp / f"data-{size}"
+    prepare(size, source)
+    out: dict[str, Any] = {"claims": size, "core": spawn("core", source, "", tmp / "h-core")}
+    databases = {"sqlite": None, **({"postgres": postgres} if postgres else {})}
+    for name, base in databases.items():
+        for kind in ("plain", "flow"):
+            folder = tmp / f"{name}-{kind}-{size}"
+            shutil.copytree(source, folder)
+            url = f"sqlite:///{tmp / f'{name}-{kind}-{size}.db'}" if base is None else _pg_url(base)
+            out[f"{name}_{kind}"] = spawn(kind, folder, url, tmp / f"h-{name}-{kind}")
+            shutil.rmtree(folder)
+    shutil.rmtree(source)
+    return out
+
+
+def chart(results: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [r["claims"] for r in results]
+    runs = [k for k in results[0] if k != "claims"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for run in runs:
+        left.plot(sizes, [r[run]["wall_seconds"] for r in results], marker="o", label=run)
+        right.plot(sizes, [r[run]["peak_rss_mb"] for r in results], marker="o", label=run)
+    left.plot(
+        sizes,
+        [results[0]["sqlite_flow"]["wall_seconds"] * s / sizes[0] for s in sizes],
+        "k:",
+        label="linear",
+    )
+    for axis, label in ((left, "wall seconds"), (right, "peak memory (MB)")):
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("claims")
+        axis.set_ylabel(label)
+        axis.legend(fontsize=7)
+    left.set_title("Time against N")
+    right.set_title("Memory against N")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--postgres-url", default=os.environ.get("CLAIMGUARD_BENCH_POSTGRES_URL"))
+    parser.add_argument("--child")
+    parser.add_argument("--folder")
+    parser.add_argument("--url", default="")
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes:
+            results.append(measure(size, args.postgres_url, Path(tmp)))
+            print(table([results[-1]]))
+    RESULTS.mkdir(exist_ok=True)
+    summary = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "results": results,
+    }
+    (RESULTS / "main_job.json").write_text(json.dumps(summary, indent=2) + "\n")
+    chart(results, RESULTS / "main_job.png")
+    print(f"\nwrote {RESULTS / 'main_job.json'} and {RESULTS / 'main_job.png'}")
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    lines = [
+        f"{'claims':>9} {'run':14} {'wall s':>8} {'claims/s':>9} {'peak MB':>8} {'vs core':>8}  per phase (s)"
+    ]
+    for r in results:
+        core = r["core"]["wall_seconds"]
+        for run, data in r.items():
+            if run == "claims":
+                continue
+            phases = " ".join(f"{k[:12]}={v:.1f}" for k, v in data.get("seconds", {}).items())
+            lines.append(
+                f"{r['claims']:>9,} {run:14} {data['wall_seconds']:8.1f} {r['claims'] / data['wall_seconds']:9,.0f} "
+                f"{data['peak_rss_mb']:8.0f} {data['wall_seconds'] / core:8.2f}  {phases}"
+            )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
