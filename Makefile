@@ -3,6 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+BENCH_SIZES ?= 10000 100000
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: demo test lint format bench chaos serve clean
@@ -36,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/checks_throughput.py
 	$(BIN)/python benchmarks/daily_intake.py
 	$(BIN)/python benchmarks/remit_throughput.py
+	$(BIN)/python benchmarks/main_job.py --sizes $(BENCH_SIZES)
 
 chaos: $(STAMP)
 	$(BIN)/python benchmarks/chaos.py $(CHAOS_ARGS)
