@@ -56,18 +56,32 @@ class X12Error:
 class Seg:
     """One segment: its line in the file, the loop it is in, and its values by reference."""
 
-    __slots__ = ("_data", "id", "line", "loop")
+    __slots__ = ("_data", "_values", "id", "line", "loop")
 
     def __init__(self, line: int, loop: str, data: Any) -> None:
         self.line = line
         self.loop = loop
         self.id: str = data.get_seg_id()
         self._data = data
+        self._values: list[list[str]] | None = None
 
     def get(self, ref: str) -> str:
-        """The value at `ref`, e.g. '01' or '01-2' (empty when absent)."""
-        value = self._data.get_value(f"{self.id}{ref}")
-        return value.strip() if isinstance(value, str) else ""
+        """The value at `ref`, e.g. '01' or '01-02' (empty when absent).
+
+        The segment's values are read from pyx12 once and indexed; pyx12's own lookup parses
+        the reference on every call, which costs more than the walk for a large 835.
+        """
+        if self._values is None:
+            self._values = [[e.get_value() for e in comp.elements] for comp in self._data.elements]
+        position, _, sub = ref.partition("-")
+        index = int(position) - 1
+        if index >= len(self._values):
+            return ""
+        parts = self._values[index]
+        if not sub:
+            return ":".join(parts).rstrip(":").strip()
+        inner = int(sub) - 1
+        return parts[inner].strip() if inner < len(parts) else ""
 
     def text(self) -> str:
         return str(self._data.format())
