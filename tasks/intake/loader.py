@@ -114,7 +114,7 @@ def load_file(
     resolver = resolver or Resolver()
     digest, size = _file_digest(path)
     report = FileReport(path=str(path), sha256=digest)
-    file_id = _start_file(engine, path, digest, size)
+    file_id = start_file(engine, path, digest, size)
     loader = _BatchLoader(engine, resolver, report, file_id)
     batch: list[Parsed] = []
     x12 = path.suffix.lower() in X12_SUFFIXES or file_kind(path) in ("837", "835", "x12")
@@ -127,7 +127,15 @@ def load_file(
             batch = []
     loader.flush(batch, final=False)
     loader.flush_deferred()
-    _finish_file(engine, file_id, report)
+    finish_file(
+        engine,
+        file_id,
+        records_in=report.records_in,
+        inserted=report.counts["insert"],
+        updated=report.counts["update"],
+        unchanged=report.counts["unchanged"],
+        quarantined=report.quarantined,
+    )
     return report
 
 
@@ -317,7 +325,8 @@ def _file_digest(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _start_file(engine: Engine, path: Path, digest: str, size: int) -> int:
+def start_file(engine: Engine, path: Path, digest: str, size: int) -> int:
+    """Record that a file is being read (its format from its name and first bytes)."""
     with session_scope(engine) as session:
         kind = file_kind(path)
         fmt = "claimguard.packet/1" if kind in ("json", None) else f"x12/{kind}"
@@ -327,17 +336,27 @@ def _start_file(engine: Engine, path: Path, digest: str, size: int) -> int:
         return row.id
 
 
-def _finish_file(engine: Engine, file_id: int, report: FileReport) -> None:
+def finish_file(
+    engine: Engine,
+    file_id: int,
+    *,
+    records_in: int,
+    inserted: int,
+    updated: int = 0,
+    unchanged: int,
+    quarantined: int,
+) -> None:
+    """Record a read file's reconciled counts (for an 835: sets, posted, duplicates)."""
     with session_scope(engine) as session:
         session.execute(
             update(m.IntakeFile)
             .where(m.IntakeFile.id == file_id)
             .values(
                 finished_at=dt.datetime.now(dt.UTC),
-                records_in=report.records_in,
-                inserted=report.counts["insert"],
-                updated=report.counts["update"],
-                unchanged=report.counts["unchanged"],
-                quarantined=report.quarantined,
+                records_in=records_in,
+                inserted=inserted,
+                updated=updated,
+                unchanged=unchanged,
+                quarantined=quarantined,
             )
         )

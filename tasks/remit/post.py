@@ -18,13 +18,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy import Engine, insert, or_, select
 from sqlalchemy.orm import Session
 
 from rules import matching
 from rules.remit import RemitClaim, RemitLine, payment_balances
 from tasks.db import models as m
 from tasks.db.session import session_scope
+from tasks.intake.loader import finish_file, start_file
 from tasks.intake.reasons import Reason
 from tasks.x12.reader import TransactionSet, X12FileError, read
 from tasks.x12.remit835 import Claim835, Payment835, RemitReadError, payment
@@ -55,7 +56,7 @@ def post_file(engine: Engine, path: Path) -> RemitFileReport:
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     report = RemitFileReport(str(path), digest)
-    file_id = _start_file(engine, path, digest, len(data))
+    file_id = start_file(engine, path, digest, len(data))
     try:
         document = read(data)
     except X12FileError as error:
@@ -418,24 +419,12 @@ def _quarantine(
         )
 
 
-def _start_file(engine: Engine, path: Path, digest: str, size: int) -> int:
-    with session_scope(engine) as session:
-        row = m.IntakeFile(path=str(path), sha256=digest, size_bytes=size, format="x12/835")
-        session.add(row)
-        session.flush()
-        return row.id
-
-
 def _finish_file(engine: Engine, file_id: int, report: RemitFileReport) -> None:
-    with session_scope(engine) as session:
-        session.execute(
-            update(m.IntakeFile)
-            .where(m.IntakeFile.id == file_id)
-            .values(
-                finished_at=dt.datetime.now(dt.UTC),
-                records_in=report.sets_in,
-                inserted=report.posted,
-                unchanged=report.duplicates,
-                quarantined=report.quarantined,
-            )
-        )
+    finish_file(
+        engine,
+        file_id,
+        records_in=report.sets_in,
+        inserted=report.posted,
+        unchanged=report.duplicates,
+        quarantined=report.quarantined,
+    )

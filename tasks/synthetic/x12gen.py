@@ -41,6 +41,7 @@ from rules import audit
 from rules import records as r
 from rules.context import Lookups, assemble
 from rules.tables import Tables
+from tasks.intake.reader import KEY_FIELDS
 from tasks.rule_source import current_rule_set
 from tasks.x12 import write as w
 
@@ -74,13 +75,10 @@ class Book:
     """Master data and people read so far, to fill the X12 parties."""
 
     records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
+    # Master data and people, keyed as the packet keys them.
     keys: ClassVar[dict[str, str]] = {
-        "payer": "payer_id",
-        "plan": "plan_id",
-        "location": "location_id",
-        "provider": "npi",
-        "patient": "patient_id",
-        "coverage": "coverage_id",
+        kind: KEY_FIELDS[kind]
+        for kind in ("payer", "plan", "location", "provider", "patient", "coverage")
     }
 
     def add(self, record: dict[str, Any]) -> None:

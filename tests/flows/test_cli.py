@@ -115,17 +115,7 @@ class TestDemo:
     def test_output_names_no_patient(self, demo_runs):
         """No patient name, birth date or member id reaches the terminal."""
         cwd, first, second = demo_runs
-        secrets: set[str] = set()
-        for path in (cwd / ".claimguard" / "inbox" / "processed").glob("*.jsonl"):
-            for raw in path.read_bytes().splitlines():
-                try:
-                    record = json.loads(raw)
-                except ValueError:
-                    continue
-                if record.get("type") == "patient":
-                    secrets |= {record["first_name"], record["last_name"], record["birth_date"]}
-                elif record.get("type") == "coverage":
-                    secrets.add(record["member_id"])
+        secrets = _secrets(cwd)
         assert secrets
         leaked = sorted(s for s in secrets if s in first or s in second)
         assert leaked == []
