@@ -204,7 +204,9 @@ def spawn(kind: str, folder: Path, url: str, home: Path) -> dict[str, Any]:
         PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", PYTHONPATH=str(ROOT)
     )
     command = [sys.executable, __file__, "--child", kind, "--folder", str(folder), "--url", url]
-    done = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise SystemExit(f"{kind} run failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -432,7 +432,7 @@ class RemittanceClaim(Base):
     remark_codes: Mapped[list[Any]]
     balanced: Mapped[bool]
     claim_id: Mapped[str | None] = mapped_column(ForeignKey("claim.claim_id"), index=True)
-    match_method: Mapped[str] = mapped_column(String(32))
+    match_method: Mapped[str] = mapped_column(String(48))
     unmatched_reason: Mapped[str | None] = mapped_column(Text)
 
 
@@ -458,5 +458,5 @@ class RemittanceLine(Base):
     allowed_reported: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     balanced: Mapped[bool]
     line_number: Mapped[int | None]
-    match_method: Mapped[str] = mapped_column(String(32))
+    match_method: Mapped[str] = mapped_column(String(48))
     unmatched_reason: Mapped[str | None] = mapped_column(Text)

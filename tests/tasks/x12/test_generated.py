@@ -151,3 +151,16 @@ def _counts(engine: Engine) -> tuple[int, ...]:
                 m.ProviderAdjustment,
             )
         )
+
+
+def test_the_whole_job_scores_the_same_on_sqlite_and_postgresql(x12_folder, db):
+    """Posting and matching write the same answers on both databases (PostgreSQL enforces
+    column sizes SQLite does not)."""
+    from tasks.rule_source import current_rule_set
+    from tasks.synthetic import remit_scoring
+
+    run = pipeline.run(db, x12_folder)
+    assert all(p.reconciles and p.quarantined == 0 for p in run.posted)
+    truth = remit_scoring.read_truth(x12_folder / "ground-truth" / "remittance_truth.csv")
+    result = remit_scoring.score(db, current_rule_set(), truth)
+    assert result.false_flags == [] and dict(result.found) == dict(result.planted)

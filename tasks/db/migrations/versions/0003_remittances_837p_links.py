@@ -104,7 +104,7 @@ def upgrade() -> None:
         ),
         sa.Column("balanced", sa.Boolean(), nullable=False),
         sa.Column("claim_id", sa.String(length=64), nullable=True),
-        sa.Column("match_method", sa.String(length=32), nullable=False),
+        sa.Column("match_method", sa.String(length=48), nullable=False),
         sa.Column("unmatched_reason", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["claim_id"], ["claim.claim_id"], name=op.f("fk_remittance_claim_claim_id_claim")
@@ -155,7 +155,7 @@ def upgrade() -> None:
         sa.Column("allowed_reported", sa.Numeric(precision=10, scale=2), nullable=True),
         sa.Column("balanced", sa.Boolean(), nullable=False),
         sa.Column("line_number", sa.Integer(), nullable=True),
-        sa.Column("match_method", sa.String(length=32), nullable=False),
+        sa.Column("match_method", sa.String(length=48), nullable=False),
         sa.Column("unmatched_reason", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["remittance_claim_id"],
