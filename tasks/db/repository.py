@@ -42,6 +42,10 @@ def table_counts(session: Session) -> dict[str, int]:
         m.Claim,
         m.ClaimLine,
         m.IntakeQuarantine,
+        m.RemittancePayment,
+        m.RemittanceClaim,
+        m.RemittanceLine,
+        m.ProviderAdjustment,
     )
     return {
         t.__tablename__: session.scalar(select(func.count()).select_from(t)) or 0 for t in tables
