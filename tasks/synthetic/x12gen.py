@@ -1,8 +1,8 @@
 """Turn a generated packet folder into what practices and payers exchange: 837P claims and 835s.
 
-`write_claims` moves each day's claims out of the JSON packets into an 837P file (the
+`write_claims` moves the claims out of the JSON packets into 837P files, one per week (the
 sessions and notes stay in JSON: intake links each claim to its session). `write_remittances`
-pays the clean claims in 835s, one payment per payer and service date, with payment
+pays the clean claims in 835s, one payment per payer and month of service, with payment
 problems planted at known rates and written to ground-truth/remittance_truth.csv:
 
   underpaid        allowed a few dollars below the contract          -> underpaid
@@ -15,8 +15,6 @@ problems planted at known rates and written to ground-truth/remittance_truth.csv
   unmatched        a CLP for a claim that is not ours                 -> unmatched
   duplicate        a payment file sent twice (same trace number)     -> duplicate
   persistent_underpayment  one payer pays one code 10 % under, every month -> underpaid
-
-Payments are grouped per payer and month of service; claims go into one 837P per week.
 
 The correct payment is the contract's expected allowed amount (rules.audit) less the
 patient's share, and Medicare's 2 % sequestration (CARC 253).
@@ -535,10 +533,9 @@ def _write_835s(
     batched: list[list[w.Segment]] = []
     payee = w.Person("CLAIMGUARD SYNTHETIC PRACTICE", id="1234567893")
     for number, ((payer_id, month), batch) in enumerate(sorted(payments.items()), start=1):
-        day = month
         payer = w.Person(batch.payer["name"].upper()[:60], id=payer_id)
         paid_on = batch.date + dt.timedelta(days=14)
-        rng = random.Random(f"{seed}:835:{payer_id}:{day}")
+        rng = random.Random(f"{seed}:835:{payer_id}:{month}")
         claims = list(batch.claims)
         stranger = f"EXT{rng.randrange(10**8, 10**9)}"
         claims.append(_stranger(stranger, rng))
@@ -548,14 +545,14 @@ def _write_835s(
                 w.Payment(
                     payer,
                     payee,
-                    f"{payer_id.upper()[:12]}{day.replace('-', '')}{number:04d}",
+                    f"{payer_id.upper()[:12]}{month.replace('-', '')}{number:04d}",
                     paid_on,
                     claims,
                 )
             )
         ]
         if batch.later:
-            trace = f"{payer_id.upper()[:12]}{day.replace('-', '')}{number:04d}R"
+            trace = f"{payer_id.upper()[:12]}{month.replace('-', '')}{number:04d}R"
             plb = [w.Plb(payee.id, paid_on, "L6", "INTEREST", Decimal("-1.25"))]
             sets.append(
                 w.payment_set(
@@ -567,7 +564,7 @@ def _write_835s(
             continue
         files.append(
             _write_remit(
-                folder / f"remit-{payer_id}-{day}.835", sets, payer_id, seed * 1000 + number
+                folder / f"remit-{payer_id}-{month}.835", sets, payer_id, seed * 1000 + number
             )
         )
     if one_file:

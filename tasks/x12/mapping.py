@@ -300,7 +300,8 @@ def _claim_record(
         "location_id": location_id,
         "place_of_service": claim.place_of_service,
         "frequency_code": claim.frequency or "1",
-        "diagnoses": [_icd10(code) for _, code in claim.diagnoses],
+        # X12 sends ICD-10-CM without its dot (F4310); the packet model takes either.
+        "diagnoses": [code for _, code in claim.diagnoses],
         "lines": [_line(line, rendering_npi) for line in claim.lines],
     }
     optional = {
@@ -311,11 +312,6 @@ def _claim_record(
     }
     record.update({k: v for k, v in optional.items() if v})
     return record
-
-
-def _icd10(code: str) -> str:
-    # X12 sends ICD-10-CM without its dot (F4310); the packet takes either.
-    return code
 
 
 def _line(line: Line837, rendering_npi: str) -> dict[str, Any]:
