@@ -54,25 +54,24 @@ class X12Error:
 
 
 class Seg:
-    """One segment: its line in the file, the loop it is in, and its values by reference."""
+    """One segment: its line in the file, the loop it is in, and its values by reference.
 
-    __slots__ = ("_data", "_values", "id", "line", "loop")
+    Values are copied out of pyx12's segment object at once and the object is dropped, so
+    a large file's sets cost their text, not pyx12's object graph, while they wait.
+    """
+
+    __slots__ = ("_values", "id", "line", "loop")
 
     def __init__(self, line: int, loop: str, data: Any) -> None:
         self.line = line
         self.loop = loop
         self.id: str = data.get_seg_id()
-        self._data = data
-        self._values: list[list[str]] | None = None
+        self._values: list[list[str]] = [
+            [e.get_value() for e in comp.elements] for comp in data.elements
+        ]
 
     def get(self, ref: str) -> str:
-        """The value at `ref`, e.g. '01' or '01-02' (empty when absent).
-
-        The segment's values are read from pyx12 once and indexed; pyx12's own lookup parses
-        the reference on every call, which costs more than the walk for a large 835.
-        """
-        if self._values is None:
-            self._values = [[e.get_value() for e in comp.elements] for comp in self._data.elements]
+        """The value at `ref`, e.g. '01' or '01-02' (empty when absent)."""
         position, _, sub = ref.partition("-")
         index = int(position) - 1
         if index >= len(self._values):
@@ -84,7 +83,10 @@ class Seg:
         return parts[inner].strip() if inner < len(parts) else ""
 
     def text(self) -> str:
-        return str(self._data.format())
+        elements = [":".join(parts).rstrip(":") for parts in self._values]
+        while elements and not elements[-1]:
+            elements.pop()
+        return "*".join([self.id, *elements]) + "~"
 
 
 @dataclass
