@@ -130,7 +130,9 @@ def _write_payment(
 ) -> None:
     claims_paid = sum((c.paid for c in found.claims), Decimal(0))
     plb = sum((p.amount for p in found.provider_adjustments), Decimal(0))
-    problems = _balance_problems(found, claims_paid, plb)
+    # Each CLP as typed values once: the balance checks and the rows both read it.
+    remits = [to_remit_claim(claim, None, {}) for claim in found.claims]
+    problems = _balance_problems(found, remits, claims_paid, plb)
     report.unbalanced += [f"{found.trace_number}: {p}" for p in problems]
     payer_id = _payer_id(session, found)
     payment_id = session.execute(
@@ -170,17 +172,18 @@ def _write_payment(
                 for a in found.provider_adjustments
             ],
         )
-    _write_claims(session, payment_id, found, report)
+    _write_claims(session, payment_id, found, remits, report)
 
 
-def _balance_problems(found: Payment835, claims_paid: Decimal, plb: Decimal) -> list[str]:
+def _balance_problems(
+    found: Payment835, remits: list[RemitClaim], claims_paid: Decimal, plb: Decimal
+) -> list[str]:
     problems = []
     if not payment_balances(claims_paid, plb, found.amount):
         problems.append(
             f"payment does not balance: claims paid {claims_paid} - provider adjustments {plb} != BPR02 {found.amount}"
         )
-    for claim in found.claims:
-        remit = to_remit_claim(claim, None, {})
+    for claim, remit in zip(found.claims, remits, strict=True):
         if not remit.balances():
             problems.append(
                 f"claim {claim.position} (CLP) does not balance: charge - adjustments != paid"
@@ -207,11 +210,15 @@ def _payer_id(session: Session, found: Payment835) -> str | None:
 
 
 def _write_claims(
-    session: Session, payment_id: int, found: Payment835, report: RemitFileReport
+    session: Session,
+    payment_id: int,
+    found: Payment835,
+    remits: list[RemitClaim],
+    report: RemitFileReport,
 ) -> None:
     candidates = _candidates(session, found.claims)
     billed = _billed_lines(session, {c.claim_id for cs in candidates.values() for c in cs})
-    for claim in found.claims:
+    for claim, remit in zip(found.claims, remits, strict=True):
         match = matching.match_claim(
             claim.control_number,
             candidates.get(claim.position, []),
@@ -238,20 +245,22 @@ def _write_claims(
                     "service_date": claim.service_date or _first_date(claim),
                     "adjustments": [a.model_dump(mode="json") for a in claim.adjustments],
                     "remark_codes": claim.remark_codes,
-                    "balanced": to_remit_claim(claim, None, {}).balances(),
+                    "balanced": remit.balances(),
                     "claim_id": match.claim_id,
                     "match_method": match.method,
                     "unmatched_reason": match.reason or None,
                 }
             ],
         ).scalar_one()
-        _write_lines(session, remit_claim_id, claim, billed.get(match.claim_id or "", []), report)
+        lines = billed.get(match.claim_id or "", [])
+        _write_lines(session, remit_claim_id, claim, remit, lines, report)
 
 
 def _write_lines(
     session: Session,
     remit_claim_id: int,
     claim: Claim835,
+    remit: RemitClaim,
     billed: list[matching.BilledLine],
     report: RemitFileReport,
 ) -> None:
@@ -272,9 +281,8 @@ def _write_lines(
         ]
     )
     rows = []
-    for line, found in zip(claim.lines, matches, strict=True):
+    for line, typed, found in zip(claim.lines, remit.lines, matches, strict=True):
         report.lines["matched" if found.line_number is not None else "unmatched"] += 1
-        remit = _remit_line(line, None)
         rows.append(
             {
                 "remittance_claim_id": remit_claim_id,
@@ -290,7 +298,7 @@ def _write_lines(
                 "adjustments": [a.model_dump(mode="json") for a in line.adjustments],
                 "remark_codes": line.remark_codes,
                 "allowed_reported": line.allowed_reported,
-                "balanced": remit.balances,
+                "balanced": typed.balances,
                 "line_number": found.line_number,
                 "match_method": found.method,
                 "unmatched_reason": found.reason or None,
