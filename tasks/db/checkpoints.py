@@ -18,6 +18,10 @@ from sqlalchemy.orm import Session
 from rules.engine import StepResult
 from rules.outcomes import CheckpointStatus, Step
 from tasks.db import models as m
+from tasks.db.base import Base
+
+CHECKPOINT = Base.metadata.tables["claim_checkpoint"]
+FINDING_INDEX = Base.metadata.tables["checkpoint_finding"]
 
 IN_CHUNK = 500
 
@@ -83,6 +87,8 @@ def append_checkpoints(
     """Insert one checkpoint (and its finding index rows) per result; return how many."""
     if not results:
         return 0
+    if len({res.claim_id for res in results}) != len(results):
+        raise ValueError("append_checkpoints takes one result per claim")
     finished = dt.datetime.now(dt.UTC)
     rows = [
         {
@@ -98,23 +104,25 @@ def append_checkpoints(
         }
         for res in results
     ]
-    ids = session.scalars(
-        insert(m.ClaimCheckpoint).returning(m.ClaimCheckpoint.id, sort_by_parameter_order=True),
-        rows,
-    ).all()
+    # Core inserts: the ORM's bulk path inspects every row. RETURNING in parameter order
+    # makes SQLite insert one row per statement; unordered RETURNING batches, and the claim
+    # id (one result per claim here) says which row is whose.
+    table = CHECKPOINT.c
+    returned = session.execute(insert(CHECKPOINT).returning(table.claim_id, table.id), rows)
+    ids = {claim_id: cid for claim_id, cid in returned}
     index = [
         {
-            "checkpoint_id": cid,
+            "checkpoint_id": ids[res.claim_id],
             "position": i,
             "rule_id": f.rule_id,
             "severity": f.severity.value,
             "line_number": f.line_number,
         }
-        for cid, res in zip(ids, results, strict=True)
+        for res in results
         for i, f in enumerate(res.findings, start=1)
     ]
     if index:
-        session.execute(insert(m.CheckpointFinding), index)
+        session.execute(insert(FINDING_INDEX), index)
     return len(rows)
 
 
