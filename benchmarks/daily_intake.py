@@ -25,12 +25,12 @@ RESULTS = Path(__file__).with_name("results")
 
 
 def plain(inbox: Path) -> dict[str, float]:
-    from rules.loader import default_rule_set
     from rules.outcomes import PRE_SUBMISSION_STEPS
-    from tasks.checking import check_chunk
     from tasks.db.selection import select_claims
     from tasks.db.session import session_scope, shared_engine
     from tasks.intake.loader import load_paths
+    from tasks.pipeline import check_claims
+    from tasks.settings import get_settings
 
     start = time.perf_counter()
     engine = shared_engine()
@@ -38,8 +38,7 @@ def plain(inbox: Path) -> dict[str, float]:
     loaded = time.perf_counter()
     with session_scope(engine) as session:
         ids = select_claims(session, unchecked_steps=PRE_SUBMISSION_STEPS)
-    for i in range(0, len(ids), 5000):
-        check_chunk(engine, ids[i : i + 5000], PRE_SUBMISSION_STEPS, default_rule_set())
+    check_claims(engine, ids, PRE_SUBMISSION_STEPS, workers=get_settings().workers or 1)
     end = time.perf_counter()
     return {
         "work_seconds": end - start,
@@ -70,13 +69,14 @@ def child(mode: str, inbox: str) -> None:
     print(json.dumps(result))
 
 
-def run(mode: str, inbox: Path, workdir: Path) -> dict[str, float]:
+def run(mode: str, inbox: Path, workdir: Path, workers: int) -> dict[str, float]:
     env = {
         **os.environ,
         "CLAIMGUARD_DATABASE_URL": f"sqlite:///{workdir / (mode + '.db')}",
         "PREFECT_HOME": str(workdir / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOGGING_LEVEL": "WARNING",
+        "CLAIMGUARD_WORKERS": str(workers),
     }
     started = time.perf_counter()
     done = subprocess.run(
@@ -94,6 +94,9 @@ def run(mode: str, inbox: Path, workdir: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--claims", type=int, default=100_000)
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="processes checking chunks"
+    )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--inbox", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -111,11 +114,12 @@ def main() -> None:
         for mode in ("plain", "prefect"):
             inbox = work / f"inbox-{mode}"
             shutil.copytree(source, inbox)
-            results[mode] = run(mode, inbox, work)
+            results[mode] = run(mode, inbox, work, args.workers)
     p, f = results["plain"], results["prefect"]
     overhead = f["flow_call_seconds"] / p["work_seconds"] - 1
     summary = {
         "claims": args.claims,
+        "workers": args.workers,
         "plain": p,
         "prefect": f,
         "prefect_wall_seconds": round(f["wall_seconds"], 1),
@@ -128,7 +132,7 @@ def main() -> None:
         },
     }
     print(
-        f"{args.claims:,} claims, daily-intake (load + steps 1-4), SQLite, Prefect local mode: "
+        f"{args.claims:,} claims, daily-intake (load + steps 1-4), SQLite, Prefect local mode, {args.workers} worker(s): "
         f"{f['wall_seconds']:.1f} s wall ({args.claims / f['wall_seconds']:,.0f} claims/s), flow call {f['flow_call_seconds']:.1f} s, peak {f['peak_rss_mb']:.0f} MB\n"
         f"same work in plain Python: {p['work_seconds']:.1f} s (load {p['load_seconds']:.1f} s, steps {p['steps_seconds']:.1f} s), peak {p['peak_rss_mb']:.0f} MB\n"
         f"flow call / plain work: {summary['flow_over_plain_ratio']} (Prefect's share including its start-up: {overhead:+.0%})"

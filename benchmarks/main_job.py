@@ -162,7 +162,7 @@ def run_plain(folder: Path, url: str) -> dict[str, Any]:
     import rules.icd10
 
     rules.icd10.problem("F33.1")  # the ICD-10-CM table load is start-up, not throughput
-    result = pipeline.run(engine, folder)
+    result = pipeline.run(engine, folder, workers=os.cpu_count() or 1)
     return {
         "claims": result.claims_checked,
         "audited": result.claims_audited,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import (
@@ -12,16 +14,18 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.client.schemas.objects import State
+from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
+from prefect.task_runners import ProcessPoolTaskRunner
 from pydantic import BaseModel
 
 from flows import artifacts
 from flows.params import LifecycleParams, current_params
 from rules.outcomes import Step
-from tasks.lifecycle import check_step_chunk, plan_batch, record_chunk_error
-from tasks.retry import safe_error
+from tasks.lifecycle import BatchPlan, ChunkResult, check_chunk_steps, plan_batch
 from tasks.rule_source import current_rule_set
+from tasks.settings import worker_count
 
 
 class LifecycleSummary(BaseModel):
@@ -62,23 +66,12 @@ def run_lifecycle(params: LifecycleParams) -> State:
     )
     statuses: dict[str, Counter[str]] = {step.value: Counter() for step in params.steps}
     failed = elsewhere = 0
-    for chunk_no in range(plan.chunks):
-        for step in params.steps:
-            state = check_step_chunk(
-                plan.key, step, chunk_no, params.force, run_id, return_state=True
-            )
-            if state.is_failed():
-                failed += 1
-                message = safe_error(state.result(raise_on_failure=False))  # type: ignore[arg-type]
-                logger.error(
-                    "%s chunk %s failed after its retries: %s", step.value, chunk_no, message
-                )
-                record_chunk_error(plan.key, step, chunk_no, message, run_id)
-                continue
-            result = state.result()
-            statuses[step.value].update(result.statuses)
-            elsewhere += 0 if result.leased else 1
-        update_progress_artifact(progress, 100.0 * (chunk_no + 1) / max(plan.chunks, 1))  # type: ignore[arg-type]
+    for done, results in enumerate(_checked_chunks(plan, params, run_id), start=1):
+        for result in results:
+            failed += result.error is not None
+            elsewhere += not result.leased
+            statuses[result.step.value].update(result.statuses)
+        update_progress_artifact(progress, 100.0 * done / max(plan.chunks, 1))  # type: ignore[arg-type]
     summary = LifecycleSummary(
         batch_key=plan.key,
         claims=plan.claims,
@@ -94,6 +87,35 @@ def run_lifecycle(params: LifecycleParams) -> State:
             data=summary,
         )
     return Completed(message=f"{plan.claims} claims checked", data=summary)
+
+
+def _checked_chunks(
+    plan: BatchPlan, params: LifecycleParams, run_id: str | None
+) -> Iterator[list[ChunkResult]]:
+    """Each chunk's step results, as chunks finish: in this process, or in a pool of processes."""
+    workers = min(worker_count(params.workers), plan.chunks)
+
+    def arguments(chunk_no: int) -> dict[str, Any]:
+        return {
+            "key": plan.key,
+            "steps": params.steps,
+            "chunk_no": chunk_no,
+            "force": params.force,
+            "flow_run_id": run_id,
+        }
+
+    if workers <= 1:
+        for chunk_no in range(plan.chunks):
+            yield check_chunk_steps(**arguments(chunk_no))
+        return
+    # Checking is CPU-bound Python: threads would share one core, processes use them all.
+    # Chunks are leased in the claim database, so the processes never check the same claims.
+    with ProcessPoolTaskRunner(max_workers=workers) as runner:
+        futures: list[PrefectFuture[list[ChunkResult]]] = [
+            runner.submit(check_chunk_steps, arguments(n)) for n in range(plan.chunks)
+        ]
+        for future in as_completed(futures):
+            yield future.result()
 
 
 def _publish(summary: LifecycleSummary, steps: list[Step]) -> None:

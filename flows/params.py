@@ -59,6 +59,11 @@ def _month(day: dt.date | None) -> str:
     return day.strftime("%Y-%m") if day else ""
 
 
+WORKERS_HELP = (
+    "Processes checking chunks at once (default: CLAIMGUARD_WORKERS, else one per CPU core)"
+)
+
+
 class LifecycleParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -68,6 +73,7 @@ class LifecycleParams(BaseModel):
         default=False, description="Check again even claims already checked under this rule set"
     )
     chunk_size: int = Field(default=5000, ge=100, le=50_000, description="Claims per task run")
+    workers: int | None = Field(default=None, ge=1, le=64, description=WORKERS_HELP)
 
 
 class DailyIntakeParams(BaseModel):
@@ -78,6 +84,7 @@ class DailyIntakeParams(BaseModel):
         default=None, description="The business day this intake is for (default: today)"
     )
     chunk_size: int = Field(default=5000, ge=100, le=50_000)
+    workers: int | None = Field(default=None, ge=1, le=64, description=WORKERS_HELP)
     report_dir: str = Field(
         default=".claimguard/reports", description="Where the revenue-leak report goes"
     )

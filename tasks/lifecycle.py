@@ -13,7 +13,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 from pydantic import BaseModel
@@ -60,6 +60,8 @@ class ChunkResult(BaseModel):
     leased: bool
     statuses: dict[str, int]
     skipped_done: int
+    # Set when the step failed for good: its claims then have `error` checkpoints.
+    error: str | None = None
 
 
 def worker_name() -> str:
@@ -149,14 +151,14 @@ def plan_batch(
 def check_step_chunk(
     key: str, step: Step, chunk_no: int, force: bool, flow_run_id: str | None
 ) -> ChunkResult:
-    """Lease a chunk, check one step for its claims, close the chunk."""
+    """Lease a chunk as this process (host:pid), check one step for its claims, close the chunk."""
     return process_chunk(
         key,
         step,
         chunk_no,
         force=force,
         flow_run_id=flow_run_id,
-        worker=flow_run_id or worker_name(),
+        worker=worker_name(),
     )
 
 
@@ -167,7 +169,13 @@ def process_chunk(
     engine = shared_engine()
     with session_scope(engine) as session:
         claim_ids = work.lease(session, key, step, chunk_no, worker, LEASE_SECONDS)
+        earlier = (
+            work.finished_by(session, key, step, chunk_no, worker) if claim_ids is None else None
+        )
     if claim_ids is None:
+        if earlier is not None:
+            # This worker finished the step before its task was retried: report what it wrote.
+            return ChunkResult(step=step, chunk_no=chunk_no, leased=True, **earlier)
         return ChunkResult(step=step, chunk_no=chunk_no, leased=False, statuses={}, skipped_done=0)
     try:
         faults.maybe_fail("check_step")
@@ -184,15 +192,49 @@ def process_chunk(
         with session_scope(engine) as session:
             work.close(session, key, step, chunk_no, error=safe_error(error))
         raise
+    outcome = {"statuses": dict(counts.statuses), "skipped_done": counts.skipped_done}
     with session_scope(engine) as session:
-        work.close(session, key, step, chunk_no)
-    return ChunkResult(
-        step=step,
-        chunk_no=chunk_no,
-        leased=True,
-        statuses=dict(counts.statuses),
-        skipped_done=counts.skipped_done,
-    )
+        work.close(session, key, step, chunk_no, outcome=outcome)
+    return ChunkResult(step=step, chunk_no=chunk_no, leased=True, **outcome)
+
+
+@task(
+    name="check-chunk",
+    task_run_name="chunk {chunk_no}",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+)
+def check_chunk_steps(
+    key: str, steps: list[Step], chunk_no: int, force: bool, flow_run_id: str | None
+) -> list[ChunkResult]:
+    """Every step of one chunk, in order, in one process (so the chunk's claims are read once).
+
+    Each step is its own task run with its own retries; a step that fails for good leaves
+    `error` checkpoints for its claims and the chunk goes on to its next step. This task
+    itself does not retry: its steps already did.
+    """
+    results = []
+    for step in steps:
+        state = check_step_chunk(key, step, chunk_no, force, flow_run_id, return_state=True)
+        if state.is_failed():
+            message = safe_error(state.result(raise_on_failure=False))  # type: ignore[arg-type]
+            get_run_logger().error(
+                "%s chunk %s failed after its retries: %s", step.value, chunk_no, message
+            )
+            record_chunk_error(key, step, chunk_no, message, flow_run_id)
+            results.append(
+                ChunkResult(
+                    step=step,
+                    chunk_no=chunk_no,
+                    leased=True,
+                    statuses={},
+                    skipped_done=0,
+                    error=message,
+                )
+            )
+        else:
+            results.append(state.result())
+    return results
 
 
 @task(

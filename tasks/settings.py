@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,7 +18,14 @@ class Settings(BaseSettings):
     home: Path = DEFAULT_HOME
     # A folder laid out like rules/ (payers/, tables/) to use instead of the shipped rules.
     rules_dir: Path | None = None
+    # Processes that check chunks of claims at once (default: one per CPU core).
+    workers: int | None = None
 
 
 def get_settings() -> Settings:
     return Settings()
+
+
+def worker_count(requested: int | None = None) -> int:
+    """Processes to use: as asked, else CLAIMGUARD_WORKERS, else one per CPU core."""
+    return requested or get_settings().workers or os.cpu_count() or 1

@@ -336,6 +336,9 @@ class WorkChunk(Base):
     lease_expires_at: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # What checking the chunk wrote ({"statuses": {...}, "skipped_done": n}), so a retry of
+    # a task that had already finished this step reports it rather than losing it.
+    outcome: Mapped[dict[str, Any] | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]
     __table_args__ = (

@@ -13,6 +13,7 @@ import hashlib
 import os
 import socket
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -110,12 +111,19 @@ def holder_is_dead(worker: str) -> bool:
 
 
 def close(
-    session: Session, key: str, step: Step, chunk_no: int, *, error: str | None = None
+    session: Session,
+    key: str,
+    step: Step,
+    chunk_no: int,
+    *,
+    error: str | None = None,
+    outcome: dict[str, Any] | None = None,
 ) -> None:
-    """Mark a leased chunk done, or failed with a reason (no patient data in it)."""
+    """Mark a leased chunk done (with what checking it wrote), or failed with a reason (no patient data in it)."""
     values = {
         "state": ERROR if error else DONE,
         "last_error": error,
+        "outcome": outcome,
         "finished_at": dt.datetime.now(dt.UTC),
         "lease_expires_at": None,
     }
@@ -126,6 +134,20 @@ def close(
         )
         .values(**values)
     )
+
+
+def finished_by(
+    session: Session, key: str, step: Step, chunk_no: int, worker: str
+) -> dict[str, Any] | None:
+    """What `worker` recorded when it finished this chunk; None if it is not done or done by another."""
+    query = select(m.WorkChunk.outcome).where(
+        m.WorkChunk.batch_key == key,
+        m.WorkChunk.step == step,
+        m.WorkChunk.chunk_no == chunk_no,
+        m.WorkChunk.state == DONE,
+        m.WorkChunk.leased_by == worker,
+    )
+    return session.scalar(query)
 
 
 def expired_leases(session: Session, now: dt.datetime) -> list[m.WorkChunk]:

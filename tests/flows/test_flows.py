@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -62,14 +63,36 @@ def checkpoint_counts() -> dict[tuple[str, str, int], int]:
         return {(cid, step.value, attempt): n for cid, step, attempt, n in session.execute(query)}
 
 
+def chunk_workers() -> list[tuple[int, int]]:
+    """For each finished work chunk: the process that checked it, and how many checkpoints it wrote."""
+    with session_scope(shared_engine()) as session:
+        rows = session.execute(
+            select(m.WorkChunk.leased_by, m.WorkChunk.outcome).where(m.WorkChunk.state == "done")
+        ).all()
+    return [(int(by.rpartition(":")[2]), sum(out["statuses"].values())) for by, out in rows]
+
+
 class TestLifecycle:
     def test_every_claim_gets_one_checkpoint_per_step(self, loaded: str):
         """A run over the unchecked claims writes exactly one checkpoint per claim and step."""
-        state = lifecycle(LifecycleParams(chunk_size=100), return_state=True)
+        state = lifecycle(LifecycleParams(chunk_size=100, workers=1), return_state=True)
         assert state.is_completed()
         counts = checkpoint_counts()
         assert len(counts) == CLAIMS * 4 and set(counts.values()) == {1}
         assert state.result().claims == CLAIMS and state.result().chunks == 3
+        assert {pid for pid, _ in chunk_workers()} == {os.getpid()}
+
+    def test_chunks_are_checked_in_worker_processes(self, loaded: str):
+        """With two workers the chunks are checked in other processes: still one checkpoint per claim and step, all counted."""
+        state = lifecycle(LifecycleParams(chunk_size=100, workers=2), return_state=True)
+        assert state.is_completed()
+        counts = checkpoint_counts()
+        assert len(counts) == CLAIMS * 4 and set(counts.values()) == {1}
+        summary = state.result()
+        assert sum(sum(s.values()) for s in summary.statuses.values()) == CLAIMS * 4
+        workers = chunk_workers()
+        assert len(workers) == 3 * 4 and os.getpid() not in {pid for pid, _ in workers}
+        assert sum(written for _, written in workers) == CLAIMS * 4
 
     def test_rerun_skips_and_force_rechecks(self, loaded: str):
         """A second run writes nothing; a forced run writes attempt 2 for each claim and step."""

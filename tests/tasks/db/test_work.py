@@ -50,3 +50,16 @@ def test_another_hosts_worker_keeps_its_lease_until_it_runs_out(sqlite_db):
     _leased_to(sqlite_db, f"elsewhere:{_dead_pid()}")
     with session_scope(sqlite_db) as session:
         assert work.lease(session, "batch", Step.VERIFICATION, 0, f"{HOST}:2", 900) is None
+
+
+def test_a_finished_chunk_tells_its_own_worker_what_it_wrote(sqlite_db):
+    """A retried task finds its step done: the chunk returns what the first attempt wrote, to that worker only."""
+    me = f"{HOST}:1"
+    _leased_to(sqlite_db, me)
+    outcome = {"statuses": {"passed": 1, "held": 1}, "skipped_done": 0}
+    with session_scope(sqlite_db) as session:
+        work.close(session, "batch", Step.VERIFICATION, 0, outcome=outcome)
+    with session_scope(sqlite_db) as session:
+        assert work.lease(session, "batch", Step.VERIFICATION, 0, me, 900) is None
+        assert work.finished_by(session, "batch", Step.VERIFICATION, 0, me) == outcome
+        assert work.finished_by(session, "batch", Step.VERIFICATION, 0, f"{HOST}:2") is None
