@@ -22,6 +22,8 @@ from flows.params import (
 from tasks.intake.loader import packet_files
 from tasks.lifecycle import FileResult, load_intake_file
 from tasks.retry import safe_error
+from tasks.settings import worker_count
+from tasks.x12.readahead import reading_ahead
 
 
 def _run_name() -> str:
@@ -38,21 +40,16 @@ def daily_intake(params: DailyIntakeParams = DailyIntakeParams()) -> State:  # n
     files = packet_files([inbox]) if inbox.is_dir() else []
     logger.info("%s file(s) in %s", len(files), inbox)
     rows: list[dict[str, object]] = []
-    for path in files:
-        state = load_intake_file(str(path), return_state=True)
-        if state.is_failed():
-            reason = safe_error(state.result(raise_on_failure=False))  # type: ignore[arg-type]
-            rows.append(_row(path.name, None, "failed", reason))
-        else:
-            result: FileResult = state.result()
-            usable = (
-                result.records_in == 0 or result.inserted + result.updated + result.unchanged > 0
-            )
-            reason = "" if usable else "every record was quarantined (see claimguard quarantine)"
-            rows.append(_row(path.name, result, "processed" if usable else "failed", reason))
-        file_away(path, inbox, str(rows[-1]["outcome"]), str(rows[-1]["reason"]))
+    with reading_ahead(files, worker_count(params.workers)):
+        for path in files:
+            rows.append(_load(path))
+            file_away(path, inbox, str(rows[-1]["outcome"]), str(rows[-1]["reason"]))
     life = lifecycle(
-        LifecycleParams(selection=Selection(unchecked=True), chunk_size=params.chunk_size),
+        LifecycleParams(
+            selection=Selection(unchecked=True),
+            chunk_size=params.chunk_size,
+            workers=params.workers,
+        ),
         return_state=True,
     )
     summary = (
@@ -85,6 +82,18 @@ def daily_intake(params: DailyIntakeParams = DailyIntakeParams()) -> State:  # n
         return Failed(message=f"{failed_files} file(s) failed; lifecycle {life.type.value.lower()}")
     posted = f"; {len(remits)} remittance file(s) posted and audited" if remits else ""
     return Completed(message=f"{len(rows)} claim file(s) loaded and checked{posted}")
+
+
+def _load(path: Path) -> dict[str, object]:
+    """Load one file; its row for the table (a failed file keeps its reason)."""
+    state = load_intake_file(str(path), return_state=True)
+    if state.is_failed():
+        reason = safe_error(state.result(raise_on_failure=False))  # type: ignore[arg-type]
+        return _row(path.name, None, "failed", reason)
+    result: FileResult = state.result()
+    usable = result.records_in == 0 or result.inserted + result.updated + result.unchanged > 0
+    reason = "" if usable else "every record was quarantined (see claimguard quarantine)"
+    return _row(path.name, result, "processed" if usable else "failed", reason)
 
 
 def _row(name: str, result: FileResult | None, outcome: str, reason: str) -> dict[str, object]:

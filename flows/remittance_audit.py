@@ -22,6 +22,8 @@ from tasks.lifecycle import RemitResult, post_remittance_file
 from tasks.reports import build
 from tasks.retry import safe_error
 from tasks.rule_source import current_rule_set
+from tasks.settings import worker_count
+from tasks.x12.readahead import reading_ahead
 
 TABLE_LIMIT = 500
 
@@ -51,21 +53,10 @@ def run_remittance_audit(params: RemittanceAuditParams, files: list[Path] | None
         files = packet_files([folder], remittances=True) if folder.is_dir() else []
     logger.info("%s remittance file(s)", len(files))
     rows: list[dict[str, object]] = []
-    for path in files:
-        state = post_remittance_file(str(path), return_state=True)
-        if state.is_failed():
-            reason = safe_error(state.result(raise_on_failure=False))  # type: ignore[arg-type]
-            rows.append({"file": path.name, "outcome": "failed", "reason": reason})
-        else:
-            result: RemitResult = state.result()
-            usable = result.posted + result.duplicates > 0 or result.sets_in == 0
-            reason = (
-                ""
-                if usable
-                else "every transaction set was quarantined (see claimguard quarantine)"
-            )
-            rows.append(_row(path.name, result, "processed" if usable else "failed", reason))
-        file_away(path, path.parent, str(rows[-1]["outcome"]), str(rows[-1]["reason"]))
+    with reading_ahead(files, worker_count()):
+        for path in files:
+            rows.append(_post(path))
+            file_away(path, path.parent, str(rows[-1]["outcome"]), str(rows[-1]["reason"]))
     audit = lifecycle(
         LifecycleParams(
             selection=Selection(remitted=True),
@@ -81,6 +72,18 @@ def run_remittance_audit(params: RemittanceAuditParams, files: list[Path] | None
     if failed or audit.is_failed():
         return Failed(message=f"{failed} file(s) failed; audit {audit.type.value.lower()}")
     return Completed(message=report.text().splitlines()[0])
+
+
+def _post(path: Path) -> dict[str, object]:
+    """Post one file; its row for the table (a failed file keeps its reason)."""
+    state = post_remittance_file(str(path), return_state=True)
+    if state.is_failed():
+        reason = safe_error(state.result(raise_on_failure=False))  # type: ignore[arg-type]
+        return {"file": path.name, "outcome": "failed", "reason": reason}
+    result: RemitResult = state.result()
+    usable = result.posted + result.duplicates > 0 or result.sets_in == 0
+    reason = "" if usable else "every transaction set was quarantined (see claimguard quarantine)"
+    return _row(path.name, result, "processed" if usable else "failed", reason)
 
 
 def _row(name: str, result: RemitResult, outcome: str, reason: str) -> dict[str, object]:

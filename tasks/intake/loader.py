@@ -27,6 +27,7 @@ from tasks.intake.reasons import Reason, RecordRef
 from tasks.intake.resolver import Action, Decision, Resolver
 from tasks.intake.rows import INSERT_ORDER, SPECS
 from tasks.x12.intake837 import X12_SUFFIXES, parsed_records
+from tasks.x12.readahead import reading_ahead
 from tasks.x12.reader import sniff
 
 BATCH_SIZE = 2000
@@ -97,14 +98,16 @@ def file_kind(path: Path) -> str | None:
 
 
 def load_paths(
-    engine: Engine, paths: Iterable[Path], *, batch_size: int = BATCH_SIZE
+    engine: Engine, paths: Iterable[Path], *, batch_size: int = BATCH_SIZE, workers: int = 1
 ) -> list[FileReport]:
-    """Load every packet file under `paths`; one resolver keeps reference facts across files."""
+    """Load every packet file under `paths`; one resolver keeps reference facts across files.
+
+    With workers > 1, X12 files are read ahead in other processes while earlier files load.
+    """
     resolver = Resolver()
-    return [
-        load_file(engine, path, resolver=resolver, batch_size=batch_size)
-        for path in packet_files(paths)
-    ]
+    files = packet_files(paths)
+    with reading_ahead(files, workers):
+        return [load_file(engine, path, resolver=resolver, batch_size=batch_size) for path in files]
 
 
 def load_file(

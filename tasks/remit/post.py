@@ -27,7 +27,8 @@ from tasks.db import models as m
 from tasks.db.session import session_scope
 from tasks.intake.loader import finish_file, start_file
 from tasks.intake.reasons import Reason
-from tasks.x12.reader import TransactionSet, X12FileError, read
+from tasks.x12.readahead import read_document
+from tasks.x12.reader import TransactionSet, X12FileError
 from tasks.x12.remit835 import Claim835, Payment835, RemitReadError, payment
 
 IN_CHUNK = 500
@@ -58,7 +59,7 @@ def post_file(engine: Engine, path: Path) -> RemitFileReport:
     report = RemitFileReport(str(path), digest)
     file_id = start_file(engine, path, digest, len(data))
     try:
-        document = read(data)
+        document = read_document(path, data, digest)
     except X12FileError as error:
         report.sets_in = 1
         reason = Reason(field="(file)", expected="an X12 835 interchange", found=str(error))

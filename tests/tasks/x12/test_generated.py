@@ -117,13 +117,14 @@ class TestPosting:
         assert again.reconciles and _counts(engine) == counts
 
     def test_reversals_net_out_and_every_planted_problem_is_found(self, x12_folder, tmp_path):
-        """The whole job on the generated files, scored against the payment ground truth."""
+        """The whole job on the generated files, scored against the payment ground truth
+        (with two processes: the X12 files are read ahead while earlier ones load)."""
         from tasks.db.session import open_database
         from tasks.rule_source import current_rule_set
         from tasks.synthetic import remit_scoring
 
         engine = open_database(f"sqlite:///{tmp_path / 'all.db'}")
-        run = pipeline.run(engine, x12_folder)
+        run = pipeline.run(engine, x12_folder, workers=2)
         assert all(rep.reconciles for rep in run.loaded) and all(p.reconciles for p in run.posted)
         truth = remit_scoring.read_truth(x12_folder / "ground-truth" / "remittance_truth.csv")
         result = remit_scoring.score(engine, current_rule_set(), truth)
