@@ -1,4 +1,5 @@
-"""The lifecycle flow: steps 1-4 over a selection of claims, a task per step and chunk."""
+"""The lifecycle flow: steps 1-4 over a selection of claims, a task per step and chunk,
+chunks in a process per core."""
 
 from __future__ import annotations
 
