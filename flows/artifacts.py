@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from rules.loader import RuleSet
 from rules.outcomes import CheckpointStatus, Severity, Step
 from tasks.db import models as m
-from tasks.db.checkpoints import latest_checkpoint_ids
 from tasks.db.session import session_scope, shared_engine
 
 TABLE_LIMIT = 500
@@ -18,6 +17,7 @@ TABLE_LIMIT = 500
 
 def held_claims(batch_key: str, steps: list[Step]) -> list[dict[str, Any]]:
     """One row per held finding of the batch's claims (their current checkpoints)."""
+    cp = m.ClaimCheckpoint
     rows: list[dict[str, Any]] = []
     with session_scope(shared_engine()) as session:
         chunks = session.scalars(
@@ -25,27 +25,31 @@ def held_claims(batch_key: str, steps: list[Step]) -> list[dict[str, Any]]:
                 m.WorkChunk.batch_key == batch_key, m.WorkChunk.step == steps[0]
             )
         )
-        claim_ids = sorted({cid for ids in chunks for cid in ids})
-        for step in steps:
-            ids = latest_checkpoint_ids(session, step, claim_ids)
-            for start in range(0, len(ids), 500):
-                query = select(m.ClaimCheckpoint).where(
-                    m.ClaimCheckpoint.id.in_(ids[start : start + 500]),
-                    m.ClaimCheckpoint.status == CheckpointStatus.HELD,
+        for claim_ids in chunks:
+            for step in steps:
+                # One query per chunk and step: the newest checkpoint of each claim, if held
+                # (the claims' ids as a 5,000-long IN list; SQLite allows 32,766).
+                newest = (
+                    select(func.max(cp.id))
+                    .where(cp.step == step, cp.claim_id.in_(claim_ids))
+                    .group_by(cp.claim_id)
                 )
-                for checkpoint in session.scalars(query):
-                    rows += [
-                        {
-                            "claim_id": checkpoint.claim_id,
-                            "step": step.value,
-                            "rule": f.rule_id,
-                            "line": f.line_number or "",
-                            "finding": f.message,
-                            "fix": f.fix,
-                        }
-                        for f in checkpoint.findings
-                        if f.severity is Severity.HELD
-                    ]
+                query = select(cp.claim_id, cp.findings).where(
+                    cp.id.in_(newest), cp.status == CheckpointStatus.HELD
+                )
+                rows += [
+                    {
+                        "claim_id": claim_id,
+                        "step": step.value,
+                        "rule": f.rule_id,
+                        "line": f.line_number or "",
+                        "finding": f.message,
+                        "fix": f.fix,
+                    }
+                    for claim_id, findings in session.execute(query)
+                    for f in findings
+                    if f.severity is Severity.HELD
+                ]
     return sorted(rows, key=lambda r: (r["claim_id"], r["step"], r["rule"]))
 
 
