@@ -17,6 +17,7 @@ from prefect.artifacts import (
 from prefect.client.schemas.objects import State
 from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
+from prefect.settings import get_current_settings
 from prefect.states import Completed, Failed
 from prefect.task_runners import ProcessPoolTaskRunner
 from pydantic import BaseModel
@@ -105,7 +106,10 @@ def _checked_chunks(
             "flow_run_id": run_id,
         }
 
-    if workers <= 1:
+    # In Prefect's local mode there is no server address to give worker processes: each
+    # would start a temporary server of its own (slow, and under load it times out) and
+    # record its task runs there. So processes only with a Prefect server to report to.
+    if workers <= 1 or not get_current_settings().api.url:
         for chunk_no in range(plan.chunks):
             yield check_chunk_steps(**arguments(chunk_no))
         return
