@@ -53,37 +53,45 @@ class X12Error:
         return f"{where}: {self.message}"
 
 
+# Within a kept segment, elements are joined by RS and an element's components by US:
+# control characters the X12 character sets do not allow, so no value can contain them.
+_ELEMENT = "\x1e"
+_COMPONENT = "\x1f"
+
+
 class Seg:
     """One segment: its line in the file, the loop it is in, and its values by reference.
 
-    Values are copied out of pyx12's segment object at once and the object is dropped, so
-    a large file's sets cost their text, not pyx12's object graph, while they wait.
+    Values are copied out of pyx12's segment object at once into one string, and the object
+    is dropped: a set waiting to load (or crossing from a read-ahead process) costs about
+    its text, not a list per element and a string per component.
     """
 
-    __slots__ = ("_values", "id", "line", "loop")
+    __slots__ = ("_packed", "id", "line", "loop")
 
     def __init__(self, line: int, loop: str, data: Any) -> None:
         self.line = line
         self.loop = loop
         self.id: str = data.get_seg_id()
-        self._values: list[list[str]] = [
-            [e.get_value() for e in comp.elements] for comp in data.elements
-        ]
+        self._packed: str = _ELEMENT.join(
+            _COMPONENT.join(e.get_value() for e in comp.elements) for comp in data.elements
+        )
 
     def get(self, ref: str) -> str:
         """The value at `ref`, e.g. '01' or '01-02' (empty when absent)."""
         position, _, sub = ref.partition("-")
         index = int(position) - 1
-        if index >= len(self._values):
+        elements = self._packed.split(_ELEMENT)
+        if index >= len(elements):
             return ""
-        parts = self._values[index]
         if not sub:
-            return ":".join(parts).rstrip(":").strip()
+            return elements[index].replace(_COMPONENT, ":").rstrip(":").strip()
+        parts = elements[index].split(_COMPONENT)
         inner = int(sub) - 1
         return parts[inner].strip() if inner < len(parts) else ""
 
     def text(self) -> str:
-        elements = [":".join(parts).rstrip(":") for parts in self._values]
+        elements = [e.replace(_COMPONENT, ":").rstrip(":") for e in self._packed.split(_ELEMENT)]
         while elements and not elements[-1]:
             elements.pop()
         return "*".join([self.id, *elements]) + "~"
