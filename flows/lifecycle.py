@@ -17,7 +17,7 @@ from prefect.artifacts import (
 from prefect.client.schemas.objects import State
 from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
-from prefect.settings import get_current_settings
+from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 from prefect.states import Completed, Failed
 from prefect.task_runners import ProcessPoolTaskRunner
 from pydantic import BaseModel
@@ -106,21 +106,39 @@ def _checked_chunks(
             "flow_run_id": run_id,
         }
 
-    # In Prefect's local mode there is no server address to give worker processes: each
-    # would start a temporary server of its own (slow, and under load it times out) and
-    # record its task runs there. So processes only with a Prefect server to report to.
-    if workers <= 1 or not get_current_settings().api.url:
+    server = _server_for_workers()
+    if workers <= 1 or server is None:
         for chunk_no in range(plan.chunks):
             yield check_chunk_steps(**arguments(chunk_no))
         return
     # Checking is CPU-bound Python: threads would share one core, processes use them all.
     # Chunks are leased in the claim database, so the processes never check the same claims.
-    with ProcessPoolTaskRunner(max_workers=workers) as runner:
+    # The workers are told this run's server address, so their task runs are recorded
+    # beside the flow's (a worker with no address would start a temporary server of its own).
+    with (
+        temporary_settings(updates={PREFECT_API_URL: server}),
+        ProcessPoolTaskRunner(max_workers=workers) as runner,
+    ):
         futures: list[PrefectFuture[list[ChunkResult]]] = [
             runner.submit(check_chunk_steps, arguments(n)) for n in range(plan.chunks)
         ]
         for future in as_completed(futures):
             yield future.result()
+
+
+def _server_for_workers() -> str | None:
+    """The address of the Prefect server this run reports to, if worker processes can reach it.
+
+    In Prefect's local mode that is the temporary server this process started; it runs until
+    the process exits, so workers can report to it too.
+    """
+    url = get_current_settings().api.url
+    if url:
+        return url
+    from prefect.server.api.server import SubprocessASGIServer
+
+    local = SubprocessASGIServer()
+    return local.api_url if local.running and local.server_process is not None else None
 
 
 def _publish(summary: LifecycleSummary, steps: list[Step]) -> None:

@@ -19,13 +19,24 @@ CLI = [sys.executable, "-c", "from flows.cli import main; main()"]
 def run(
     cwd: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], cwd=cwd, env=_env(cwd, env), capture_output=True, text=True, timeout=300
+    )
+
+
+def start(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*CLI, *args], cwd=cwd, env=_env(cwd, env), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def _env(cwd: Path, extra: dict[str, str] | None) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("CLAIMGUARD_", "PREFECT_"))}
-    env = {**base, **(env or {})}
+    env = {**base, **(extra or {})}
     env["PREFECT_HOME"] = str(cwd / ".prefect")
     env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-    return subprocess.run(
-        [*CLI, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-    )
+    return env
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +201,17 @@ class TestCommands:
         assert run(tmp_path, "load", "bad.jsonl", "--strict").returncode == 1
         result = run(tmp_path, "quarantine")
         assert "bad.jsonl line 1" in result.stdout and "malformed JSON" in result.stdout
+
+    def test_local_mode_checks_in_worker_processes_reporting_to_one_server(self, tmp_path: Path):
+        """With no Prefect server, `run` starts one temporary server; the worker processes
+        that check its chunks report there instead of each starting a server of its own."""
+        assert run(tmp_path, "generate", "--claims", "200", "--out", "day").returncode == 0
+        env = {"CLAIMGUARD_WORKERS": "2", "PREFECT_LOGGING_LEVEL": "INFO"}
+        process = start(tmp_path, "run", "--inbox", "day", "--chunk-size", "100", env=env)
+        stdout, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stdout + stderr
+        assert (stdout + stderr).count("Starting temporary server") == 1
+        with sqlite3.connect(tmp_path / ".claimguard" / "claimguard.db") as db:
+            holders = [row[0] for row in db.execute("SELECT leased_by FROM work_chunk")]
+        pids = {int(holder.rpartition(":")[2]) for holder in holders}
+        assert len(holders) == 2 * 4 and process.pid not in pids
