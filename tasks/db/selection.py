@@ -116,17 +116,17 @@ def select_claims(
     remitted: bool = False,
 ) -> list[str]:
     """Claims matching every criterion given (ids, payer and dates, holding rule, unchecked)."""
-    sets: list[set[str]] = []
+    found: list[list[str]] = []  # each sorted
     if claim_ids:
-        sets.append(set(existing(session, claim_ids)))
+        found.append(existing(session, claim_ids))
     if payer_id or service_from or service_to:
-        sets.append(set(by_payer_and_dates(session, payer_id, service_from, service_to)))
+        found.append(by_payer_and_dates(session, payer_id, service_from, service_to))
     if held_by_rule:
-        sets.append(set(held_by_rule_ids(session, held_by_rule)))
+        found.append(held_by_rule_ids(session, held_by_rule))
     if unchecked_steps:
-        sets.append(set(unchecked(session, unchecked_steps)))
+        found.append(unchecked(session, unchecked_steps))
     if remitted:
-        sets.append(set(awaiting_payment_audit(session)))
-    if not sets:
-        return []
-    return sorted(set.intersection(*sets))
+        found.append(awaiting_payment_audit(session))
+    if len(found) <= 1:
+        return found[0] if found else []  # one criterion (the daily run's): no copies
+    return sorted(set(found[0]).intersection(*found[1:]))

@@ -26,6 +26,9 @@ from tasks.db import models as m
 DONE, PENDING, RUNNING, ERROR = "done", "pending", "running", "error"
 
 
+PLAN_ROWS_PER_INSERT = 80
+
+
 def batch_key(
     claim_ids: Sequence[str], steps: Sequence[Step], rule_set_version: str, salt: str = ""
 ) -> str:
@@ -40,22 +43,31 @@ def plan(
     session: Session, key: str, claim_ids: Sequence[str], steps: Sequence[Step], chunk_size: int
 ) -> int:
     """Create the batch's chunks unless they exist; return the number of chunks per step."""
-    chunks = [list(claim_ids[i : i + chunk_size]) for i in range(0, len(claim_ids), chunk_size)]
-    rows = [
-        {"batch_key": key, "step": step, "chunk_no": n, "claim_ids": ids, "state": PENDING}
-        for step in steps
-        for n, ids in enumerate(chunks)
-    ]
-    if rows:
-        dialect = session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        session.execute(
-            insert(m.WorkChunk).on_conflict_do_nothing(
-                index_elements=["batch_key", "step", "chunk_no"]
-            ),
-            rows,
-        )
-    return len(chunks)
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(m.WorkChunk).on_conflict_do_nothing(
+        index_elements=["batch_key", "step", "chunk_no"]
+    )
+    rows: list[dict[str, Any]] = []
+    starts = range(0, len(claim_ids), chunk_size)
+    for chunk_no, start in enumerate(starts):
+        ids = list(claim_ids[start : start + chunk_size])
+        rows += [
+            {
+                "batch_key": key,
+                "step": step,
+                "chunk_no": chunk_no,
+                "claim_ids": ids,
+                "state": PENDING,
+            }
+            for step in steps
+        ]
+        # A few chunks per statement: each row's ids are serialized to JSON as it is sent,
+        # and a million-claim batch sent at once would hold them all, once per step.
+        if len(rows) >= PLAN_ROWS_PER_INSERT or chunk_no == len(starts) - 1:
+            session.execute(statement, rows)
+            rows = []
+    return len(starts)
 
 
 def lease(

@@ -63,3 +63,18 @@ def test_a_finished_chunk_tells_its_own_worker_what_it_wrote(sqlite_db):
         assert work.lease(session, "batch", Step.VERIFICATION, 0, me, 900) is None
         assert work.finished_by(session, "batch", Step.VERIFICATION, 0, me) == outcome
         assert work.finished_by(session, "batch", Step.VERIFICATION, 0, f"{HOST}:2") is None
+
+
+def test_a_large_batch_is_planned_in_several_statements_with_every_chunk(sqlite_db):
+    """Chunks are written a few at a time; every claim lands in one chunk per step, in order."""
+    ids = [f"CL-{n:04d}" for n in range(1, 251)]
+    steps = [Step.VERIFICATION, Step.CODE_CONFIRMATION, Step.DOCUMENTATION, Step.CODING_EDITS]
+    assert len(ids) // 10 * len(steps) > work.PLAN_ROWS_PER_INSERT
+    with session_scope(sqlite_db) as session:
+        assert work.plan(session, "big", ids, steps, 10) == 25
+        assert work.plan(session, "big", ids, steps, 10) == 25  # again: nothing new
+    with session_scope(sqlite_db) as session:
+        for step in steps:
+            leased = [work.lease(session, "big", step, n, f"{HOST}:1", 900) for n in range(25)]
+            assert [cid for chunk in leased for cid in chunk or []] == ids
+        assert work.lease(session, "big", Step.VERIFICATION, 25, f"{HOST}:1", 900) is None
