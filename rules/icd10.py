@@ -4,28 +4,22 @@ A claim may carry only billable codes (leaves of the tabular list). A category s
 F33 is a valid ICD-10-CM item but not billable; the refusal names its billable children
 so the coder can pick one.
 
-The library parses its XML on import (about 1.6 s), and every process that validates a
-claim needs the table: the main process and each worker that checks chunks. So the tree is
-kept, once per library version, as a small text file (code and parent) in the user's cache
-folder, and later processes read that instead (tens of milliseconds). The library stays
-the source: the cache is derived from it and rebuilt when it is missing or damaged.
+The table is a tree of codes and parents built from the library. The library parses its
+XML on import (about 1.6 s, in every process that validates a claim), so the side that
+owns files may give a faster source of the same tree (`set_table_source`; tasks/ keeps it
+in a cache file).
 """
 
 from __future__ import annotations
 
-import importlib.metadata
-import os
 import re
-import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from types import ModuleType
 
 _SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$")
-_LIBRARY = "simple-icd-10-cm"
-_HEADER = "# claimguard icd10cm table"
 
 
 @dataclass
@@ -60,29 +54,23 @@ class CodeTable:
         return leaves
 
 
+_source: Callable[[], CodeTable] | None = None
+
+
+def set_table_source(source: Callable[[], CodeTable] | None) -> None:
+    """Where the table comes from (None: straight from the library)."""
+    global _source
+    _source = source
+    _table.cache_clear()
+    problem.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def _table() -> CodeTable:
-    version = importlib.metadata.version(_LIBRARY)
-    path = cache_path(version)
-    table = _read_cache(path, version) if path is not None else None
-    if table is None:
-        table = _from_library()
-        if path is not None:
-            _write_cache(path, version, table)
-    return table
+    return _source() if _source is not None else from_library()
 
 
-def cache_path(version: str) -> Path | None:
-    """Where the table for this library version is kept (None: keep nothing on disk)."""
-    folder = os.environ.get("CLAIMGUARD_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "claimguard"
-    )
-    if folder.lower() in ("off", "none"):
-        return None
-    return Path(folder) / f"icd10cm-{version}.tsv"
-
-
-def _library() -> ModuleType:
+def library() -> ModuleType:
     # The library reads its data with a deprecated importlib call; that is its business.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -92,51 +80,19 @@ def _library() -> ModuleType:
     return module
 
 
-def _from_library() -> CodeTable:
-    library = _library()
+def from_library() -> CodeTable:
+    """The tree as the library has it."""
+    codes = library()
     parent: dict[str, str] = {}
-    for code in library.get_all_codes(True):
+    for code in codes.get_all_codes(True):
         # A few blocks hold one category of the same name (block B10 holds category B10);
         # the library lists the name twice. One node stands for both, under the chapter.
         # The library answers by name, so that name is its own parent there: skip past it.
-        up = library.get_parent(code)
+        up = codes.get_parent(code)
         if up == code:
-            up = next((a for a in library.get_ancestors(code) if a != code), "")
+            up = next((a for a in codes.get_ancestors(code) if a != code), "")
         parent.setdefault(code, up)
     return CodeTable(parent)
-
-
-def _read_cache(path: Path, version: str) -> CodeTable | None:
-    try:
-        header, *lines = path.read_text(encoding="ascii").splitlines()
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-    # The header carries the version and the count: a cache from another version, or
-    # one cut short, is not used.
-    if header != f"{_HEADER} {version} {len(lines)}":
-        return None
-    parent: dict[str, str] = {}
-    for line in lines:
-        code, tab, up = line.partition("\t")
-        if not tab or not code:
-            return None
-        parent[code] = up
-    return CodeTable(parent)
-
-
-def _write_cache(path: Path, version: str, table: CodeTable) -> None:
-    body = "".join(f"{code}\t{up}\n" for code, up in table.parent.items())
-    text = f"{_HEADER} {version} {len(table.parent)}\n{body}"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written aside and renamed: processes starting together never read half a file.
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="ascii", dir=path.parent, delete=False, suffix=".tmp"
-        ) as handle:
-            handle.write(text)
-        os.replace(handle.name, path)
-    except OSError:
-        pass  # no writable cache folder: every process reads the library, as before
 
 
 def normalize(code: str) -> str:

@@ -47,22 +47,11 @@ class TestHelpers:
         assert icd10.chapter_block("F33.1") == "F30-F39"
 
 
-class TestCachedTable:
-    """The table is read from the library once per version and kept in a cache file."""
-
-    @pytest.fixture
-    def cache_dir(self, tmp_path, monkeypatch):
-        monkeypatch.setenv("CLAIMGUARD_CACHE_DIR", str(tmp_path))
-        icd10._table.cache_clear()
-        yield tmp_path
-        icd10._table.cache_clear()
-
-    def test_cached_table_answers_as_the_library_does(self, cache_dir):
-        """Every item's validity, leafness and ancestry are the library's own."""
-        library = icd10._library()
-        icd10._table()
-        icd10._table.cache_clear()
-        table = icd10._table()  # now read back from the file
+class TestTable:
+    def test_the_tree_answers_as_the_library_does(self):
+        """Every item's validity and leafness, and ancestry, are the library's own."""
+        library = icd10.library()
+        table = icd10.from_library()
         codes = library.get_all_codes(True)
         assert set(table.parent) == set(codes)
         assert [c for c in codes if table.is_leaf(c) != library.is_leaf(c)] == []
@@ -71,30 +60,3 @@ class TestCachedTable:
             expected = [a for a in dict.fromkeys(library.get_ancestors(code)) if a != code]
             assert table.ancestors(code) == expected
         assert not table.is_valid("F99.99")
-
-    def test_a_damaged_cache_is_rebuilt(self, cache_dir):
-        """A cache cut short (count in the header does not match) is not trusted."""
-        icd10._table()
-        (path,) = cache_dir.glob("icd10cm-*.tsv")
-        lines = path.read_text().splitlines()
-        path.write_text("\n".join(lines[: len(lines) // 2]) + "\n")
-        icd10._table.cache_clear()
-        assert icd10._table().is_leaf("F33.1")
-        assert len(path.read_text().splitlines()) == len(lines)
-
-    def test_a_cache_of_another_version_is_not_read(self, cache_dir):
-        """The file is named and headed by the library version it came from."""
-        icd10._table()
-        (path,) = cache_dir.glob("icd10cm-*.tsv")
-        other = cache_dir / "icd10cm-0.0.1.tsv"
-        other.write_text(path.read_text())
-        assert icd10._read_cache(other, "0.0.1") is None
-
-    def test_no_cache_folder_still_works(self, monkeypatch):
-        """With caching off, the table comes straight from the library."""
-        monkeypatch.setenv("CLAIMGUARD_CACHE_DIR", "off")
-        icd10._table.cache_clear()
-        try:
-            assert icd10._table().is_leaf("F43.10")
-        finally:
-            icd10._table.cache_clear()
