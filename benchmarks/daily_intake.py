@@ -29,25 +29,23 @@ RESULTS = Path(__file__).with_name("results")
 
 def plain(inbox: Path) -> dict[str, float]:
     from rules.outcomes import PRE_SUBMISSION_STEPS
-    from tasks.db.selection import select_claims
-    from tasks.db.session import session_scope, shared_engine
+    from tasks.db.session import shared_engine
     from tasks.intake.loader import load_paths
-    from tasks.pipeline import check_claims
+    from tasks.pipeline import check_chunks, selected_pages
     from tasks.settings import get_settings
 
     start = time.perf_counter()
     engine = shared_engine()
     load_paths(engine, [inbox])
     loaded = time.perf_counter()
-    with session_scope(engine) as session:
-        ids = select_claims(session, unchecked_steps=PRE_SUBMISSION_STEPS)
-    check_claims(engine, ids, PRE_SUBMISSION_STEPS, workers=get_settings().workers or 1)
+    pages = selected_pages(engine, unchecked_steps=PRE_SUBMISSION_STEPS)
+    claims = check_chunks(engine, pages, PRE_SUBMISSION_STEPS, workers=get_settings().workers or 1)
     end = time.perf_counter()
     return {
         "work_seconds": end - start,
         "load_seconds": loaded - start,
         "steps_seconds": end - loaded,
-        "claims": len(ids),
+        "claims": claims,
     }
 
 

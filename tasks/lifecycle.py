@@ -141,10 +141,13 @@ def plan_batch(
     # or paid, and the shared cache would still hold its old context.
     SHARED_CONTEXTS.clear()
     with session_scope(shared_engine()) as session:
-        claim_ids = selection_module.select_claims(session, **selection)
-        key = work.batch_key(claim_ids, steps, version, salt)
-        chunks = work.plan(session, key, claim_ids, steps, chunk_size)
-    return BatchPlan(key=key, claims=len(claim_ids), chunks=chunks)
+        # Two reads of the selection, a page at a time, rather than holding every id: one
+        # to name the batch, one to write its chunks (a page is a chunk).
+        ids = (cid for page in selection_module.claim_pages(session, **selection) for cid in page)
+        key = work.batch_key(ids, steps, version, salt)
+        pages = selection_module.claim_pages(session, size=chunk_size, **selection)
+        planned = work.plan(session, key, pages, steps)
+    return BatchPlan(key=key, claims=planned.claims, chunks=planned.chunks)
 
 
 @task(name="check-step", task_run_name="{step.value} chunk {chunk_no}", **IO_TASK)  # type: ignore[call-overload]

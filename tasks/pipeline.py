@@ -7,20 +7,21 @@ compare the two and a benchmark can measure what orchestration adds.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, islice
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from rules.outcomes import PRE_SUBMISSION_STEPS, Step
 from tasks.checking import ChunkContexts, check_chunk, check_step
-from tasks.db import models as m
-from tasks.db.selection import awaiting_payment_audit
+from tasks.db.selection import claim_pages
 from tasks.db.session import session_scope, shared_engine
+from tasks.db.work import chunked
 from tasks.intake.loader import FileReport, load_paths, packet_files
 from tasks.remit.post import RemitFileReport, post_file
 from tasks.rule_source import current_rule_set
@@ -47,32 +48,73 @@ def check_claims(
     seconds: dict[str, float] | None = None,
     workers: int = 1,
 ) -> None:
-    """Check `steps` for the claims, chunk by chunk; with workers > 1, chunks in parallel processes.
+    """Check `steps` for a list of claims, chunk by chunk (see `check_chunks`)."""
+    check_chunks(
+        engine, chunked(claim_ids, CHUNK), steps, force=force, seconds=seconds, workers=workers
+    )
 
-    Sequential runs time each step; parallel ones time the steps together (their steps overlap).
+
+def check_chunks(
+    engine: Engine,
+    chunks: Iterable[Sequence[str]],
+    steps: Sequence[Step],
+    *,
+    force: bool = False,
+    seconds: dict[str, float] | None = None,
+    workers: int = 1,
+) -> int:
+    """Check `steps` chunk by chunk; with workers > 1 and more than one chunk, in parallel processes.
+
+    Chunks are taken from the iterable as workers free up, so a selection read a page at a
+    time is never held whole. Sequential runs time each step; parallel ones time the steps
+    together (their steps overlap). Returns the number of claims checked.
     """
-    chunks = [claim_ids[start : start + CHUNK] for start in range(0, len(claim_ids), CHUNK)]
-    workers = min(workers, len(chunks))
-    if workers > 1:
+    chunks = iter(chunks)
+    first = list(islice(chunks, workers))
+    if len(first) > 1:
         began = time.perf_counter()
-        url = engine.url.render_as_string(hide_password=False)
-        # spawn, as Prefect's process pool does: a forked child would share the parent's connections.
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            list(
-                pool.map(_check_chunk_in_worker, repeat(url), chunks, repeat(steps), repeat(force))
-            )
+        claims = _check_in_pool(engine, chain(first, chunks), steps, force, len(first))
         if seconds is not None:
             label = "+".join(step.value for step in steps)
             seconds[label] = seconds.get(label, 0.0) + time.perf_counter() - began
-        return
+        return claims
     rule_set = current_rule_set()
-    for chunk in chunks:
+    claims = 0
+    for chunk in chain(first, chunks):
+        claims += len(chunk)
         contexts = ChunkContexts()
         for step in steps:
             began = time.perf_counter()
             check_step(engine, chunk, step, rule_set, force=force, contexts=contexts)
             if seconds is not None:
                 seconds[step.value] = seconds.get(step.value, 0.0) + time.perf_counter() - began
+    return claims
+
+
+def _check_in_pool(
+    engine: Engine,
+    chunks: Iterator[Sequence[str]],
+    steps: Sequence[Step],
+    force: bool,
+    workers: int,
+) -> int:
+    url = engine.url.render_as_string(hide_password=False)
+    # spawn, as Prefect's process pool does: a forked child would share the parent's connections.
+    claims = 0
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        running: set[Future[None]] = set()
+        for chunk in chunks:
+            claims += len(chunk)
+            # Two chunks queued per worker keep every process busy without reading ahead
+            # of them (Executor.map would take the whole iterable at once).
+            if len(running) >= 2 * workers:
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    future.result()
+            running.add(pool.submit(_check_chunk_in_worker, url, list(chunk), steps, force))
+        for future in running:
+            future.result()
+    return claims
 
 
 def _check_chunk_in_worker(
@@ -86,24 +128,42 @@ def run(engine: Engine, folder: Path, *, workers: int = 1) -> PipelineRun:
     began = time.perf_counter()
     result = PipelineRun(loaded=load_paths(engine, [folder], workers=workers))
     result.seconds["intake"] = time.perf_counter() - began
-    with session_scope(engine) as session:
-        claim_ids = sorted(session.scalars(select(m.Claim.claim_id)))
-    check_claims(engine, claim_ids, PRE_SUBMISSION_STEPS, seconds=result.seconds, workers=workers)
-    result.claims_checked = len(claim_ids)
+    result.claims_checked = check_chunks(
+        engine,
+        selected_pages(engine),
+        PRE_SUBMISSION_STEPS,
+        seconds=result.seconds,
+        workers=workers,
+    )
     began = time.perf_counter()
     remits = packet_files([folder], remittances=True)
     with reading_ahead(remits, workers):
         result.posted = [post_file(engine, path) for path in remits]
     result.seconds["remittances"] = time.perf_counter() - began
-    with session_scope(engine) as session:
-        remitted = awaiting_payment_audit(session)
-    check_claims(
+    # The claims paid since their last audit, read a page at a time as chunks are handed out:
+    # auditing a page's claims takes them out of the selection, but the next page starts
+    # after the last id already read.
+    result.claims_audited = check_chunks(
         engine,
-        remitted,
+        selected_pages(engine, remitted=True),
         [Step.POST_PAYMENT_AUDIT],
         force=True,
         seconds=result.seconds,
         workers=workers,
     )
-    result.claims_audited = len(remitted)
     return result
+
+
+def selected_pages(engine: Engine, *, size: int = CHUNK, **criteria: Any) -> Iterator[list[str]]:
+    """The selection's ids a chunk at a time, each page read in a session of its own (no
+    transaction stays open while the chunks are checked)."""
+    last: list[str] = []
+    while True:
+        with session_scope(engine) as session:
+            after = last[-1] if last else None
+            page = next(claim_pages(session, size=size, after=after, **criteria), [])
+        if page:
+            yield page
+        if len(page) < size:
+            return
+        last = page

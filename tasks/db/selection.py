@@ -1,112 +1,40 @@
-"""Which claims a run works on: by id, by payer and dates, by the rule holding them, or unchecked."""
+"""Which claims a run works on: by id, by payer and dates, by the rule holding them, or unchecked.
+
+Every criterion is a condition on the claim table, so a selection is one query, and its ids
+are read a page at a time in claim-id order (keyset paging: each page starts after the last
+id of the one before). A run over a million claims never holds the million ids.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
-from sqlalchemy import exists, func
+from sqlalchemy import ColumnElement, exists, func, or_
 from sqlalchemy import select as sql_select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from rules.outcomes import CheckpointStatus, Step
 from tasks.db import models as m
 
-IN_CHUNK = 500
+IN_CHUNK = 500  # ids per IN (...) list: well inside every database's parameter limit
+PAGE = 5000
 
 
-def unchecked(session: Session, steps: Sequence[Step]) -> list[str]:
-    """Claims without a current result for any of `steps`.
+def select_claims(session: Session, **criteria: Any) -> list[str]:
+    """Every claim matching all the criteria given (see `claim_pages`), in claim-id order.
 
-    Never checked, a run died first, checking errored, or the claim changed since (an
-    837P claim documented by a later JSON packet).
+    For selections small enough to hold; a batch of any size is read with `claim_pages`.
     """
-    ids: set[str] = set()
-    for step in steps:
-        has = exists().where(
-            m.ClaimCheckpoint.claim_id == m.Claim.claim_id,
-            m.ClaimCheckpoint.step == step,
-            m.ClaimCheckpoint.status != CheckpointStatus.ERROR,
-            m.ClaimCheckpoint.started_at >= m.Claim.received_at,
-        )
-        ids.update(session.scalars(sql_select(m.Claim.claim_id).where(~has)))
-    return sorted(ids)
+    return [cid for page in claim_pages(session, **criteria) for cid in page]
 
 
-def awaiting_payment_audit(session: Session) -> list[str]:
-    """Claims with a remittance posted after their last post-payment audit started (or never audited)."""
-    last_audit = (
-        sql_select(func.max(m.ClaimCheckpoint.started_at))
-        .where(
-            m.ClaimCheckpoint.claim_id == m.RemittanceClaim.claim_id,
-            m.ClaimCheckpoint.step == Step.POST_PAYMENT_AUDIT,
-            m.ClaimCheckpoint.status != CheckpointStatus.ERROR,
-        )
-        .scalar_subquery()
-    )
-    query = (
-        sql_select(m.RemittanceClaim.claim_id)
-        .join(m.RemittancePayment, m.RemittancePayment.id == m.RemittanceClaim.payment_id)
-        .where(
-            m.RemittanceClaim.claim_id.is_not(None),
-            (last_audit.is_(None)) | (m.RemittancePayment.posted_at > last_audit),
-        )
-        .distinct()
-    )
-    return sorted(str(cid) for cid in session.scalars(query))
-
-
-def existing(session: Session, claim_ids: Sequence[str]) -> list[str]:
-    """The given ids that are claims in the database."""
-    found: set[str] = set()
-    for start in range(0, len(claim_ids), IN_CHUNK):
-        found.update(
-            session.scalars(
-                sql_select(m.Claim.claim_id).where(
-                    m.Claim.claim_id.in_(claim_ids[start : start + IN_CHUNK])
-                )
-            )
-        )
-    return sorted(found)
-
-
-def by_payer_and_dates(
-    session: Session, payer_id: str | None, start: dt.date | None, end: dt.date | None
-) -> list[str]:
-    """Claims of a payer (or all) whose date of service falls in [start, end]."""
-    query = sql_select(m.Claim.claim_id)
-    if payer_id:
-        query = query.where(m.Claim.payer_id == payer_id)
-    if start:
-        query = query.where(m.Claim.service_date >= start)
-    if end:
-        query = query.where(m.Claim.service_date <= end)
-    return sorted(session.scalars(query))
-
-
-def held_by_rule_ids(session: Session, rule_id: str) -> list[str]:
-    """Claims whose current checkpoint in some step holds them by `rule_id`."""
-    latest = (
-        sql_select(func.max(m.ClaimCheckpoint.id))
-        .group_by(m.ClaimCheckpoint.claim_id, m.ClaimCheckpoint.step)
-        .scalar_subquery()
-    )
-    query = (
-        sql_select(m.ClaimCheckpoint.claim_id)
-        .join(m.CheckpointFinding, m.CheckpointFinding.checkpoint_id == m.ClaimCheckpoint.id)
-        .where(
-            m.CheckpointFinding.rule_id == rule_id,
-            m.CheckpointFinding.severity == "held",
-            m.ClaimCheckpoint.id.in_(latest),
-        )
-        .distinct()
-    )
-    return sorted(session.scalars(query))
-
-
-def select_claims(
+def claim_pages(
     session: Session,
     *,
+    size: int = PAGE,
+    after: str | None = None,
     claim_ids: Sequence[str] = (),
     payer_id: str | None = None,
     service_from: dt.date | None = None,
@@ -114,19 +42,142 @@ def select_claims(
     held_by_rule: str | None = None,
     unchecked_steps: Sequence[Step] = (),
     remitted: bool = False,
-) -> list[str]:
-    """Claims matching every criterion given (ids, payer and dates, holding rule, unchecked)."""
-    found: list[list[str]] = []  # each sorted
+) -> Iterator[list[str]]:
+    """The matching claim ids in pages of `size`, in claim-id order; a page is read when asked for.
+
+    `after` starts past an id already seen, so pages can be read in separate sessions.
+    """
+    conditions = _conditions(
+        payer_id=payer_id,
+        service_from=service_from,
+        service_to=service_to,
+        held_by_rule=held_by_rule,
+        unchecked_steps=unchecked_steps,
+        remitted=remitted,
+    )
     if claim_ids:
-        found.append(existing(session, claim_ids))
-    if payer_id or service_from or service_to:
-        found.append(by_payer_and_dates(session, payer_id, service_from, service_to))
+        given = sorted(cid for cid in set(claim_ids) if after is None or cid > after)
+        yield from _given_pages(session, given, conditions, size)
+    else:
+        yield from _keyset_pages(session, conditions, size, after)
+
+
+def unchecked(session: Session, steps: Sequence[Step]) -> list[str]:
+    """Claims without a current result for any of `steps` (see `_unchecked`)."""
+    return select_claims(session, unchecked_steps=steps)
+
+
+def awaiting_payment_audit(session: Session) -> list[str]:
+    """Claims with a remittance posted after their last post-payment audit started (or never audited)."""
+    return select_claims(session, remitted=True)
+
+
+def _conditions(
+    *,
+    payer_id: str | None,
+    service_from: dt.date | None,
+    service_to: dt.date | None,
+    held_by_rule: str | None,
+    unchecked_steps: Sequence[Step],
+    remitted: bool,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if payer_id:
+        conditions.append(m.Claim.payer_id == payer_id)
+    if service_from:
+        conditions.append(m.Claim.service_date >= service_from)
+    if service_to:
+        conditions.append(m.Claim.service_date <= service_to)
     if held_by_rule:
-        found.append(held_by_rule_ids(session, held_by_rule))
+        conditions.append(_held_by(held_by_rule))
     if unchecked_steps:
-        found.append(unchecked(session, unchecked_steps))
+        conditions.append(_unchecked(unchecked_steps))
     if remitted:
-        found.append(awaiting_payment_audit(session))
-    if len(found) <= 1:
-        return found[0] if found else []  # one criterion (the daily run's): no copies
-    return sorted(set(found[0]).intersection(*found[1:]))
+        conditions.append(_awaiting_audit())
+    return conditions
+
+
+def _keyset_pages(
+    session: Session, conditions: list[ColumnElement[bool]], size: int, last: str | None
+) -> Iterator[list[str]]:
+    while True:
+        query = sql_select(m.Claim.claim_id).where(*conditions)
+        if last is not None:
+            query = query.where(m.Claim.claim_id > last)
+        page = list(session.scalars(query.order_by(m.Claim.claim_id).limit(size)))
+        if page:
+            yield page
+        if len(page) < size:
+            return
+        last = page[-1]
+
+
+def _given_pages(
+    session: Session, given: list[str], conditions: list[ColumnElement[bool]], size: int
+) -> Iterator[list[str]]:
+    """Ids the user named, the ones that exist and match; `given` is sorted, so pages stay in order."""
+    page: list[str] = []
+    for start in range(0, len(given), IN_CHUNK):
+        query = sql_select(m.Claim.claim_id).where(
+            m.Claim.claim_id.in_(given[start : start + IN_CHUNK]), *conditions
+        )
+        page += sorted(session.scalars(query))
+        while len(page) >= size:
+            yield page[:size]
+            page = page[size:]
+    if page:
+        yield page
+
+
+def _unchecked(steps: Sequence[Step]) -> ColumnElement[bool]:
+    """No current result for some step: never checked, a run died first, checking errored, or
+    the claim changed since (an 837P claim documented by a later JSON packet)."""
+    return or_(
+        *(
+            ~exists().where(
+                m.ClaimCheckpoint.claim_id == m.Claim.claim_id,
+                m.ClaimCheckpoint.step == step,
+                m.ClaimCheckpoint.status != CheckpointStatus.ERROR,
+                m.ClaimCheckpoint.started_at >= m.Claim.received_at,
+            )
+            for step in steps
+        )
+    )
+
+
+def _held_by(rule_id: str) -> ColumnElement[bool]:
+    """The claim's current checkpoint in some step holds it by `rule_id`.
+
+    Current means no later checkpoint of the same claim and step: asked per claim through
+    the (claim, step) index, so a page costs its own claims, not every checkpoint.
+    """
+    later = aliased(m.ClaimCheckpoint)
+    return exists().where(
+        m.ClaimCheckpoint.claim_id == m.Claim.claim_id,
+        m.CheckpointFinding.checkpoint_id == m.ClaimCheckpoint.id,
+        m.CheckpointFinding.rule_id == rule_id,
+        m.CheckpointFinding.severity == "held",
+        ~exists().where(
+            later.claim_id == m.ClaimCheckpoint.claim_id,
+            later.step == m.ClaimCheckpoint.step,
+            later.id > m.ClaimCheckpoint.id,
+        ),
+    )
+
+
+def _awaiting_audit() -> ColumnElement[bool]:
+    """A remittance posted after the claim's last post-payment audit started (or never audited)."""
+    last_audit = (
+        sql_select(func.max(m.ClaimCheckpoint.started_at))
+        .where(
+            m.ClaimCheckpoint.claim_id == m.Claim.claim_id,
+            m.ClaimCheckpoint.step == Step.POST_PAYMENT_AUDIT,
+            m.ClaimCheckpoint.status != CheckpointStatus.ERROR,
+        )
+        .scalar_subquery()
+    )
+    return exists().where(
+        m.RemittanceClaim.claim_id == m.Claim.claim_id,
+        m.RemittancePayment.id == m.RemittanceClaim.payment_id,
+        or_(last_audit.is_(None), m.RemittancePayment.posted_at > last_audit),
+    )

@@ -12,8 +12,8 @@ import datetime as dt
 import hashlib
 import os
 import socket
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -30,44 +30,63 @@ PLAN_ROWS_PER_INSERT = 80
 
 
 def batch_key(
-    claim_ids: Sequence[str], steps: Sequence[Step], rule_set_version: str, salt: str = ""
+    claim_ids: Iterable[str], steps: Sequence[Step], rule_set_version: str, salt: str = ""
 ) -> str:
-    """A stable name for 'these claims, these steps, this rule set' (plus a salt for forced runs)."""
+    """A stable name for 'these claims, these steps, this rule set' (plus a salt for forced runs).
+
+    The ids are hashed as they come, so a batch's ids can be streamed from the database.
+    """
     digest = hashlib.sha256()
-    for part in (rule_set_version, salt, ",".join(s.value for s in steps), *claim_ids):
+    for part in (rule_set_version, salt, ",".join(s.value for s in steps)):
         digest.update(part.encode() + b"\0")
+    for claim_id in claim_ids:
+        digest.update(claim_id.encode() + b"\0")
     return digest.hexdigest()[:32]
 
 
+class Planned(NamedTuple):
+    claims: int
+    chunks: int  # per step
+
+
 def plan(
-    session: Session, key: str, claim_ids: Sequence[str], steps: Sequence[Step], chunk_size: int
-) -> int:
-    """Create the batch's chunks unless they exist; return the number of chunks per step."""
+    session: Session, key: str, chunks: Iterable[Sequence[str]], steps: Sequence[Step]
+) -> Planned:
+    """Create the batch's chunks (one per page of ids given) unless they exist.
+
+    Rows go a few chunks per statement: each row's ids are serialized to JSON as it is
+    sent, and a million-claim batch sent at once would hold them all, once per step.
+    """
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(m.WorkChunk).on_conflict_do_nothing(
         index_elements=["batch_key", "step", "chunk_no"]
     )
     rows: list[dict[str, Any]] = []
-    starts = range(0, len(claim_ids), chunk_size)
-    for chunk_no, start in enumerate(starts):
-        ids = list(claim_ids[start : start + chunk_size])
+    claims = chunk_no = 0
+    for chunk_no, ids in enumerate(chunks, start=1):
+        claims += len(ids)
         rows += [
             {
                 "batch_key": key,
                 "step": step,
-                "chunk_no": chunk_no,
-                "claim_ids": ids,
+                "chunk_no": chunk_no - 1,
+                "claim_ids": list(ids),
                 "state": PENDING,
             }
             for step in steps
         ]
-        # A few chunks per statement: each row's ids are serialized to JSON as it is sent,
-        # and a million-claim batch sent at once would hold them all, once per step.
-        if len(rows) >= PLAN_ROWS_PER_INSERT or chunk_no == len(starts) - 1:
+        if len(rows) >= PLAN_ROWS_PER_INSERT:
             session.execute(statement, rows)
             rows = []
-    return len(starts)
+    if rows:
+        session.execute(statement, rows)
+    return Planned(claims=claims, chunks=chunk_no)
+
+
+def chunked(claim_ids: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    """A list of ids in chunks of `size` (for a batch already held in memory)."""
+    return (claim_ids[start : start + size] for start in range(0, len(claim_ids), size))
 
 
 def lease(

@@ -50,7 +50,7 @@ def test_held_claims_are_those_held_now(
     with session_scope(db) as session:
         ids = select_claims(session, unchecked_steps=steps)
         key = work.batch_key(ids, steps, rule_set.version)
-        work.plan(session, key, ids, steps, 100)
+        work.plan(session, key, work.chunked(ids, 100), steps)
     for start in range(0, len(ids), 100):
         check_chunk(db, ids[start : start + 100], steps, rule_set)
     before = _expected(db, set(ids))

@@ -32,7 +32,7 @@ def test_two_workers_share_a_batch_without_overlap(
     with session_scope(engine) as session:
         ids = select_claims(session, unchecked_steps=PRE_SUBMISSION_STEPS)
         key = work.batch_key(ids, PRE_SUBMISSION_STEPS, current_rule_set().version)
-        chunks = work.plan(session, key, ids, PRE_SUBMISSION_STEPS, 100)
+        chunks = work.plan(session, key, work.chunked(ids, 100), PRE_SUBMISSION_STEPS).chunks
     taken: Counter[tuple[str, int]] = Counter()
     lock = threading.Lock()
 

@@ -27,7 +27,7 @@ def _dead_pid() -> int:
 
 def _leased_to(engine: Engine, holder: str) -> None:
     with session_scope(engine) as session:
-        work.plan(session, "batch", ["CL-1", "CL-2"], [Step.VERIFICATION], 10)
+        work.plan(session, "batch", [["CL-1", "CL-2"]], [Step.VERIFICATION])
         assert work.lease(session, "batch", Step.VERIFICATION, 0, holder, 900) == ["CL-1", "CL-2"]
 
 
@@ -71,8 +71,11 @@ def test_a_large_batch_is_planned_in_several_statements_with_every_chunk(sqlite_
     steps = [Step.VERIFICATION, Step.CODE_CONFIRMATION, Step.DOCUMENTATION, Step.CODING_EDITS]
     assert len(ids) // 10 * len(steps) > work.PLAN_ROWS_PER_INSERT
     with session_scope(sqlite_db) as session:
-        assert work.plan(session, "big", ids, steps, 10) == 25
-        assert work.plan(session, "big", ids, steps, 10) == 25  # again: nothing new
+        assert work.plan(session, "big", work.chunked(ids, 10), steps) == (250, 25)
+        assert work.plan(session, "big", work.chunked(ids, 10), steps) == (
+            250,
+            25,
+        )  # again: nothing new
     with session_scope(sqlite_db) as session:
         for step in steps:
             leased = [work.lease(session, "big", step, n, f"{HOST}:1", 900) for n in range(25)]
