@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from rules.loader import RuleSet
 from rules.outcomes import CheckpointStatus, Severity, Step
@@ -15,47 +17,70 @@ from tasks.db.session import session_scope, shared_engine
 TABLE_LIMIT = 500
 
 
-def held_claims(batch_key: str, steps: list[Step]) -> list[dict[str, Any]]:
-    """One row per held finding of the batch's claims (their current checkpoints)."""
-    cp = m.ClaimCheckpoint
-    rows: list[dict[str, Any]] = []
+@dataclass
+class Held:
+    """The batch's held findings: counted by rule over all, listed for the first claims only."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)  # in claim-id order
+    by_rule: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_rule.values())
+
+
+def held_claims(batch_key: str, steps: list[Step], limit: int | None = TABLE_LIMIT) -> Held:
+    """Held findings of the batch's claims (their current checkpoints).
+
+    Every finding is counted; only the first `limit` are kept as rows, so a million-claim
+    batch does not hold a hundred thousand findings to show five hundred.
+    """
+    held = Held()
     with session_scope(shared_engine()) as session:
         chunks = session.scalars(
-            select(m.WorkChunk.claim_ids).where(
-                m.WorkChunk.batch_key == batch_key, m.WorkChunk.step == steps[0]
-            )
+            select(m.WorkChunk.claim_ids)
+            .where(m.WorkChunk.batch_key == batch_key, m.WorkChunk.step == steps[0])
+            .order_by(m.WorkChunk.chunk_no)
         )
         for claim_ids in chunks:
-            for step in steps:
-                # One query per chunk and step: the newest checkpoint of each claim, if held
-                # (the claims' ids as a 5,000-long IN list; SQLite allows 32,766).
-                newest = (
-                    select(func.max(cp.id))
-                    .where(cp.step == step, cp.claim_id.in_(claim_ids))
-                    .group_by(cp.claim_id)
-                )
-                query = select(cp.claim_id, cp.findings).where(
-                    cp.id.in_(newest), cp.status == CheckpointStatus.HELD
-                )
-                rows += [
-                    {
-                        "claim_id": claim_id,
-                        "step": step.value,
-                        "rule": f.rule_id,
-                        "line": f.line_number or "",
-                        "finding": f.message,
-                        "fix": f.fix,
-                    }
-                    for claim_id, findings in session.execute(query)
-                    for f in findings
-                    if f.severity is Severity.HELD
-                ]
-    return sorted(rows, key=lambda r: (r["claim_id"], r["step"], r["rule"]))
+            rows = [row for step in steps for row in _held_rows(session, claim_ids, step)]
+            held.by_rule.update(row["rule"] for row in rows)
+            # A batch's chunks follow claim-id order, so sorting within one keeps the order.
+            kept = sorted(rows, key=lambda r: (r["claim_id"], r["step"], r["rule"]))
+            if limit is not None:
+                kept = kept[: max(limit - len(held.rows), 0)]
+            held.rows += kept
+    return held
 
 
-def lifecycle_markdown(
-    summary: dict[str, Any], held: list[dict[str, Any]], rule_set: RuleSet
-) -> str:
+def _held_rows(session: Session, claim_ids: list[str], step: Step) -> list[dict[str, Any]]:
+    """One query per chunk and step: the newest checkpoint of each claim, if held (the
+    claims' ids as a 5,000-long IN list; SQLite allows 32,766)."""
+    cp = m.ClaimCheckpoint
+    newest = (
+        select(func.max(cp.id))
+        .where(cp.step == step, cp.claim_id.in_(claim_ids))
+        .group_by(cp.claim_id)
+    )
+    query = select(cp.claim_id, cp.findings).where(
+        cp.id.in_(newest), cp.status == CheckpointStatus.HELD
+    )
+    return [
+        {
+            "claim_id": claim_id,
+            "step": step.value,
+            "rule": f.rule_id,
+            "line": f.line_number or "",
+            "finding": f.message,
+            "fix": f.fix,
+        }
+        for claim_id, findings in session.execute(query)
+        for f in findings
+        if f.severity is Severity.HELD
+    ]
+
+
+def lifecycle_markdown(summary: dict[str, Any], held: Held, rule_set: RuleSet) -> str:
     titles = {rule.id: rule.title for _, rule in rule_set.all_rules()}
     lines = [
         "# Lifecycle run",
@@ -79,7 +104,7 @@ def lifecycle_markdown(
             "",
             f"{summary['chunks_leased_elsewhere']} chunk(s) were being checked by another worker.",
         ]
-    by_rule = Counter(row["rule"] for row in held)
+    by_rule = held.by_rule
     if by_rule:
         lines += [
             "",

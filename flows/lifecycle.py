@@ -149,9 +149,14 @@ def _publish(summary: LifecycleSummary, steps: list[Step]) -> None:
         key="lifecycle-summary",
         description="Claims checked, passed and held, by step and rule",
     )
-    if held:
+    if held.rows:
+        shown = (
+            f"the first {len(held.rows):,} of {held.total:,}"
+            if held.total > len(held.rows)
+            else "all"
+        )
         create_table_artifact(
-            held[: artifacts.TABLE_LIMIT],
+            held.rows,
             key="held-claims",
-            description="Held claims: the finding and the fix (claim ids only)",
+            description=f"Held claims, {shown}: the finding and the fix (claim ids only)",
         )
