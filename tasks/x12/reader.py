@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,18 +63,21 @@ _COMPONENT = "\x1f"
 class Seg:
     """One segment: its line in the file, the loop it is in, and its values by reference.
 
-    Values are copied out of pyx12's segment object at once into one string, and the object
-    is dropped: a set waiting to load (or crossing from a read-ahead process) costs about
-    its text, not a list per element and a string per component.
+    Its values are one string: elements joined by RS, an element's components by US.
     """
 
     __slots__ = ("_packed", "id", "line", "loop")
 
-    def __init__(self, line: int, loop: str, data: Any) -> None:
+    def __init__(self, line: int, loop: str, seg_id: str, packed: str) -> None:
         self.line = line
         self.loop = loop
-        self.id: str = data.get_seg_id()
-        self._packed: str = _ELEMENT.join(
+        self.id = seg_id
+        self._packed = packed
+
+    @staticmethod
+    def pack(data: Any) -> str:
+        """A pyx12 segment's values as one string (its id not included)."""
+        return _ELEMENT.join(
             _COMPONENT.join(e.get_value() for e in comp.elements) for comp in data.elements
         )
 
@@ -99,15 +103,65 @@ class Seg:
 
 @dataclass
 class TransactionSet:
-    """An ST..SE set: the unit that loads whole or is quarantined whole."""
+    """An ST..SE set: the unit that loads whole or is quarantined whole.
+
+    Its segments' values are kept in one string, with where each ends, its line, its
+    segment id and its loop in arrays, and become `Seg` objects only while a caller walks
+    them: a 35,000-claim file waiting to load (or crossing from a read-ahead process) costs
+    about its text, not an object and a string per segment.
+    """
 
     kind: str  # ST01: 837, 835
     control_number: str  # ST02
     version: str  # GS08
     start_line: int
-    segments: list[Seg] = field(default_factory=list)
     errors: list[X12Error] = field(default_factory=list)
     envelope_errors: list[X12Error] = field(default_factory=list)
+    _values: str = ""
+    _ends: array[int] = field(default_factory=lambda: array("I"))
+    _lines: array[int] = field(default_factory=lambda: array("I"))
+    _ids: array[int] = field(default_factory=lambda: array("H"))
+    _loops: array[int] = field(default_factory=lambda: array("H"))
+    _names: list[str] = field(default_factory=list)  # segment ids and loop ids, each once
+    _pending: list[str] = field(default_factory=list)  # values not yet joined into _values
+
+    def add(self, line: int, loop: str, seg_id: str, packed: str) -> None:
+        self._lines.append(line)
+        self._ids.append(self._name(seg_id))
+        self._loops.append(self._name(loop))
+        self._ends.append((self._ends[-1] if self._ends else 0) + len(packed))
+        self._pending.append(packed)
+
+    def _name(self, name: str) -> int:
+        if name not in self._names:
+            self._names.append(name)
+        return self._names.index(name)
+
+    def close(self) -> None:
+        """The set is read: join its segments' values into one string."""
+        if self._pending:
+            self._values += "".join(self._pending)
+            self._pending = []
+
+    @property
+    def segments(self) -> list[Seg]:
+        self.close()
+        starts = [0, *self._ends[:-1]]
+        return [
+            Seg(line, self._names[loop], self._names[seg_id], self._values[start:end])
+            for line, loop, seg_id, start, end in zip(
+                self._lines, self._loops, self._ids, starts, self._ends, strict=True
+            )
+        ]
+
+    @property
+    def lines(self) -> array[int]:
+        return self._lines
+
+    def loops_by_line(self) -> dict[int, str]:
+        return {
+            line: self._names[loop] for line, loop in zip(self._lines, self._loops, strict=True)
+        }
 
     @property
     def valid(self) -> bool:
@@ -180,9 +234,9 @@ def _walk(text: str, errh: Any) -> Iterator[TransactionSet]:
     closed_interchange = False
     for node in reader.iter_segments():
         map_node = node.x12_map_node
-        seg = Seg(
-            node.cur_line_number, map_node.parent.id if map_node.parent else "", node.seg_data
-        )
+        data = node.seg_data
+        loop = map_node.parent.id if map_node.parent else ""
+        seg = Seg(node.cur_line_number, loop, data.get_seg_id(), Seg.pack(data))
         if seg.id == "GS":
             version = seg.get("08")
         elif seg.id == "ST":
@@ -191,13 +245,15 @@ def _walk(text: str, errh: Any) -> Iterator[TransactionSet]:
         elif seg.id == "IEA":
             closed_interchange = True
         if current is not None:
-            current.segments.append(seg)
+            current.add(seg.line, seg.loop, seg.id, seg._packed)
         if seg.id == "SE" and current is not None:
+            current.close()
             yield current
             current = None
     # pyx12 says nothing when the stream just stops: a file cut off mid-set is caught here.
     if current is not None:
-        last = current.segments[-1].line if current.segments else current.start_line
+        current.close()
+        last = current.lines[-1] if current.lines else current.start_line
         current.errors.append(
             X12Error(last, "SE", "", "", "the set has no SE: the file ends inside it (truncated?)")
         )
@@ -221,7 +277,7 @@ def _attach_errors(errh: Any, sets: list[TransactionSet]) -> None:
                 st_nodes.append((None, group))
         if not isa.children and outer:
             st_nodes.append((None, outer))
-    loops = {seg.line: seg.loop for s in sets for seg in s.segments}
+    loops = {line: loop for s in sets for line, loop in s.loops_by_line().items()}
     index = 0
     for st, envelope in st_nodes:
         if st is None:

@@ -1,0 +1,66 @@
+"""A read transaction set: walked as often as asked, and kept at about the size of its text."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+from tasks.synthetic.generator import GeneratorConfig, generate
+from tasks.synthetic.x12gen import write_claims
+from tasks.x12.reader import read
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "x12"
+
+
+@pytest.fixture(scope="module")
+def generated_837(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    folder = tmp_path_factory.mktemp("x12")
+    generate(GeneratorConfig(seed=3, claims=600), folder)
+    write_claims(folder, seed=3)
+    return max(folder.glob("*.837"), key=lambda p: p.stat().st_size).read_bytes()
+
+
+def _walk(document) -> list[tuple[int, str, str, str]]:
+    return [(s.line, s.loop, s.id, s.text()) for tx in document.sets for s in tx.segments]
+
+
+def test_a_sets_segments_are_the_same_each_time_they_are_walked(generated_837: bytes):
+    document = read(generated_837)
+    first = _walk(document)
+    assert first == _walk(document)
+    # Every line of the file between ST and SE, once, in order, each with its loop.
+    lines = [line for line, *_ in first]
+    assert lines == sorted(set(lines))
+    assert {seg_id for _, _, seg_id, _ in first} >= {"ST", "BHT", "NM1", "CLM", "SV1", "SE"}
+    assert {loop for _, loop, _, _ in first} >= {"2300", "2400"}
+
+
+def test_a_segment_keeps_its_elements_and_components(generated_837: bytes):
+    (tx, *_) = read(generated_837).sets
+    clm = next(s for s in tx.segments if s.id == "CLM")
+    text = clm.text().rstrip("~").split("*")
+    assert clm.get("01") == text[1] and clm.get("02") == text[2]
+    place, qualifier, frequency = text[5].split(":")
+    assert (clm.get("05-1"), clm.get("05-2"), clm.get("05-3")) == (place, qualifier, frequency)
+    assert clm.get("05") == text[5] and clm.get("40") == ""
+
+
+def test_a_read_document_crosses_to_another_process_at_about_its_text_size(
+    generated_837: bytes,
+):
+    """What a read-ahead worker sends back is its sets' values, not an object per segment."""
+    document = read(generated_837)
+    sent = pickle.dumps(document)
+    assert len(sent) < 1.4 * len(generated_837)
+    assert _walk(pickle.loads(sent)) == _walk(document)
+
+
+def test_a_set_cut_off_in_the_middle_ends_at_its_last_segment():
+    text = (FIXTURES / "demo.example1.837").read_bytes()
+    cut = text[: text.index(b"SE*")]
+    (tx,) = read(cut).sets
+    assert not tx.valid
+    last = tx.segments[-1].line
+    assert any(e.segment == "SE" and e.line == last and "truncated" in e.message for e in tx.errors)
