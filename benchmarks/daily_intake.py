@@ -33,8 +33,10 @@ def plain(inbox: Path) -> dict[str, float]:
     from tasks.intake.loader import load_paths
     from tasks.pipeline import check_chunks, selected_pages
     from tasks.settings import get_settings
+    from tasks.startup import settle
 
     start = time.perf_counter()
+    settle()  # as the flow does: start-up objects frozen before the work
     engine = shared_engine()
     load_paths(engine, [inbox])
     loaded = time.perf_counter()

@@ -19,6 +19,7 @@ from flows.params import (
     Selection,
     current_params,
 )
+from tasks import startup
 from tasks.intake.loader import packet_files
 from tasks.lifecycle import FileResult, load_intake_file
 from tasks.retry import safe_error
@@ -35,6 +36,7 @@ def _run_name() -> str:
 @flow(name="daily-intake", flow_run_name=_run_name)
 def daily_intake(params: DailyIntakeParams = DailyIntakeParams()) -> State:  # noqa: B008 - a form default
     """Load the inbox's new claim files (JSON, 837P), run steps 1-4, then post its 835s and audit them (step 5)."""
+    startup.settle()
     logger = get_run_logger()
     inbox = Path(params.inbox)
     files = packet_files([inbox]) if inbox.is_dir() else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -25,6 +26,7 @@ from pydantic import BaseModel
 from flows import artifacts
 from flows.params import LifecycleParams, current_params
 from rules.outcomes import Step
+from tasks import startup
 from tasks.lifecycle import BatchPlan, ChunkResult, check_chunk_steps, plan_batch
 from tasks.rule_source import current_rule_set
 from tasks.settings import worker_count
@@ -52,6 +54,7 @@ def lifecycle(params: LifecycleParams = LifecycleParams()) -> State:  # noqa: B0
 
 def run_lifecycle(params: LifecycleParams) -> State:
     """The lifecycle's body, shared with the flows that call it inline (daily intake, re-audit)."""
+    startup.settle()
     logger = get_run_logger()
     run_id = str(flow_run.id) if flow_run.id else None
     selection = params.selection.model_dump(exclude_defaults=True)
@@ -119,11 +122,19 @@ def _checked_chunks(
         temporary_settings(updates={PREFECT_API_URL: server}),
         ProcessPoolTaskRunner(max_workers=workers) as runner,
     ):
-        futures: list[PrefectFuture[list[ChunkResult]]] = [
-            runner.submit(check_chunk_steps, arguments(n)) for n in range(plan.chunks)
-        ]
-        for future in as_completed(futures):
-            yield future.result()
+        # Two chunks queued per worker keep every process busy; submitting every chunk at
+        # once would hold a pickled call (and a copy of the run's context) per chunk.
+        waiting = iter(range(plan.chunks))
+        running: set[PrefectFuture[list[ChunkResult]]] = {
+            runner.submit(check_chunk_steps, arguments(n)) for n in islice(waiting, 2 * workers)
+        }
+        while running:
+            finished: PrefectFuture[list[ChunkResult]] = next(as_completed(list(running)))
+            running.remove(finished)
+            running.update(
+                runner.submit(check_chunk_steps, arguments(n)) for n in islice(waiting, 1)
+            )
+            yield finished.result()
 
 
 def _server_for_workers() -> str | None:

@@ -9,6 +9,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed
 
 from flows.params import ReauditParams, current_params
+from tasks import startup
 from tasks.lifecycle import plan_batch, reaudit_chunk, record_audit_run
 from tasks.reaudit import Change
 from tasks.rule_source import current_rule_set
@@ -24,6 +25,7 @@ def _run_name() -> str:
 @flow(name="re-audit", flow_run_name=_run_name)
 def reaudit(params: ReauditParams, chunk_size: int = 5000) -> State:
     """Re-evaluate the selected claims under the current rules; report findings added and removed."""
+    startup.settle()
     logger = get_run_logger()
     run_id = str(flow_run.id) if flow_run.id else None
     criteria = params.selection.model_dump(exclude_defaults=True)

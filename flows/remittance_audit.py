@@ -16,6 +16,7 @@ from flows.lifecycle import lifecycle
 from flows.params import LifecycleParams, RemittanceAuditParams, Selection, current_params
 from rules import leaks
 from rules.outcomes import Step
+from tasks import startup
 from tasks.db.session import shared_engine
 from tasks.intake.loader import packet_files
 from tasks.lifecycle import RemitResult, post_remittance_file
@@ -47,6 +48,7 @@ def remittance_audit(params: RemittanceAuditParams = RemittanceAuditParams()) ->
 
 
 def run_remittance_audit(params: RemittanceAuditParams, files: list[Path] | None = None) -> State:
+    startup.settle()
     logger = get_run_logger()
     folder = Path(params.folder)
     if files is None:

@@ -70,6 +70,11 @@ def _table() -> CodeTable:
     return _source() if _source is not None else from_library()
 
 
+def load_table() -> None:
+    """Read the code table now rather than at the first diagnosis checked."""
+    _table()
+
+
 def library() -> ModuleType:
     # The library reads its data with a deprecated importlib call; that is its business.
     with warnings.catch_warnings():

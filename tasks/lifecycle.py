@@ -19,7 +19,7 @@ from prefect.tasks import exponential_backoff
 from pydantic import BaseModel
 
 from rules.outcomes import Step
-from tasks import faults, reaudit
+from tasks import faults, reaudit, startup
 from tasks.checking import SHARED_CONTEXTS, StepCounts, check_step_once, record_errors
 from tasks.db import models, work
 from tasks.db import selection as selection_module
@@ -216,6 +216,7 @@ def check_chunk_steps(
     `error` checkpoints for its claims and the chunk goes on to its next step. This task
     itself does not retry: its steps already did.
     """
+    startup.settle()  # a worker process's first chunk: after its imports, before the work
     results = []
     for step in steps:
         state = check_step_chunk(key, step, chunk_no, force, flow_run_id, return_state=True)

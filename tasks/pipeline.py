@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from rules.outcomes import PRE_SUBMISSION_STEPS, Step
+from tasks import startup
 from tasks.checking import ChunkContexts, check_chunk, check_step
 from tasks.db.selection import claim_pages
 from tasks.db.session import session_scope, shared_engine
@@ -120,11 +121,13 @@ def _check_in_pool(
 def _check_chunk_in_worker(
     url: str, claim_ids: Sequence[str], steps: Sequence[Step], force: bool
 ) -> None:
+    startup.settle()
     check_chunk(shared_engine(url), claim_ids, steps, current_rule_set(), force=force)
 
 
 def run(engine: Engine, folder: Path, *, workers: int = 1) -> PipelineRun:
     """Load the folder's claim files, check steps 1-4, post its 835s, audit them (step 5)."""
+    startup.settle()
     began = time.perf_counter()
     result = PipelineRun(loaded=load_paths(engine, [folder], workers=workers))
     result.seconds["intake"] = time.perf_counter() - began

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
 
+from tasks import startup
 from tasks.x12.reader import X12Document, X12FileError, read
 
 # (sha256 of the bytes read, the document, or the reason the file is not X12)
@@ -24,6 +25,7 @@ _Read = tuple[str, X12Document | None, str | None]
 
 
 def _read_file(path: Path) -> _Read:
+    startup.settle()
     try:
         data = path.read_bytes()
     except OSError:
