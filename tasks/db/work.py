@@ -63,14 +63,14 @@ def plan(
         index_elements=["batch_key", "step", "chunk_no"]
     )
     rows: list[dict[str, Any]] = []
-    claims = chunk_no = 0
-    for chunk_no, ids in enumerate(chunks, start=1):
-        claims += len(ids)
+    claims = planned = 0
+    for chunk_no, ids in enumerate(chunks):
+        claims, planned = claims + len(ids), chunk_no + 1
         rows += [
             {
                 "batch_key": key,
                 "step": step,
-                "chunk_no": chunk_no - 1,
+                "chunk_no": chunk_no,
                 "claim_ids": list(ids),
                 "state": PENDING,
             }
@@ -81,7 +81,7 @@ def plan(
             rows = []
     if rows:
         session.execute(statement, rows)
-    return Planned(claims=claims, chunks=chunk_no)
+    return Planned(claims=claims, chunks=planned)
 
 
 def chunked(claim_ids: Sequence[str], size: int) -> Iterator[Sequence[str]]:
