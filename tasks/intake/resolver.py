@@ -118,13 +118,18 @@ class Resolver:
 
     def _query(self, table: str, keys: list[str]) -> Any:
         if table == "authorization":
-            numbers = [k.split("|", 1)[1] for k in keys]
+            payers, numbers = zip(*(k.split("|", 1) for k in keys), strict=True)
             cols = (
                 m.Authorization.payer_id,
                 m.Authorization.auth_number,
                 m.Authorization.content_hash,
             )
-            return select(*cols).where(m.Authorization.auth_number.in_(numbers))
+            # Both columns, so the (payer_id, auth_number) unique index answers it: on the
+            # number alone every batch scanned the whole table, and a load grew as N squared.
+            return select(*cols).where(
+                m.Authorization.payer_id.in_(sorted(set(payers))),
+                m.Authorization.auth_number.in_(numbers),
+            )
         model_cols = _KEY_COLUMNS[table]
         content = model_cols[0].class_.content_hash
         return select(*model_cols, content).where(model_cols[0].in_(keys))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from tasks.db import models as m
 from tasks.db.session import session_scope
@@ -21,6 +21,55 @@ def count(engine: Engine, model: type) -> int:
 def quarantine_rows(engine: Engine) -> list[m.IntakeQuarantine]:
     with session_scope(engine) as session:
         return list(session.scalars(select(m.IntakeQuarantine).order_by(m.IntakeQuarantine.id)))
+
+
+class TestAuthorizationsByPayer:
+    """An authorization is known by its payer and number: two payers may issue the same number."""
+
+    def _two_payers(self, units: int = 3) -> list[dict[str, object]]:
+        return [
+            *b.master(),
+            b.payer(payer_id="harbor", name="Harbor Health"),
+            b.authorization(payer_id="harbor", units_used=units),
+        ]
+
+    def test_the_same_number_from_two_payers_is_two_authorizations(
+        self, db: Engine, tmp_path: Path
+    ):
+        report = load_file(db, b.write_jsonl(tmp_path / "a.jsonl", self._two_payers()))
+        assert report.quarantined == 0
+        assert count(db, m.Authorization) == 2
+
+    def test_reloading_finds_each_payers_authorization(self, db: Engine, tmp_path: Path):
+        """Sent again, both are unchanged; a change to one payer's updates that row only."""
+        load_file(db, b.write_jsonl(tmp_path / "a.jsonl", self._two_payers()))
+        again = load_file(db, b.write_jsonl(tmp_path / "b.jsonl", self._two_payers()))
+        assert (again.counts["unchanged"], again.counts["update"]) == (again.records_in, 0)
+        changed = load_file(db, b.write_jsonl(tmp_path / "c.jsonl", self._two_payers(units=9)))
+        assert changed.counts["update"] == 1
+        with session_scope(db) as session:
+            rows = session.execute(select(m.Authorization.payer_id, m.Authorization.units_used))
+            used = {payer: units for payer, units in rows}
+        assert used == {"keystone": 3, "harbor": 9}
+
+    def test_lookups_use_the_payer_and_number_index(self, sqlite_db: Engine, tmp_path: Path):
+        """Every batch looks its authorizations up; a table scan there made loading grow as N²."""
+        statements: list[tuple[str, object]] = []
+
+        def keep(_conn, _cursor, statement, parameters, _context, executemany):  # type: ignore[no-untyped-def]
+            if not executemany and statement.lstrip().startswith("SELECT"):
+                statements.append((statement, parameters))
+
+        event.listen(sqlite_db, "before_cursor_execute", keep)
+        load_file(sqlite_db, b.write_jsonl(tmp_path / "a.jsonl", self._two_payers()))
+        event.remove(sqlite_db, "before_cursor_execute", keep)
+        lookups = [(s, p) for s, p in statements if "FROM authorization" in s]
+        assert lookups, "the loader did not look authorizations up"
+        with sqlite_db.connect() as connection:
+            for statement, parameters in lookups:
+                plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+                details = [row[3] for row in plan]
+                assert not any(d.startswith("SCAN authorization") for d in details), details
 
 
 class TestLoadingADay:
