@@ -229,6 +229,8 @@ class Claim(Base):
         Index("ix_claim_payer_service_date", "payer_id", "service_date"),
         Index("ix_claim_patient_service_date", "patient_id", "service_date"),
         Index("ix_claim_session_id", "session_id"),
+        # A remittance finds a member's claims through their coverage.
+        Index("ix_claim_coverage_id", "coverage_id"),
     )
 
 

@@ -321,14 +321,16 @@ def _candidates(
     columns = (m.Claim.claim_id, m.Coverage.member_id, m.Claim.service_date, m.Claim.total_charge)
     base = select(*columns).join(m.Coverage, m.Coverage.coverage_id == m.Claim.coverage_id)
     found: dict[str, matching.ClaimCandidate] = {}
+    # Two lookups, not one with OR: SQLite answers an OR across two tables by scanning every
+    # claim, so each remittance batch cost as much as the whole claim table.
+    for key, values in ((m.Claim.claim_id, controls), (m.Coverage.member_id, members)):
+        for start in range(0, len(values), IN_CHUNK):
+            query = base.where(key.in_(values[start : start + IN_CHUNK]))
+            for cid, member, date, total in session.execute(query):
+                found[cid] = matching.ClaimCandidate(cid, member, date, total)
     by_member: dict[str, list[matching.ClaimCandidate]] = defaultdict(list)
-    for start in range(0, max(len(controls), len(members)), IN_CHUNK):
-        chunk_c, chunk_m = controls[start : start + IN_CHUNK], members[start : start + IN_CHUNK]
-        query = base.where(or_(m.Claim.claim_id.in_(chunk_c), m.Coverage.member_id.in_(chunk_m)))
-        for cid, member, date, total in session.execute(query):
-            candidate = matching.ClaimCandidate(cid, member, date, total)
-            found[cid] = candidate
-            by_member[member].append(candidate)
+    for _, candidate in sorted(found.items()):  # claim-id order, whatever the lookups' order
+        by_member[candidate.member_id or ""].append(candidate)
     out: dict[int, list[matching.ClaimCandidate]] = {}
     for claim in claims:
         near = [found[claim.control_number]] if claim.control_number in found else []

@@ -47,7 +47,7 @@ def parsed_records(path: Path, engine: Engine) -> Iterator[Parsed]:
             yield _invalid_set(tx)
         else:
             found = list(claims(tx))
-            _load_sessions(engine, directory, found)
+            load_set_facts(engine, directory, found)
             for number, claim in enumerate(found, start=1):
                 yield from _claim_records(tx, number, claim, directory)
 
@@ -109,31 +109,49 @@ def _set_record(tx: TransactionSet, reasons: tuple[Reason, ...]) -> Parsed:
 
 
 def load_directory(engine: Engine) -> Directory:
-    """What is on file that an 837P claim may refer to (a few whole-table reads)."""
+    """What is on file that an 837P claim may refer to: the reference tables, read whole.
+
+    Coverage grows with the patients and is looked up per set (`_load_coverage`)."""
     directory = Directory()
     with session_scope(engine) as session:
         directory.payers = {
             pid: kind for pid, kind in session.execute(select(m.Payer.payer_id, m.Payer.kind))
         }
         directory.plans = set(session.scalars(select(m.Plan.plan_id)))
-        query = select(
-            m.Plan.payer_id,
-            m.Coverage.carveout_payer_id,
-            m.Coverage.member_id,
-            m.Coverage.coverage_id,
-            m.Coverage.patient_id,
-            m.Coverage.reported_by_claim,
-        ).join(m.Plan, m.Plan.plan_id == m.Coverage.plan_id)
-        # A verified coverage wins over one known only from an earlier claim.
-        for payer, carveout, member, coverage_id, patient_id, _reported in session.execute(
-            query.order_by(m.Coverage.reported_by_claim.desc())
-        ):
-            for key in {payer, carveout} - {None}:
-                directory.coverage[(str(key), member)] = (coverage_id, patient_id)
         directory.providers = set(session.scalars(select(m.Provider.npi)))
         sites = select(m.Location.npi, m.Location.location_id).where(m.Location.npi.is_not(None))
         directory.location_by_npi = {str(npi): lid for npi, lid in session.execute(sites)}
     return directory
+
+
+def load_set_facts(engine: Engine, directory: Directory, found: list[Claim837]) -> None:
+    """Before a set's claims are mapped: their members' coverage, then their sessions."""
+    _load_coverage(engine, directory, found)
+    _load_sessions(engine, directory, found)
+
+
+def _load_coverage(engine: Engine, directory: Directory, found: Iterable[Claim837]) -> None:
+    """The coverage on file for the set's members, by (payer or carve-out payer, member id).
+
+    Reading the whole table for each file made 837P intake grow with every patient on file.
+    A key already known stays as it is: the file's earlier claims may have reported it.
+    """
+    members = sorted({c.subscriber.id for c in found if c.subscriber.id})
+    query = select(
+        m.Plan.payer_id,
+        m.Coverage.carveout_payer_id,
+        m.Coverage.member_id,
+        m.Coverage.coverage_id,
+        m.Coverage.patient_id,
+    ).join(m.Plan, m.Plan.plan_id == m.Coverage.plan_id)
+    with session_scope(engine) as session:
+        for start in range(0, len(members), IN_CHUNK):
+            chunk = query.where(m.Coverage.member_id.in_(members[start : start + IN_CHUNK]))
+            # A verified coverage wins over one known only from an earlier claim.
+            rows = session.execute(chunk.order_by(m.Coverage.reported_by_claim))
+            for payer, carveout, member, coverage_id, patient_id in rows:
+                for key in {payer, carveout} - {None}:
+                    directory.coverage.setdefault((str(key), member), (coverage_id, patient_id))
 
 
 def _load_sessions(engine: Engine, directory: Directory, found: Iterable[Claim837]) -> None:

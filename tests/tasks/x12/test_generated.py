@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from rules import records as r
 from tasks import pipeline
@@ -19,7 +20,7 @@ from tasks.remit.post import post_file
 from tasks.synthetic.generator import GeneratorConfig, generate
 from tasks.synthetic.x12gen import write_claims, write_remittances
 from tasks.x12.claims837 import claims
-from tasks.x12.intake837 import load_directory
+from tasks.x12.intake837 import load_directory, load_set_facts
 from tasks.x12.mapping import map_claim
 from tasks.x12.reader import read
 
@@ -74,14 +75,12 @@ class TestRoundTrip:
         engine = open_database(f"sqlite:///{tmp_path / 'rt.db'}")
         load_paths(engine, sorted(x12_folder.glob("*.jsonl")))  # master data, sessions, notes
         directory = load_directory(engine)
-        from tasks.x12.intake837 import _load_sessions
-
         originals = _json_claims(packets)
         read_back: dict[str, r.Claim] = {}
         for path in sorted(x12_folder.glob("*.837")):
             for tx in read(path.read_bytes()).sets:
                 found = list(claims(tx))
-                _load_sessions(engine, directory, found)
+                load_set_facts(engine, directory, found)
                 for claim in found:
                     mapped = map_claim(claim, directory)
                     assert not mapped.reasons, claim.control_number
@@ -90,6 +89,13 @@ class TestRoundTrip:
         assert read_back.keys() == originals.keys()
         different = [cid for cid, claim in read_back.items() if claim != originals[cid]]
         assert different == []
+
+    def test_an_837p_finds_members_and_sessions_through_indexes(self, x12_folder, sqlite_db):
+        """Each set looks up only its own members' coverage and sessions: reading the whole
+        coverage table for every file made 837P intake grow with every patient on file."""
+        load_paths(sqlite_db, sorted(x12_folder.glob("*.jsonl")))
+        files = sorted(x12_folder.glob("*.837"))
+        assert _growing_tables_scanned(sqlite_db, lambda: load_paths(sqlite_db, files)) == set()
 
     def test_loading_the_837p_after_the_json_claims_changes_nothing(
         self, packets, x12_folder, sqlite_db
@@ -115,6 +121,19 @@ class TestPosting:
         assert first.posted >= 1 and first.duplicates == 0
         assert (again.posted, again.duplicates) == (0, first.posted)
         assert again.reconciles and _counts(engine) == counts
+
+    def test_matching_a_remittance_reads_claims_through_indexes(self, x12_folder, tmp_path):
+        """Posting looks claims up by id and by member; a scan of the claim or coverage table
+        in a batch's lookup would make posting grow as N squared (it did, with an OR)."""
+        from tasks.db.session import open_database
+
+        engine = open_database(f"sqlite:///{tmp_path / 'plan.db'}")
+        load_paths(engine, [x12_folder])
+        remittances = sorted(x12_folder.glob("remit-*.835"))
+        assert (
+            _growing_tables_scanned(engine, lambda: [post_file(engine, p) for p in remittances])
+            == set()
+        )
 
     def test_reversals_net_out_and_every_planted_problem_is_found(self, x12_folder, tmp_path):
         """The whole job on the generated files, scored against the payment ground truth
@@ -165,3 +184,43 @@ def test_the_whole_job_scores_the_same_on_sqlite_and_postgresql(x12_folder, db):
     truth = remit_scoring.read_truth(x12_folder / "ground-truth" / "remittance_truth.csv")
     result = remit_scoring.score(db, current_rule_set(), truth)
     assert result.false_flags == [] and dict(result.found) == dict(result.planted)
+
+
+# Tables that grow with every claim or patient: a batch must never read one of them whole.
+GROWING = {
+    "claim",
+    "claim_line",
+    "coverage",
+    "patient",
+    "authorization",
+    "group_session",
+    "session_participant",
+    "session_note",
+    "remittance_claim",
+    "remittance_line",
+}
+
+
+def _growing_tables_scanned(engine: Engine, action: Callable[[], object]) -> set[tuple[str, str]]:
+    """Run `action`, then ask SQLite how it answered each SELECT: the growing tables it scanned."""
+    statements: list[tuple[str, object]] = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, executemany):  # type: ignore[no-untyped-def]
+        # The prefix search (LIKE) runs only for a CLP that matched neither id nor member.
+        if not executemany and statement.lstrip().startswith("SELECT") and "LIKE" not in statement:
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert statements, "nothing was read"
+    scanned = set()
+    with engine.connect() as connection:
+        for statement, parameters in statements:
+            for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters):
+                words = row[3].split()
+                if words[0] == "SCAN" and words[1].strip('"') in GROWING:
+                    scanned.add((words[1], statement.split("WHERE")[-1][:80]))
+    return scanned
