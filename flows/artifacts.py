@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from rules.loader import RuleSet
 from rules.outcomes import CheckpointStatus, Severity, Step
 from tasks.db import models as m
+from tasks.db import work
 from tasks.db.session import session_scope, shared_engine
 
 TABLE_LIMIT = 500
@@ -37,12 +38,15 @@ def held_claims(batch_key: str, steps: list[Step], limit: int | None = TABLE_LIM
     """
     held = Held()
     with session_scope(shared_engine()) as session:
-        chunks = session.scalars(
-            select(m.WorkChunk.claim_ids)
+        numbers = session.scalars(
+            select(m.WorkChunk.chunk_no)
             .where(m.WorkChunk.batch_key == batch_key, m.WorkChunk.step == steps[0])
             .order_by(m.WorkChunk.chunk_no)
-        )
-        for claim_ids in chunks:
+        ).all()
+        # One chunk's ids at a time: an ORM query buffers every row it returns, and a
+        # million-claim batch's id lists are some 80 MB.
+        for chunk_no in numbers:
+            claim_ids = work.chunk_claims(session, batch_key, steps[0], chunk_no)
             rows = [row for step in steps for row in _held_rows(session, claim_ids, step)]
             held.by_rule.update(row["rule"] for row in rows)
             # A batch's chunks follow claim-id order, so sorting within one keeps the order.
