@@ -412,7 +412,7 @@ def report_denials(*, database_url: str | None = None) -> int:
             ("category", "should have been caught in", "CARC/RARC", "lines", "at stake"), rows
         )
     )
-    rates = leaks.rates(found.states)
+    rates = found.rates
     print(
         f"\nclean-claim rate {rates.clean_claims}/{rates.claims_checked}; first-pass payment rate {rates.first_pass_paid}/{rates.claims_remitted}"
     )

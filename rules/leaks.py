@@ -190,6 +190,14 @@ class Rates:
     claims_remitted: int
     first_pass_paid: int
 
+    def __add__(self, other: Rates) -> Rates:
+        return Rates(
+            self.claims_checked + other.claims_checked,
+            self.clean_claims + other.clean_claims,
+            self.claims_remitted + other.claims_remitted,
+            self.first_pass_paid + other.first_pass_paid,
+        )
+
     @property
     def clean_claim_rate(self) -> float | None:
         return self.clean_claims / self.claims_checked if self.claims_checked else None
@@ -210,6 +218,11 @@ def rates(states: Iterable[ClaimState]) -> Rates:
             remitted += 1
             first += 1 if state.first_pass_paid else 0
     return Rates(checked, clean, remitted, first)
+
+
+def total(weekly: Iterable[tuple[dt.date, Rates]]) -> Rates:
+    """The rates of every week together."""
+    return sum((rates for _, rates in weekly), Rates(0, 0, 0, 0))
 
 
 def by_week(

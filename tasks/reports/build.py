@@ -18,10 +18,14 @@ from tasks.reports import data, render
 @dataclass
 class LeakReport:
     lines: list[leaks.AuditedLine]
-    states: list[leaks.ClaimState]
+    weekly: list[tuple[dt.date, leaks.Rates]]  # clean-claim and first-pass rates by week
     held: list[dict[str, Any]]
     unmatched: list[dict[str, Any]]
     files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def rates(self) -> leaks.Rates:
+        return leaks.total(self.weekly)
 
     @property
     def summary(self) -> leaks.Summary:
@@ -30,7 +34,7 @@ class LeakReport:
     def text(self) -> str:
         """The audit summary a person reads first (ids and amounts only)."""
         s = self.summary
-        rates = leaks.rates(self.states)
+        rates = self.rates
         denied = ", ".join(f"{k} {v}" for k, v in s.denied_by_category.most_common()) or "none"
         out = [
             f"Remitted lines audited: {sum(s.lines.values()):,}",
@@ -53,7 +57,7 @@ def collect(engine: Engine, rule_set: RuleSet) -> LeakReport:
     with session_scope(engine) as session:
         return LeakReport(
             lines=data.audited_lines(session, rule_set),
-            states=data.claim_states(session),
+            weekly=data.weekly_rates(session),
             held=data.held_queue(session),
             unmatched=data.unmatched_queue(session),
         )
@@ -71,7 +75,7 @@ def write(
                 "ClaimGuard revenue-leak report",
                 dt.datetime.now(dt.UTC),
                 report.lines,
-                report.states,
+                report.weekly,
                 report.held,
                 report.unmatched,
                 alarm_months,

@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rules.leaks import AuditedLine, ClaimState
+from rules.leaks import AuditedLine, ClaimState, Rates, by_week
+from rules.leaks import rates as leaks_rates
 from rules.loader import RuleSet
 from rules.outcomes import PRE_SUBMISSION_STEPS, CheckpointStatus, Finding, Step
 from rules.remit import RemitClaim, RemitLine, effective, merge_split
 from tasks.db import models as m
+from tasks.db import selection
 from tasks.db.contexts import load_postings
 
 IN_CHUNK = 500
+PAGE = 5000  # claims per page of a report's reads
 PAID_STATUSES = frozenset({"1", "2", "3", "19", "20", "21"})
 
 
@@ -32,15 +35,17 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
 
 
 def latest_checkpoints(
-    session: Session, steps: Sequence[Step]
+    session: Session, steps: Sequence[Step], claim_ids: Sequence[str]
 ) -> dict[tuple[str, Step], tuple[CheckpointStatus, list[Finding]]]:
-    """The newest checkpoint of each claim in each step (errors and skips left out)."""
+    """The newest checkpoint of each of the given claims in each step (errors and skips left
+    out). Callers pass a page of claims: every claim's findings at once would not fit."""
     newest = (
         select(func.max(m.ClaimCheckpoint.id))
         .where(
             m.ClaimCheckpoint.step.in_(list(steps)),
             m.ClaimCheckpoint.status.not_in([CheckpointStatus.ERROR, CheckpointStatus.SKIPPED]),
         )
+        .where(m.ClaimCheckpoint.claim_id.in_(list(claim_ids)))
         .group_by(m.ClaimCheckpoint.claim_id, m.ClaimCheckpoint.step)
     )
     ids = list(session.scalars(newest))
@@ -57,22 +62,37 @@ def latest_checkpoints(
     return out
 
 
+def claim_pages(session: Session) -> Iterator[list[str]]:
+    """Every claim id, a page at a time in id order: the reports read the database page by
+    page, so what they hold besides their results does not grow with the claims on file."""
+    return selection.claim_pages(session, size=PAGE)
+
+
 def _check_of(rule_set: RuleSet) -> dict[str, str]:
     return {rule.id: rule.require.check for f in rule_set.files for rule in f.rules}
 
 
 def audited_lines(session: Session, rule_set: RuleSet) -> list[AuditedLine]:
     """Every remitted line of every audited claim, with what step 5 found."""
+    check_of = _check_of(rule_set)
+    out: list[AuditedLine] = []
+    for page in claim_pages(session):
+        out += _audited_lines(session, page, check_of)
+    return out
+
+
+def _audited_lines(
+    session: Session, page: Sequence[str], check_of: dict[str, str]
+) -> list[AuditedLine]:
     audits = {
         cid: findings
         for (cid, _), (_, findings) in latest_checkpoints(
-            session, [Step.POST_PAYMENT_AUDIT]
+            session, [Step.POST_PAYMENT_AUDIT], page
         ).items()
     }
     claim_ids = sorted(audits)
     claims, codes = _claims_and_lines(session, claim_ids)
     postings = load_postings(session, claim_ids)
-    check_of = _check_of(rule_set)
     out = []
     for claim_id in claim_ids:
         standing = effective(postings.get(claim_id, []))
@@ -184,35 +204,48 @@ def _claims_and_lines(
     return claims, codes
 
 
-def claim_states(session: Session) -> list[ClaimState]:
-    """Every claim: checked in steps 1-4, held, remitted, paid on the first remittance."""
-    latest = latest_checkpoints(session, PRE_SUBMISSION_STEPS)
+def weekly_rates(session: Session) -> list[tuple[dt.date, Rates]]:
+    """Clean-claim and first-pass rates per service week, summed a page of claims at a time."""
+    weeks: dict[dt.date, Rates] = {}
+    for page in claim_pages(session):
+        for week, rates in by_week(claim_states(session, page), leaks_rates):
+            weeks[week] = weeks[week] + rates if week in weeks else rates
+    return sorted(weeks.items())
+
+
+def claim_states(session: Session, claim_ids: Sequence[str]) -> list[ClaimState]:
+    """The given claims: checked in steps 1-4, held, remitted, paid on the first remittance."""
+    latest = latest_checkpoints(session, PRE_SUBMISSION_STEPS, claim_ids)
     statuses: dict[str, list[CheckpointStatus]] = defaultdict(list)
     for (cid, _), (status, _) in latest.items():
         statuses[cid].append(status)
-    first = _first_postings(session)
+    first = _first_postings(session, claim_ids)
     out = []
-    for cid, date in session.execute(select(m.Claim.claim_id, m.Claim.service_date)):
-        seen = statuses.get(cid, [])
-        posting = first.get(cid)
-        out.append(
-            ClaimState(
-                claim_id=cid,
-                service_date=date,
-                checked=len(seen) == len(PRE_SUBMISSION_STEPS),
-                held=CheckpointStatus.HELD in seen,
-                remitted=posting is not None,
-                first_pass_paid=posting is not None and _paid_in_full(posting),
+    for chunk in _chunks(claim_ids):
+        dates = select(m.Claim.claim_id, m.Claim.service_date).where(m.Claim.claim_id.in_(chunk))
+        for cid, date in session.execute(dates):
+            seen = statuses.get(cid, [])
+            posting = first.get(cid)
+            out.append(
+                ClaimState(
+                    claim_id=cid,
+                    service_date=date,
+                    checked=len(seen) == len(PRE_SUBMISSION_STEPS),
+                    held=CheckpointStatus.HELD in seen,
+                    remitted=posting is not None,
+                    first_pass_paid=posting is not None and _paid_in_full(posting),
+                )
             )
-        )
     return out
 
 
-def _first_postings(session: Session) -> dict[str, tuple[str, Decimal, int]]:
+def _first_postings(
+    session: Session, claim_ids: Sequence[str]
+) -> dict[str, tuple[str, Decimal, int]]:
     """Claim id -> (status, paid, lines paid nothing) of its first posting."""
     first = (
         select(func.min(m.RemittanceClaim.id))
-        .where(m.RemittanceClaim.claim_id.is_not(None))
+        .where(m.RemittanceClaim.claim_id.in_(list(claim_ids)))
         .group_by(m.RemittanceClaim.claim_id)
     )
     ids = list(session.scalars(first))
@@ -244,18 +277,25 @@ def _paid_in_full(posting: tuple[str, Decimal, int]) -> bool:
 
 def held_queue(session: Session) -> list[dict[str, Any]]:
     """Claims held now: the step, the rules, what was found and how to fix it (ids only)."""
-    latest = latest_checkpoints(session, PRE_SUBMISSION_STEPS)
+    rows: list[dict[str, Any]] = []
+    for page in claim_pages(session):
+        rows += _held_rows(session, page)
+    return rows
+
+
+def _held_rows(session: Session, page: Sequence[str]) -> list[dict[str, Any]]:
+    latest = latest_checkpoints(session, PRE_SUBMISSION_STEPS, page)
     held = sorted(
         (cid, step)
         for (cid, step), (status, _) in latest.items()
         if status is CheckpointStatus.HELD
     )
-    info = dict(
-        (cid, (payer, date))
-        for cid, payer, date in session.execute(
-            select(m.Claim.claim_id, m.Claim.payer_id, m.Claim.service_date)
-        )
-    )
+    info: dict[str, tuple[str, dt.date]] = {}
+    for chunk in _chunks(sorted({cid for cid, _ in held})):
+        query = select(m.Claim.claim_id, m.Claim.payer_id, m.Claim.service_date)
+        info.update((cid, (payer, date)) for cid, payer, date in session.execute(
+            query.where(m.Claim.claim_id.in_(chunk))
+        ))  # fmt: skip
     rows = []
     for cid, step in held:
         findings = [f for f in latest[(cid, step)][1] if f.severity.value == "held"]

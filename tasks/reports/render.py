@@ -115,7 +115,7 @@ class ReportData:
     title: str
     generated: dt.datetime
     lines: list[leaks.AuditedLine]
-    states: list[leaks.ClaimState]
+    weekly: list[tuple[dt.date, leaks.Rates]]
     held: list[dict[str, Any]]
     unmatched: list[dict[str, Any]]
     alarm_months: int = 3
@@ -176,8 +176,7 @@ def chart_denial_mix(lines: Sequence[leaks.AuditedLine]) -> str:
     return _svg(fig)
 
 
-def chart_clean_rate(states: Sequence[leaks.ClaimState]) -> str:
-    weekly = leaks.by_week(states, leaks.rates)
+def chart_clean_rate(weekly: Sequence[tuple[dt.date, leaks.Rates]]) -> str:
     fig, ax = plt.subplots(figsize=(7, 3.2))
     weeks = [w.isoformat() for w, r in weekly if r.clean_claim_rate is not None]
     values = [100 * (r.clean_claim_rate or 0) for _, r in weekly if r.clean_claim_rate is not None]
@@ -194,7 +193,7 @@ def _pct(value: float | None) -> str:
 
 def html_report(data: ReportData) -> str:
     total = leaks.summary(data.lines)
-    rates = leaks.rates(data.states)
+    rates = leaks.total(data.weekly)
     alarms = leaks.persistent_underpayers(data.lines, months=data.alarm_months)
     sections = [
         f"<h1>{_e(data.title)}</h1>",
@@ -233,7 +232,7 @@ def html_report(data: ReportData) -> str:
             ),
         ),
         "<h2>Clean claims</h2>",
-        chart_clean_rate(data.states),
+        chart_clean_rate(data.weekly),
         f"<p>{rates.clean_claims:,} of {rates.claims_checked:,} checked claims had no held finding; "
         f"{rates.first_pass_paid:,} of {rates.claims_remitted:,} remitted claims were paid in full on the first remittance.</p>",
         "<h2>Appeals work queue</h2>",

@@ -102,6 +102,23 @@ class TestRates:
             ("2026-09-21", 1),
         ]
 
+    def test_weeks_summed_in_parts_give_the_rates_of_the_whole(self):
+        """A report sums each page of claims by week, then adds the pages: same rates."""
+        states = [
+            self.state(day=14, remitted=True, first=True),
+            self.state(day=15, held=True),
+            self.state(day=21, remitted=True),
+            self.state(day=22, checked=False),
+        ]
+        whole = leaks.by_week(states, leaks.rates)
+        parts: dict[dt.date, leaks.Rates] = {}
+        for part in (states[:1], states[1:3], states[3:]):
+            for week, rates in leaks.by_week(part, leaks.rates):
+                parts[week] = parts[week] + rates if week in parts else rates
+        assert sorted(parts.items()) == whole
+        assert leaks.total(whole) == leaks.rates(states)
+        assert leaks.total([]).clean_claim_rate is None
+
 
 class TestAppeals:
     def test_underpaid_and_denied_lines_most_at_stake_first_with_a_deadline(self):

@@ -40,7 +40,7 @@ def _split(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 def _doc_rules(engine, claim_ids) -> dict[str, set[str]]:
     with session_scope(engine) as session:
-        latest = latest_checkpoints(session, [Step.DOCUMENTATION])
+        latest = latest_checkpoints(session, [Step.DOCUMENTATION], list(claim_ids))
     return {cid: {f.rule_id for f in latest[(cid, Step.DOCUMENTATION)][1]} for cid in claim_ids}
 
 
