@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from rules import records as r
 from tasks.db import models as m
 from tasks.db.session import session_scope
+from tasks.db.statistics import refresh_statistics
 from tasks.intake.reader import PACKET_SUFFIXES, Parsed, iter_raw, parse
 from tasks.intake.reasons import Reason, RecordRef
 from tasks.intake.resolver import Action, Decision, Resolver
@@ -182,6 +183,8 @@ class _BatchLoader:
             for parsed in batch:
                 self._write([parsed], final=final, keep_going=True)
         self.resolver.known.forget_events()
+        # The next batch's lookups plan against the tables this one grew.
+        refresh_statistics(self.engine)
 
     def flush_deferred(self) -> None:
         """Retry records that referred to ones later in the file, until no more resolve."""

@@ -25,6 +25,7 @@ from rules import matching
 from rules.remit import RemitClaim, RemitLine, payment_balances
 from tasks.db import models as m
 from tasks.db.session import session_scope
+from tasks.db.statistics import refresh_statistics
 from tasks.intake.loader import finish_file, start_file
 from tasks.intake.reasons import Reason
 from tasks.x12.readahead import read_document
@@ -97,6 +98,8 @@ def _post_set(engine: Engine, file_id: int, report: RemitFileReport, tx: Transac
             return
         _write_payment(session, file_id, found, report)
     report.posted += 1
+    # The next set's matching plans against the remittance tables this one grew.
+    refresh_statistics(engine)
 
 
 def _set_reasons(tx: TransactionSet) -> list[Reason]:
