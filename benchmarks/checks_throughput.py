@@ -15,10 +15,11 @@ import gc
 import json
 import os
 import platform
-import resource
 import tempfile
 import time
 from pathlib import Path
+
+from peak import peak_rss_mb
 
 RESULTS = Path(__file__).with_name("results")
 
@@ -64,7 +65,7 @@ def main() -> None:
         "claims_per_second": round(len(contexts) / plain),
         "evaluate_seconds_gc_frozen": round(frozen, 2),
         "claims_per_second_gc_frozen": round(len(contexts) / frozen),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_mb": round(peak_rss_mb()),
         "machine": {
             "python": platform.python_version(),
             "cpus": os.cpu_count(),

@@ -16,13 +16,14 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from peak import peak_rss_mb
 
 RESULTS = Path(__file__).with_name("results")
 
@@ -68,7 +69,7 @@ def child(mode: str, inbox: str) -> None:
     process_start = time.perf_counter()
     result = plain(Path(inbox)) if mode == "plain" else prefect_flow(Path(inbox))
     result["process_seconds"] = time.perf_counter() - process_start
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()
     # Worker processes (chunk checking, X12 read-ahead) are not in this figure, and
     # RUSAGE_CHILDREN cannot tell them apart: a spawned child counts the parent's pages
     # from the fork before its exec.

@@ -12,12 +12,13 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from peak import peak_rss_mb
 
 RESULTS = Path(__file__).with_name("results")
 
@@ -56,7 +57,7 @@ def child(args: argparse.Namespace) -> None:
         result = phase_generate(args.claims, args.out)
     else:
         result = phase_load(args.claims, args.out, args.database_url)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
 
 

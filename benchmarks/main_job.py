@@ -22,7 +22,6 @@ import datetime as dt
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -31,6 +30,8 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+from peak import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).with_name("results")
@@ -194,7 +195,7 @@ def child(args: argparse.Namespace) -> None:
         os.environ["CLAIMGUARD_DATABASE_URL"] = args.url
         result = run_flow(folder, args.url)
     result["wall_seconds"] = time.perf_counter() - start
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()
     # Worker processes (chunk checking, X12 read-ahead) are not in this figure, and
     # RUSAGE_CHILDREN cannot tell them apart: a spawned child counts the parent's pages
     # from the fork before its exec.

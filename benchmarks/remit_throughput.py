@@ -17,12 +17,13 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from peak import peak_rss_mb
 
 RESULTS = Path(__file__).with_name("results")
 
@@ -91,7 +92,7 @@ PHASES = {"pyx12": phase_pyx12, "parse": phase_parse, "post": phase_post}
 
 def child(phase: str, path: str) -> None:
     result = PHASES[phase](Path(path))
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
 
 
