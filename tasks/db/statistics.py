@@ -22,8 +22,8 @@ from sqlalchemy import Engine, bindparam, text
 
 from tasks.db.base import Base
 
-GROWTH = 1.25  # analyze again once a table is a quarter larger than ANALYZE last saw it
-MIN_PAGES = 8  # smaller tables (master data, a few hundred rows) plan well on defaults
+GROWTH = 2.0  # analyze again once a table has doubled since ANALYZE last saw it
+MIN_PAGES = 32  # smaller tables (256 KB: master data, a few hundred rows) plan well on defaults
 
 _SIZES = text(
     "SELECT c.relname, c.relpages,"
