@@ -5,7 +5,8 @@ three runs over the same generated files, each in its own process (peak memory i
 
   core   the pure core: the files parsed and every step evaluated in memory, no Prefect,
          no database (837P claims mapped against master data held in memory)
-  plain  the same job on the claim database, in plain Python (tasks.pipeline), per-step times
+  plain  the same job on the claim database, in plain Python (tasks.pipeline), per-step
+         times, the revenue-leak report included
   flow   the same job as the daily-intake flow in Prefect's local mode
 
 Ratios: plain/core is what the database costs; flow/plain (after Prefect's start-up) is
@@ -163,7 +164,10 @@ def run_plain(folder: Path, url: str) -> dict[str, Any]:
     import rules.icd10
 
     rules.icd10.problem("F33.1")  # the ICD-10-CM table load is start-up, not throughput
-    result = pipeline.run(engine, folder, workers=os.cpu_count() or 1)
+    # The report too: the flow writes it, so the flow/plain ratio compares the same work.
+    result = pipeline.run(
+        engine, folder, workers=os.cpu_count() or 1, report_dir=folder / "reports"
+    )
     return {
         "claims": result.claims_checked,
         "audited": result.claims_audited,

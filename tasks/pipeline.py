@@ -25,6 +25,7 @@ from tasks.db.session import session_scope, shared_engine
 from tasks.db.work import chunked
 from tasks.intake.loader import FileReport, load_paths, packet_files
 from tasks.remit.post import RemitFileReport, post_file
+from tasks.reports import build
 from tasks.rule_source import current_rule_set
 from tasks.x12.readahead import reading_ahead
 
@@ -38,6 +39,7 @@ class PipelineRun:
     claims_checked: int = 0
     claims_audited: int = 0
     seconds: dict[str, float] = field(default_factory=dict)  # per phase and step
+    report: build.LeakReport | None = None
 
 
 def check_claims(
@@ -125,8 +127,11 @@ def _check_chunk_in_worker(
     check_chunk(shared_engine(url), claim_ids, steps, current_rule_set(), force=force)
 
 
-def run(engine: Engine, folder: Path, *, workers: int = 1) -> PipelineRun:
-    """Load the folder's claim files, check steps 1-4, post its 835s, audit them (step 5)."""
+def run(
+    engine: Engine, folder: Path, *, workers: int = 1, report_dir: Path | None = None
+) -> PipelineRun:
+    """Load the folder's claim files, check steps 1-4, post its 835s, audit them (step 5);
+    with `report_dir`, write the revenue-leak report there, as the daily-intake flow does."""
     startup.settle()
     began = time.perf_counter()
     result = PipelineRun(loaded=load_paths(engine, [folder], workers=workers))
@@ -154,6 +159,10 @@ def run(engine: Engine, folder: Path, *, workers: int = 1) -> PipelineRun:
         seconds=result.seconds,
         workers=workers,
     )
+    if report_dir is not None:
+        began = time.perf_counter()
+        result.report = build.write(build.collect(engine, current_rule_set()), report_dir)
+        result.seconds["report"] = time.perf_counter() - began
     return result
 
 

@@ -18,14 +18,21 @@ from tasks.synthetic.x12gen import write_remittances
 
 
 @pytest.fixture(scope="module")
-def audited(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    """300 claims over five weeks, checked, paid by 835s and audited (step 5)."""
+def audited_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Engine, pipeline.PipelineRun, Path]:
+    """300 claims over five weeks, checked, paid by 835s, audited (step 5) and reported."""
     folder = tmp_path_factory.mktemp("report") / "inbox"
     generate(GeneratorConfig(seed=5, claims=300, start=dt.date(2026, 9, 7), days=35), folder)
     write_remittances(folder, seed=5)
     engine = open_database(f"sqlite:///{folder.parent / 'claims.db'}")
-    pipeline.run(engine, folder, workers=1)
-    return engine
+    reports = folder.parent / "reports"
+    return engine, pipeline.run(engine, folder, workers=1, report_dir=reports), reports
+
+
+@pytest.fixture(scope="module")
+def audited(audited_run: tuple[Engine, pipeline.PipelineRun, Path]) -> Engine:
+    return audited_run[0]
 
 
 def _collect(engine: Engine) -> build.LeakReport:
@@ -71,3 +78,18 @@ def test_the_written_report_keeps_its_rates(audited: Engine, tmp_path: Path):
     report = build.write(_collect(audited), tmp_path)
     rates = report.rates
     assert f"{100 * rates.clean_claim_rate:.1f} %" in report.files["html"].read_text()
+
+
+def test_the_plain_pipeline_writes_the_report_the_flow_writes(
+    audited_run: tuple[Engine, pipeline.PipelineRun, Path],
+):
+    """Given a report folder, the plain job writes the HTML report and every work queue,
+    from what the database holds at its end, and times it as a phase of its own."""
+    engine, run, reports = audited_run
+    assert run.report is not None and run.seconds["report"] > 0
+    assert sorted(p.name for p in reports.iterdir()) == sorted(
+        path.name for path in run.report.files.values()
+    )
+    assert {"html", "appeals", "held", "underpaid", "unmatched"} <= set(run.report.files)
+    assert run.report.lines == _collect(engine).lines
+    assert run.report.summary.lines["underpaid"] > 0
