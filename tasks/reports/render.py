@@ -19,11 +19,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display here; must precede pyplot
-import matplotlib.pyplot as plt
-
 from rules import leaks
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -137,10 +132,19 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], limit: int = 5
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody></table>"
 
 
+def _figure() -> tuple[Any, Any]:
+    """A new figure and its axes. matplotlib is imported here, not with the module: it costs
+    some 40 MB in every process that imports the reports (chunk workers among them), and
+    only the one writing the report draws. A bare Figure needs no pyplot state or display."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 3.2))
+    return figure, figure.subplots()
+
+
 def _svg(figure: Any) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(figure)
     text = buffer.getvalue()
     return text[text.index("<svg") :]  # drop the XML prolog and doctype inside HTML
 
@@ -150,7 +154,7 @@ def chart_underpaid_by_payer(lines: Sequence[leaks.AuditedLine]) -> str:
     for line in lines:
         if line.outcome == "underpaid":
             series[line.payer_id][line.month] += line.variance
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = _figure()
     months = sorted({m for s in series.values() for m in s})
     for payer, by_month in sorted(series.items()):
         ax.plot(months, [float(by_month.get(m, 0)) for m in months], marker="o", label=payer)
@@ -165,7 +169,7 @@ def chart_underpaid_by_payer(lines: Sequence[leaks.AuditedLine]) -> str:
 
 def chart_denial_mix(lines: Sequence[leaks.AuditedLine]) -> str:
     counts = leaks.summary(lines).denied_by_category
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = _figure()
     names = [k for k, _ in counts.most_common()]
     ax.barh(names, [counts[n] for n in names], color="#b5523b")
     ax.invert_yaxis()
@@ -177,7 +181,7 @@ def chart_denial_mix(lines: Sequence[leaks.AuditedLine]) -> str:
 
 
 def chart_clean_rate(weekly: Sequence[tuple[dt.date, leaks.Rates]]) -> str:
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = _figure()
     weeks = [w.isoformat() for w, r in weekly if r.clean_claim_rate is not None]
     values = [100 * (r.clean_claim_rate or 0) for _, r in weekly if r.clean_claim_rate is not None]
     ax.plot(weeks, values, marker="o", color="#2f6f4e")
