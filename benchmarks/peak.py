@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import resource
+import sys
 
 
 def peak_rss_mb() -> float:
@@ -19,5 +20,6 @@ def peak_rss_mb() -> float:
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
-    # Elsewhere (macOS has no /proc) the rusage figure, in kilobytes on Linux, bytes on macOS.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # Elsewhere (macOS has no /proc) the rusage figure: bytes on macOS, kilobytes elsewhere.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
