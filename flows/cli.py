@@ -347,16 +347,17 @@ def remit_unmatched(*, database_url: str | None = None, csv: Path | None = None)
     from tasks.db.session import open_database, session_scope
     from tasks.reports import data, render
 
-    with session_scope(open_database(database_url)) as session:
-        rows = data.unmatched_queue(session)
+    with (
+        session_scope(open_database(database_url)) as session,
+        render.WorkQueue(render.UNMATCHED_COLUMNS, csv) as queue,
+    ):
+        queue.extend(data.unmatched_queue(session))
     if csv:
-        render.write_csv(csv, rows, render.UNMATCHED_COLUMNS)
-        print(f"wrote {len(rows)} row(s) to {csv}")
-    print(
-        report.table(
-            render.UNMATCHED_COLUMNS, [[r[c] for c in render.UNMATCHED_COLUMNS] for r in rows[:50]]
-        )
-    )
+        print(f"wrote {queue.total} row(s) to {csv}")
+    columns = queue.columns
+    print(report.table(columns, [[r[c] for c in columns] for r in queue.first[:50]]))
+    if queue.total > 50:
+        print(f"({queue.total} in all; --csv PATH writes them all)")
     return 0
 
 
@@ -371,33 +372,37 @@ def report_leaks(
     """Underpayments grouped by payer, provider, location, code or month, and the persistent-underpayer alarm."""
     from rules import leaks
     from tasks.db.session import open_database
-    from tasks.reports import build, render
+    from tasks.reports import build
     from tasks.rule_source import current_rule_set
 
     if by not in leaks.DIMENSIONS:
         print(f"error: --by is one of {', '.join(leaks.DIMENSIONS)}", file=sys.stderr)
         return 2
-    found = build.collect(open_database(database_url), current_rule_set())
+    engine, rule_set = open_database(database_url), current_rule_set()
+    # With --csv the underpaid lines are written in the same pass that sums them.
+    found = (
+        build.write(engine, rule_set, {"underpaid": csv})
+        if csv
+        else build.collect(engine, rule_set)
+    )
     print(found.text() + "\n")
-    groups = leaks.underpayments_by(found.lines, by)
+    groups = found.ledger.underpayments_by(by)
     print(report.table((by, "lines", "expected", "allowed", "underpaid"),
                        [(g.key, g.lines, g.expected, g.allowed, g.underpaid) for g in groups]))  # fmt: skip
-    alarms = leaks.persistent_underpayers(found.lines, months=alarm_months)
+    alarms = found.ledger.persistent_underpayers(months=alarm_months)
     print(
         f"\npersistent underpayers (same code underpaid in >= {alarm_months} months): {len(alarms)}"
     )
     for alarm in alarms:
         print(f"  ALARM {alarm.message()}")
     if csv:
-        render.write_csv(csv, render.underpaid_rows(found.lines), render.UNDERPAID_COLUMNS)
-        print(f"wrote underpaid lines to {csv}")
+        print(f"wrote {found.underpaid.total:,} underpaid line(s) to {csv}")
     return 0
 
 
 @report_app.command(name="denials")
 def report_denials(*, database_url: str | None = None) -> int:
     """Denials by root cause and CARC/RARC, the step that should have caught each, and the rates."""
-    from rules import leaks
     from tasks.db.session import open_database
     from tasks.reports import build
     from tasks.rule_source import current_rule_set
@@ -405,7 +410,7 @@ def report_denials(*, database_url: str | None = None) -> int:
     found = build.collect(open_database(database_url), current_rule_set())
     rows = [
         (d.category, d.prevented_by or "(payer side)", d.code, d.lines, d.expected)
-        for d in leaks.denials(found.lines)
+        for d in found.ledger.denials()
     ]
     print(
         report.table(
@@ -428,21 +433,29 @@ def report_queue(which: str, /, *, csv: Path | None = None, database_url: str | 
 
     engine = open_database(database_url)
     if which == "held":
-        with session_scope(engine) as session:
-            rows = data.held_queue(session)
-        columns: tuple[str, ...] = render.HELD_COLUMNS
+        # Held claims need no remittance: read them alone, written to the CSV as they come.
+        with (
+            session_scope(engine) as session,
+            render.WorkQueue(render.HELD_COLUMNS, csv) as queue,
+        ):
+            queue.extend(data.held_queue(session))
     elif which == "appeals":
-        rows = render.appeal_rows(build.collect(engine, current_rule_set()).lines)
-        columns = render.APPEAL_COLUMNS
+        rule_set = current_rule_set()
+        found = (
+            build.write(engine, rule_set, {"appeals": csv})
+            if csv
+            else build.collect(engine, rule_set)
+        )
+        queue = found.appeals
     else:
         print("error: the queue is `held` or `appeals`", file=sys.stderr)
         return 2
     if csv:
-        render.write_csv(csv, rows, columns)
-        print(f"wrote {len(rows)} row(s) to {csv}")
+        print(f"wrote {queue.total} row(s) to {csv}")
     else:
-        print(report.table(columns, [[r[c] for c in columns] for r in rows[:50]]))
-        print(f"({len(rows)} in all; --csv PATH writes them all)")
+        columns = queue.columns
+        print(report.table(columns, [[r[c] for c in columns] for r in queue.first[:50]]))
+        print(f"({queue.total} in all; --csv PATH writes them all)")
     return 0
 
 
@@ -459,9 +472,7 @@ def report_html(
     from tasks.rule_source import current_rule_set
 
     found = build.write(
-        build.collect(open_database(database_url), current_rule_set()),
-        out,
-        alarm_months=alarm_months,
+        open_database(database_url), current_rule_set(), out, alarm_months=alarm_months
     )
     print(found.text())
     for name, path in found.files.items():

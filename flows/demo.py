@@ -68,7 +68,7 @@ def run_demo(*, database_url: str | None, claims: int, seed: int) -> int:
     )
     print(f"\ndaily-intake: {state.type.value.lower()} ({state.message})\n")
     _print_results(engine, len(manifest.files) + len(claim_files) + len(remits))
-    found = build.write(build.collect(engine, current_rule_set()), reports)
+    found = build.write(engine, current_rule_set(), reports)
     print("\npost-payment audit (step 5) of the 835s")
     print(found.text())
     print(f"\nrevenue-leak report: {found.files['html']}")

@@ -14,7 +14,6 @@ from prefect.states import Completed, Failed
 from flows.daily_intake import file_away
 from flows.lifecycle import lifecycle
 from flows.params import LifecycleParams, RemittanceAuditParams, Selection, current_params
-from rules import leaks
 from rules.outcomes import Step
 from tasks import startup
 from tasks.db.session import shared_engine
@@ -27,6 +26,10 @@ from tasks.settings import worker_count
 from tasks.x12.readahead import reading_ahead
 
 TABLE_LIMIT = 500
+PROBLEM_COLUMNS = (
+    "claim_id", "line", "payer_id", "code", "outcome", "expected_allowed", "allowed", "paid",
+    "at_stake", "category", "codes",
+)  # fmt: skip
 
 
 def _run_name() -> str:
@@ -37,8 +40,9 @@ def _run_name() -> str:
 @task(name="build-leak-report", cache_policy=NO_CACHE, persist_result=False)
 def build_leak_report(report_dir: str, alarm_months: int) -> build.LeakReport:
     """Sum what step 5 found and write the HTML report and CSV work queues."""
-    report = build.collect(shared_engine(), current_rule_set())
-    return build.write(report, Path(report_dir), alarm_months=alarm_months)
+    return build.write(
+        shared_engine(), current_rule_set(), Path(report_dir), alarm_months=alarm_months
+    )
 
 
 @flow(name="remittance-audit", flow_run_name=_run_name)
@@ -104,7 +108,7 @@ def _row(name: str, result: RemitResult, outcome: str, reason: str) -> dict[str,
 
 
 def _publish(rows: list[dict[str, object]], report: build.LeakReport, alarm_months: int) -> None:
-    alarms = leaks.persistent_underpayers(report.lines, months=alarm_months)
+    alarms = report.ledger.persistent_underpayers(months=alarm_months)
     markdown = ["# Remittance audit", "", "```", report.text(), "```", ""]
     if alarms:
         markdown += ["## Persistent underpayers", ""] + [f"- {a.message()}" for a in alarms]
@@ -115,25 +119,11 @@ def _publish(rows: list[dict[str, object]], report: build.LeakReport, alarm_mont
     create_table_artifact(
         rows or [{"file": "(none)"}], key="remittance-files", description="835 files posted"
     )
-    problems = [
-        {
-            "claim_id": ln.claim_id,
-            "line": ln.line_number,
-            "payer": ln.payer_id,
-            "code": ln.code,
-            "outcome": ln.outcome,
-            "expected": str(ln.expected) if ln.expected is not None else "",
-            "allowed": str(ln.allowed),
-            "paid": str(ln.paid),
-            "at_stake": str(ln.at_stake),
-            "category": ln.category,
-            "codes": " ".join(ln.codes),
-        }
-        for ln, _ in leaks.appeals(report.lines)
-    ]
+    # The appeals queue's first rows, most at stake first; the whole queue is in its CSV.
+    problems = [{c: row[c] for c in PROBLEM_COLUMNS} for row in report.appeals.first[:TABLE_LIMIT]]
     if problems:
         create_table_artifact(
-            problems[:TABLE_LIMIT],
+            problems,
             key="underpaid-and-denied-lines",
-            description="Underpaid and denied lines, most at stake first (claim ids only)",
+            description=f"Underpaid and denied lines, most at stake first, {len(problems):,} of {report.appeals.total:,} (claim ids only)",
         )

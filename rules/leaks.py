@@ -93,36 +93,28 @@ class Summary:
     denied_by_category: Counter[str] = field(default_factory=Counter)
     paid_total: Decimal = ZERO
 
+    def add(self, line: AuditedLine) -> None:
+        self.lines[line.outcome] += 1
+        self.paid_total += line.paid
+        if line.outcome == "underpaid":
+            self.underpaid_total += line.variance
+        elif line.outcome == "overpaid":
+            self.overpaid_total -= line.variance
+        elif line.outcome == "denied":
+            self.denied_by_category[line.category or "other"] += 1
+            self.denied_expected += line.expected or ZERO
+
 
 def summary(lines: Iterable[AuditedLine]) -> Summary:
     out = Summary()
     for line in lines:
-        out.lines[line.outcome] += 1
-        out.paid_total += line.paid
-        if line.outcome == "underpaid":
-            out.underpaid_total += line.variance
-        elif line.outcome == "overpaid":
-            out.overpaid_total -= line.variance
-        elif line.outcome == "denied":
-            out.denied_by_category[line.category or "other"] += 1
-            out.denied_expected += line.expected or ZERO
+        out.add(line)
     return out
 
 
 def underpayments_by(lines: Iterable[AuditedLine], dimension: str) -> list[Group]:
     """Underpaid lines grouped by one dimension, largest shortfall first."""
-    if dimension not in DIMENSIONS:
-        raise ValueError(f"dimension is one of {', '.join(DIMENSIONS)}; not {dimension!r}")
-    groups: dict[str, Group] = {}
-    for line in lines:
-        if line.outcome != "underpaid":
-            continue
-        group = groups.setdefault(line.key(dimension), Group(line.key(dimension)))
-        group.lines += 1
-        group.underpaid += line.variance
-        group.expected += line.expected or ZERO
-        group.allowed += line.allowed
-    return sorted(groups.values(), key=lambda g: (-g.underpaid, g.key))
+    return Ledger.of(lines).underpayments_by(dimension)
 
 
 @dataclass(frozen=True)
@@ -142,19 +134,7 @@ class Alarm:
 
 def persistent_underpayers(lines: Iterable[AuditedLine], *, months: int = 3) -> list[Alarm]:
     """A payer that underpaid the same code in at least `months` distinct months."""
-    if months < 1:
-        raise ValueError("months must be at least 1")
-    seen: dict[tuple[str, str], list[AuditedLine]] = defaultdict(list)
-    for line in lines:
-        if line.outcome == "underpaid":
-            seen[(line.payer_id, line.code)].append(line)
-    alarms = []
-    for (payer, code), found in seen.items():
-        distinct = tuple(sorted({ln.month for ln in found}))
-        if len(distinct) >= months:
-            total = sum((ln.variance for ln in found), ZERO)
-            alarms.append(Alarm(payer, code, distinct, len(found), total))
-    return sorted(alarms, key=lambda a: (-a.underpaid, a.payer_id, a.code))
+    return Ledger.of(lines).persistent_underpayers(months=months)
 
 
 @dataclass(frozen=True)
@@ -168,19 +148,98 @@ class DenialRow:
 
 def denials(lines: Iterable[AuditedLine]) -> list[DenialRow]:
     """Denied lines by root-cause category and by each CARC/RARC they carry."""
-    counts: Counter[tuple[str, str, str]] = Counter()
-    money: dict[tuple[str, str, str], Decimal] = defaultdict(lambda: ZERO)
-    for line in lines:
-        if line.outcome != "denied":
-            continue
-        for code in line.codes or ("(none)",):
-            if code.startswith("PR-"):
-                continue  # patient responsibility is not the reason a line was denied
-            key = (line.category or "other", line.prevented_by, code)
-            counts[key] += 1
-            money[key] += line.expected or ZERO
-    rows = [DenialRow(c, p, code, n, money[(c, p, code)]) for (c, p, code), n in counts.items()]
-    return sorted(rows, key=lambda r: (-r.lines, r.category, r.code))
+    return Ledger.of(lines).denials()
+
+
+@dataclass
+class Tally:
+    lines: int = 0
+    money: Decimal = ZERO
+
+    def add(self, money: Decimal) -> None:
+        self.lines += 1
+        self.money += money
+
+
+@dataclass
+class Ledger:
+    """Everything the leak report sums, added one audited line at a time.
+
+    What it holds grows with the payers, providers, sites, codes, months and denial codes,
+    never with the lines: a year of claims is summed without keeping a single line.
+    """
+
+    summary: Summary = field(default_factory=Summary)
+    groups: dict[str, dict[str, Group]] = field(default_factory=lambda: {d: {} for d in DIMENSIONS})
+    # (payer, code, month): what the alarm and the payer-by-month chart are drawn from.
+    underpaid_cells: dict[tuple[str, str, str], Tally] = field(default_factory=dict)
+    # (category, prevented_by, CARC/RARC) of denied lines.
+    denied_cells: dict[tuple[str, str, str], Tally] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, lines: Iterable[AuditedLine]) -> Ledger:
+        ledger = cls()
+        for line in lines:
+            ledger.add(line)
+        return ledger
+
+    def add(self, line: AuditedLine) -> None:
+        self.summary.add(line)
+        if line.outcome == "underpaid":
+            for dimension, by_key in self.groups.items():
+                key = line.key(dimension)
+                group = by_key.get(key) or by_key.setdefault(key, Group(key))
+                group.lines += 1
+                group.underpaid += line.variance
+                group.expected += line.expected or ZERO
+                group.allowed += line.allowed
+            cell = (line.payer_id, line.code, line.month)
+            self.underpaid_cells.setdefault(cell, Tally()).add(line.variance)
+        elif line.outcome == "denied":
+            for code in line.codes or ("(none)",):
+                if code.startswith("PR-"):
+                    continue  # patient responsibility is not the reason a line was denied
+                cause = (line.category or "other", line.prevented_by, code)
+                self.denied_cells.setdefault(cause, Tally()).add(line.expected or ZERO)
+
+    def underpayments_by(self, dimension: str) -> list[Group]:
+        """Underpaid lines grouped by one dimension, largest shortfall first."""
+        if dimension not in DIMENSIONS:
+            raise ValueError(f"dimension is one of {', '.join(DIMENSIONS)}; not {dimension!r}")
+        return sorted(self.groups[dimension].values(), key=lambda g: (-g.underpaid, g.key))
+
+    def underpaid_by_payer_month(self) -> dict[str, dict[str, Decimal]]:
+        out: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        for (payer, _, month), tally in self.underpaid_cells.items():
+            out[payer][month] += tally.money
+        return out
+
+    def persistent_underpayers(self, *, months: int = 3) -> list[Alarm]:
+        """A payer that underpaid the same code in at least `months` distinct months."""
+        if months < 1:
+            raise ValueError("months must be at least 1")
+        seen: dict[tuple[str, str], dict[str, Tally]] = defaultdict(dict)
+        for (payer, code, month), tally in self.underpaid_cells.items():
+            seen[(payer, code)][month] = tally
+        alarms = [
+            Alarm(
+                payer,
+                code,
+                tuple(sorted(by_month)),
+                sum(t.lines for t in by_month.values()),
+                sum((t.money for t in by_month.values()), ZERO),
+            )
+            for (payer, code), by_month in seen.items()
+            if len(by_month) >= months
+        ]
+        return sorted(alarms, key=lambda a: (-a.underpaid, a.payer_id, a.code))
+
+    def denials(self) -> list[DenialRow]:
+        """Denied lines by root-cause category and by each CARC/RARC they carry."""
+        rows = [
+            DenialRow(c, p, code, t.lines, t.money) for (c, p, code), t in self.denied_cells.items()
+        ]
+        return sorted(rows, key=lambda r: (-r.lines, r.category, r.code))
 
 
 @dataclass(frozen=True)
@@ -235,12 +294,22 @@ def by_week(
     return [(week, measure(items)) for week, items in sorted(weeks.items())]
 
 
+def worth_appealing(line: AuditedLine) -> bool:
+    return line.outcome in ("underpaid", "denied") and line.at_stake > 0
+
+
+def appeal_order(line: AuditedLine) -> tuple[Decimal, str, int]:
+    """The appeals queue's order: most at stake first, then by claim and line."""
+    return (-line.at_stake, line.claim_id, line.line_number)
+
+
+def appeal_deadline(line: AuditedLine, appeal_days: int = 90) -> dt.date | None:
+    return line.paid_on + dt.timedelta(days=appeal_days) if line.paid_on else None
+
+
 def appeals(
     lines: Iterable[AuditedLine], *, appeal_days: int = 90
 ) -> list[tuple[AuditedLine, dt.date | None]]:
     """Underpaid and denied lines worth appealing, most at stake first, with the appeal deadline."""
-    worth = [ln for ln in lines if ln.outcome in ("underpaid", "denied") and ln.at_stake > 0]
-    worth.sort(key=lambda ln: (-ln.at_stake, ln.claim_id, ln.line_number))
-    return [
-        (ln, ln.paid_on + dt.timedelta(days=appeal_days) if ln.paid_on else None) for ln in worth
-    ]
+    worth = sorted(filter(worth_appealing, lines), key=appeal_order)
+    return [(ln, appeal_deadline(ln, appeal_days)) for ln in worth]

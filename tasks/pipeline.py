@@ -161,7 +161,7 @@ def run(
     )
     if report_dir is not None:
         began = time.perf_counter()
-        result.report = build.write(build.collect(engine, current_rule_set()), report_dir)
+        result.report = build.write(engine, current_rule_set(), report_dir)
         result.seconds["report"] = time.perf_counter() - began
     return result
 

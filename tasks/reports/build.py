@@ -1,8 +1,16 @@
-"""Build the revenue-leak report files from the claim database."""
+"""Build the revenue-leak report from the claim database in one streaming pass.
+
+The audited lines are summed into a ledger as they are read, and the work queues are
+written to their CSV files row by row (the appeals queue through a spool, since it is
+ordered by what is at stake): what the report holds grows with payers, codes and months,
+not with claims, so a year of claims is reported in the memory of a day's.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,14 +21,26 @@ from rules import leaks
 from rules.loader import RuleSet
 from tasks.db.session import session_scope
 from tasks.reports import data, render
+from tasks.reports.spool import SortedSpool
+
+# The files of a report folder, by the name the callers (and Prefect's artifacts) use.
+FILES = {
+    "html": "leak-report.html",
+    "appeals": "appeals-queue.csv",
+    "held": "held-queue.csv",
+    "underpaid": "underpaid-lines.csv",
+    "unmatched": "unmatched-remittances.csv",
+}
 
 
 @dataclass
 class LeakReport:
-    lines: list[leaks.AuditedLine]
+    ledger: leaks.Ledger
     weekly: list[tuple[dt.date, leaks.Rates]]  # clean-claim and first-pass rates by week
-    held: list[dict[str, Any]]
-    unmatched: list[dict[str, Any]]
+    appeals: render.WorkQueue
+    held: render.WorkQueue
+    unmatched: render.WorkQueue
+    underpaid: render.WorkQueue
     files: dict[str, Path] = field(default_factory=dict)
 
     @property
@@ -29,7 +49,7 @@ class LeakReport:
 
     @property
     def summary(self) -> leaks.Summary:
-        return leaks.summary(self.lines)
+        return self.ledger.summary
 
     def text(self) -> str:
         """The audit summary a person reads first (ids and amounts only)."""
@@ -43,7 +63,7 @@ class LeakReport:
             f"  overpaid:       {s.lines['overpaid']:,}",
             f"  denied:         {s.lines['denied']:,}  by category: {denied}",
             f"  no contract:    {s.lines['no_contract']:,}",
-            f"Unmatched remittance items: {len(self.unmatched):,}",
+            f"Unmatched remittance items: {self.unmatched.total:,}",
             f"Clean-claim rate: {_pct(rates.clean_claim_rate)}; first-pass payment rate: {_pct(rates.first_pass_rate)}",
         ]
         return "\n".join(out)
@@ -53,47 +73,69 @@ def _pct(value: float | None) -> str:
     return f"{100 * value:.1f} %" if value is not None else "n/a"
 
 
-def collect(engine: Engine, rule_set: RuleSet) -> LeakReport:
-    with session_scope(engine) as session:
-        return LeakReport(
-            lines=data.audited_lines(session, rule_set),
-            weekly=data.weekly_rates(session),
-            held=data.held_queue(session),
-            unmatched=data.unmatched_queue(session),
-        )
+def collect(engine: Engine, rule_set: RuleSet, *, appeal_days: int = 90) -> LeakReport:
+    """The report's sums and the first rows of each work queue; no file is written."""
+    return _build(engine, rule_set, {}, appeal_days)
 
 
 def write(
-    report: LeakReport, out: Path, *, alarm_months: int = 3, appeal_days: int = 90
+    engine: Engine,
+    rule_set: RuleSet,
+    out: Path | Mapping[str, Path],
+    *,
+    alarm_months: int = 3,
+    appeal_days: int = 90,
 ) -> LeakReport:
-    """Write the HTML report and the CSV work queues into `out`."""
-    out.mkdir(parents=True, exist_ok=True)
-    report.files["html"] = out / "leak-report.html"
-    report.files["html"].write_text(
-        render.html_report(
-            render.ReportData(
-                "ClaimGuard revenue-leak report",
-                dt.datetime.now(dt.UTC),
-                report.lines,
-                report.weekly,
-                report.held,
-                report.unmatched,
-                alarm_months,
+    """Write the HTML report and the CSV work queues: every file into a folder, or only
+    the files named (`{"appeals": path}` writes the appeals queue alone)."""
+    paths = {name: out / file for name, file in FILES.items()} if isinstance(out, Path) else out
+    unknown = set(paths) - set(FILES)
+    if unknown:
+        raise ValueError(f"unknown report file(s): {', '.join(sorted(unknown))}")
+    report = _build(engine, rule_set, paths, appeal_days)
+    if "html" in paths:
+        paths["html"].parent.mkdir(parents=True, exist_ok=True)
+        paths["html"].write_text(
+            render.html_report(
+                render.ReportData(
+                    "ClaimGuard revenue-leak report",
+                    dt.datetime.now(dt.UTC),
+                    report.ledger,
+                    report.weekly,
+                    report.appeals,
+                    report.held,
+                    report.unmatched,
+                    alarm_months,
+                )
             )
         )
-    )
-    report.files["appeals"] = render.write_csv(
-        out / "appeals-queue.csv",
-        render.appeal_rows(report.lines, appeal_days),
-        render.APPEAL_COLUMNS,
-    )
-    report.files["held"] = render.write_csv(
-        out / "held-queue.csv", report.held, render.HELD_COLUMNS
-    )
-    report.files["underpaid"] = render.write_csv(
-        out / "underpaid-lines.csv", render.underpaid_rows(report.lines), render.UNDERPAID_COLUMNS
-    )
-    report.files["unmatched"] = render.write_csv(
-        out / "unmatched-remittances.csv", report.unmatched, render.UNMATCHED_COLUMNS
-    )
+    report.files = dict(paths)
     return report
+
+
+def _build(
+    engine: Engine, rule_set: RuleSet, paths: Mapping[str, Path], appeal_days: int
+) -> LeakReport:
+    ledger = leaks.Ledger()
+    with ExitStack() as stack:
+
+        def queue(name: str, columns: tuple[str, ...]) -> render.WorkQueue:
+            return stack.enter_context(render.WorkQueue(columns, paths.get(name)))
+
+        appeals = queue("appeals", render.APPEAL_COLUMNS)
+        held = queue("held", render.HELD_COLUMNS)
+        unmatched = queue("unmatched", render.UNMATCHED_COLUMNS)
+        underpaid = queue("underpaid", render.UNDERPAID_COLUMNS)
+        spool = stack.enter_context(SortedSpool[dict[str, Any]]())
+        with session_scope(engine) as session:
+            for line in data.audited_lines(session, rule_set):
+                ledger.add(line)
+                if line.outcome == "underpaid":
+                    underpaid.add(render.underpaid_row(line))
+                if leaks.worth_appealing(line):
+                    spool.add(leaks.appeal_order(line), render.appeal_row(line, appeal_days))
+            weekly = data.weekly_rates(session)
+            held.extend(data.held_queue(session))
+            unmatched.extend(data.unmatched_queue(session))
+        appeals.extend(spool)
+    return LeakReport(ledger, weekly, appeals, held, unmatched, underpaid)

@@ -26,6 +26,7 @@ from tasks.db.contexts import load_postings
 
 IN_CHUNK = 500
 PAGE = 5000  # claims per page of a report's reads
+STREAM = 2000  # rows per fetch of a streamed read
 PAID_STATUSES = frozenset({"1", "2", "3", "19", "20", "21"})
 
 
@@ -72,13 +73,12 @@ def _check_of(rule_set: RuleSet) -> dict[str, str]:
     return {rule.id: rule.require.check for f in rule_set.files for rule in f.rules}
 
 
-def audited_lines(session: Session, rule_set: RuleSet) -> list[AuditedLine]:
-    """Every remitted line of every audited claim, with what step 5 found."""
+def audited_lines(session: Session, rule_set: RuleSet) -> Iterator[AuditedLine]:
+    """Every remitted line of every audited claim, with what step 5 found, a page of claims
+    at a time (in claim id order): callers sum them as they come rather than keep them."""
     check_of = _check_of(rule_set)
-    out: list[AuditedLine] = []
     for page in claim_pages(session):
-        out += _audited_lines(session, page, check_of)
-    return out
+        yield from _audited_lines(session, page, check_of)
 
 
 def _audited_lines(
@@ -275,12 +275,11 @@ def _paid_in_full(posting: tuple[str, Decimal, int]) -> bool:
     return status in PAID_STATUSES and paid > 0 and zero_lines == 0
 
 
-def held_queue(session: Session) -> list[dict[str, Any]]:
-    """Claims held now: the step, the rules, what was found and how to fix it (ids only)."""
-    rows: list[dict[str, Any]] = []
+def held_queue(session: Session) -> Iterator[dict[str, Any]]:
+    """Claims held now: the step, the rules, what was found and how to fix it (ids only),
+    in claim id order, a page of claims at a time."""
     for page in claim_pages(session):
-        rows += _held_rows(session, page)
-    return rows
+        yield from _held_rows(session, page)
 
 
 def _held_rows(session: Session, page: Sequence[str]) -> list[dict[str, Any]]:
@@ -314,9 +313,9 @@ def _held_rows(session: Session, page: Sequence[str]) -> list[dict[str, Any]]:
     return rows
 
 
-def unmatched_queue(session: Session) -> list[dict[str, Any]]:
-    """Remittance claims and lines that matched nothing, with why (payer trace, CLP position)."""
-    rows: list[dict[str, Any]] = []
+def unmatched_queue(session: Session) -> Iterator[dict[str, Any]]:
+    """Remittance claims and lines that matched nothing, with why (payer trace, CLP position),
+    read in batches (`yield_per`: a server-side cursor on PostgreSQL), never all at once."""
     claims = (
         select(
             m.RemittancePayment.payer_key,
@@ -328,9 +327,11 @@ def unmatched_queue(session: Session) -> list[dict[str, Any]]:
         )
         .join(m.RemittancePayment, m.RemittancePayment.id == m.RemittanceClaim.payment_id)
         .where(m.RemittanceClaim.claim_id.is_(None))
+        .order_by(m.RemittanceClaim.id)
+        .execution_options(yield_per=STREAM)
     )
     for payer, trace, position, control, paid, reason in session.execute(claims):
-        rows.append(
+        yield (
             {"level": "claim", "payer": payer, "trace": trace, "clp": position,
              "control_number": control, "line": "", "paid": str(paid), "reason": reason or ""}
         )  # fmt: skip
@@ -347,10 +348,11 @@ def unmatched_queue(session: Session) -> list[dict[str, Any]]:
         .join(m.RemittanceClaim, m.RemittanceClaim.id == m.RemittanceLine.remittance_claim_id)
         .join(m.RemittancePayment, m.RemittancePayment.id == m.RemittanceClaim.payment_id)
         .where(m.RemittanceClaim.claim_id.is_not(None), m.RemittanceLine.line_number.is_(None))
+        .order_by(m.RemittanceLine.id)
+        .execution_options(yield_per=STREAM)
     )
     for payer, trace, position, cid, line, paid, reason in session.execute(lines):
-        rows.append(
+        yield (
             {"level": "line", "payer": payer, "trace": trace, "clp": position,
              "control_number": cid, "line": line, "paid": str(paid), "reason": reason or ""}
         )  # fmt: skip
-    return rows

@@ -12,16 +12,18 @@ import csv
 import datetime as dt
 import html
 import io
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, TextIO
 
 from rules import leaks
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FIRST_ROWS = 500  # rows of each queue kept for the HTML report and Prefect's artifacts
+HTML_ROWS = 50
 
 
 def safe_cell(value: Any) -> Any:
@@ -35,37 +37,76 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def write_csv(path: Path, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        out = csv.writer(handle)
-        out.writerow(columns)
+@dataclass
+class WorkQueue:
+    """A work queue written as it is read: its CSV file (when it has a path), how many rows
+    it has, and its first rows for the HTML report and Prefect's artifacts. Rows are never
+    all held, so a queue of a year of claims costs no more memory than a day's."""
+
+    columns: Sequence[str]
+    path: Path | None = None
+    keep: int = FIRST_ROWS
+    total: int = 0
+    first: list[dict[str, Any]] = field(default_factory=list)
+    _handle: TextIO | None = field(default=None, init=False, repr=False, compare=False)
+    _out: Any = field(default=None, init=False, repr=False, compare=False)
+
+    def __enter__(self) -> WorkQueue:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self.path.open("w", newline="")
+            self._out = csv.writer(self._handle)
+            self._out.writerow(self.columns)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        self._handle = self._out = None
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.total += 1
+        if len(self.first) < self.keep:
+            self.first.append(row)
+        if self._out is not None:
+            self._out.writerow([safe_cell(row.get(c, "")) for c in self.columns])
+
+    def extend(self, rows: Iterable[dict[str, Any]]) -> WorkQueue:
         for row in rows:
-            out.writerow([safe_cell(row.get(c, "")) for c in columns])
+            self.add(row)
+        return self
+
+
+def write_csv(path: Path, rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> Path:
+    with WorkQueue(columns, path, keep=0) as queue:
+        queue.extend(rows)
     return path
 
 
-def appeal_rows(lines: Iterable[leaks.AuditedLine], appeal_days: int = 90) -> list[dict[str, Any]]:
-    return [
-        {
-            "claim_id": ln.claim_id,
-            "line": ln.line_number,
-            "payer_id": ln.payer_id,
-            "code": ln.code,
-            "service_date": ln.service_date.isoformat(),
-            "outcome": ln.outcome,
-            "at_stake": str(ln.at_stake),
-            "expected_allowed": str(ln.expected) if ln.expected is not None else "",
-            "allowed": str(ln.allowed),
-            "paid": str(ln.paid),
-            "contract": ln.contract,
-            "category": ln.category,
-            "prevented_by": ln.prevented_by,
-            "codes": " ".join(ln.codes),
-            "appeal_by": deadline.isoformat() if deadline else "",
-        }
-        for ln, deadline in leaks.appeals(lines, appeal_days=appeal_days)
-    ]
+def appeal_row(ln: leaks.AuditedLine, appeal_days: int = 90) -> dict[str, Any]:
+    deadline = leaks.appeal_deadline(ln, appeal_days)
+    return {
+        "claim_id": ln.claim_id,
+        "line": ln.line_number,
+        "payer_id": ln.payer_id,
+        "code": ln.code,
+        "service_date": ln.service_date.isoformat(),
+        "outcome": ln.outcome,
+        "at_stake": str(ln.at_stake),
+        "expected_allowed": str(ln.expected) if ln.expected is not None else "",
+        "allowed": str(ln.allowed),
+        "paid": str(ln.paid),
+        "contract": ln.contract,
+        "category": ln.category,
+        "prevented_by": ln.prevented_by,
+        "codes": " ".join(ln.codes),
+        "appeal_by": deadline.isoformat() if deadline else "",
+    }
 
 
 APPEAL_COLUMNS = (
@@ -73,6 +114,8 @@ APPEAL_COLUMNS = (
     "expected_allowed", "allowed", "paid", "contract", "category", "prevented_by", "codes",
     "appeal_by",
 )  # fmt: skip
+# The appeals table in the HTML shows these; the CSV has every column.
+APPEAL_SHOWN = ("claim_id", "line", "payer_id", "code", "outcome", "at_stake", "codes", "appeal_by")
 HELD_COLUMNS = ("claim_id", "payer_id", "service_date", "step", "rules", "finding", "fix")
 UNMATCHED_COLUMNS = ("level", "payer", "trace", "clp", "control_number", "line", "paid", "reason")
 UNDERPAID_COLUMNS = (
@@ -81,25 +124,21 @@ UNDERPAID_COLUMNS = (
 )  # fmt: skip
 
 
-def underpaid_rows(lines: Iterable[leaks.AuditedLine]) -> list[dict[str, Any]]:
-    return [
-        {
-            "claim_id": ln.claim_id,
-            "line": ln.line_number,
-            "payer_id": ln.payer_id,
-            "provider_npi": ln.provider_npi,
-            "location_id": ln.location_id,
-            "code": ln.code,
-            "month": ln.month,
-            "expected_allowed": str(ln.expected),
-            "allowed": str(ln.allowed),
-            "paid": str(ln.paid),
-            "underpaid": str(ln.variance),
-            "contract": ln.contract,
-        }
-        for ln in lines
-        if ln.outcome == "underpaid"
-    ]
+def underpaid_row(ln: leaks.AuditedLine) -> dict[str, Any]:
+    return {
+        "claim_id": ln.claim_id,
+        "line": ln.line_number,
+        "payer_id": ln.payer_id,
+        "provider_npi": ln.provider_npi,
+        "location_id": ln.location_id,
+        "code": ln.code,
+        "month": ln.month,
+        "expected_allowed": str(ln.expected),
+        "allowed": str(ln.allowed),
+        "paid": str(ln.paid),
+        "underpaid": str(ln.variance),
+        "contract": ln.contract,
+    }
 
 
 # ---------------------------------------------------------------- HTML
@@ -109,10 +148,11 @@ def underpaid_rows(lines: Iterable[leaks.AuditedLine]) -> list[dict[str, Any]]:
 class ReportData:
     title: str
     generated: dt.datetime
-    lines: list[leaks.AuditedLine]
+    ledger: leaks.Ledger
     weekly: list[tuple[dt.date, leaks.Rates]]
-    held: list[dict[str, Any]]
-    unmatched: list[dict[str, Any]]
+    appeals: WorkQueue = field(default_factory=lambda: WorkQueue(APPEAL_COLUMNS))
+    held: WorkQueue = field(default_factory=lambda: WorkQueue(HELD_COLUMNS))
+    unmatched: WorkQueue = field(default_factory=lambda: WorkQueue(UNMATCHED_COLUMNS))
     alarm_months: int = 3
 
 
@@ -120,13 +160,18 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], limit: int = 50) -> str:
-    body = []
-    for count, row in enumerate(rows):
-        if count >= limit:
-            body.append(f"<tr><td colspan='{len(headers)}'>… more in the CSV export</td></tr>")
-            break
-        body.append("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>")
+def _table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    limit: int | None = None,
+    total: int | None = None,
+) -> str:
+    """At most `limit` rows; `total` counts the rows there are when `rows` is only the first of them."""
+    shown = rows[: limit or HTML_ROWS]
+    body = ["<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in shown]
+    more = (len(rows) if total is None else total) - len(shown)
+    if more > 0:
+        body.append(f"<tr><td colspan='{len(headers)}'>… {more:,} more in the CSV export</td></tr>")
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
     rows_html = "".join(body) or f"<tr><td colspan='{len(headers)}'>none</td></tr>"
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody></table>"
@@ -149,11 +194,8 @@ def _svg(figure: Any) -> str:
     return text[text.index("<svg") :]  # drop the XML prolog and doctype inside HTML
 
 
-def chart_underpaid_by_payer(lines: Sequence[leaks.AuditedLine]) -> str:
-    series: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for line in lines:
-        if line.outcome == "underpaid":
-            series[line.payer_id][line.month] += line.variance
+def chart_underpaid_by_payer(ledger: leaks.Ledger) -> str:
+    series = ledger.underpaid_by_payer_month()
     fig, ax = _figure()
     months = sorted({m for s in series.values() for m in s})
     for payer, by_month in sorted(series.items()):
@@ -167,8 +209,8 @@ def chart_underpaid_by_payer(lines: Sequence[leaks.AuditedLine]) -> str:
     return _svg(fig)
 
 
-def chart_denial_mix(lines: Sequence[leaks.AuditedLine]) -> str:
-    counts = leaks.summary(lines).denied_by_category
+def chart_denial_mix(summary: leaks.Summary) -> str:
+    counts = summary.denied_by_category
     fig, ax = _figure()
     names = [k for k, _ in counts.most_common()]
     ax.barh(names, [counts[n] for n in names], color="#b5523b")
@@ -196,9 +238,9 @@ def _pct(value: float | None) -> str:
 
 
 def html_report(data: ReportData) -> str:
-    total = leaks.summary(data.lines)
+    total = data.ledger.summary
     rates = leaks.total(data.weekly)
-    alarms = leaks.persistent_underpayers(data.lines, months=data.alarm_months)
+    alarms = data.ledger.persistent_underpayers(months=data.alarm_months)
     sections = [
         f"<h1>{_e(data.title)}</h1>",
         f"<p class='meta'>Generated {_e(data.generated.strftime('%Y-%m-%d %H:%M UTC'))}. Claims are named by id only.</p>",
@@ -211,57 +253,48 @@ def html_report(data: ReportData) -> str:
         "</div>",
         "<h2>Persistent underpayers</h2>",
         f"<p>A payer that underpaid the same code in at least {data.alarm_months} months.</p>",
-        _table(("alarm",), ([a.message()] for a in alarms)),
+        _table(("alarm",), [[a.message()] for a in alarms]),
         "<h2>Underpayment by payer over time</h2>",
-        chart_underpaid_by_payer(data.lines),
+        chart_underpaid_by_payer(data.ledger),
     ]
     for dimension in leaks.DIMENSIONS:
-        groups = leaks.underpayments_by(data.lines, dimension)
+        groups = data.ledger.underpayments_by(dimension)
         sections += [
             f"<h3>Underpaid by {dimension}</h3>",
             _table(
                 (dimension, "lines", "expected", "allowed", "underpaid"),
-                ((g.key, g.lines, g.expected, g.allowed, g.underpaid) for g in groups),
+                [(g.key, g.lines, g.expected, g.allowed, g.underpaid) for g in groups],
                 limit=20,
             ),
         ]
     sections += [
         "<h2>Denials</h2>",
-        chart_denial_mix(data.lines),
+        chart_denial_mix(total),
         _table(
             ("category", "should have been caught in", "CARC / RARC", "lines", "at stake"),
-            (
+            [
                 (d.category, d.prevented_by or "(payer side)", d.code, d.lines, d.expected)
-                for d in leaks.denials(data.lines)
-            ),
+                for d in data.ledger.denials()
+            ],
         ),
         "<h2>Clean claims</h2>",
         chart_clean_rate(data.weekly),
         f"<p>{rates.clean_claims:,} of {rates.claims_checked:,} checked claims had no held finding; "
         f"{rates.first_pass_paid:,} of {rates.claims_remitted:,} remitted claims were paid in full on the first remittance.</p>",
         "<h2>Appeals work queue</h2>",
-        _table(
-            ("claim", "line", "payer", "code", "outcome", "at stake", "codes", "appeal by"),
-            (
-                (
-                    r["claim_id"],
-                    r["line"],
-                    r["payer_id"],
-                    r["code"],
-                    r["outcome"],
-                    r["at_stake"],
-                    r["codes"],
-                    r["appeal_by"],
-                )
-                for r in appeal_rows(data.lines)
-            ),
-        ),
+        _queue_table(data.appeals, APPEAL_SHOWN),
         "<h2>Held claims work queue</h2>",
-        _table(HELD_COLUMNS, ([r[c] for c in HELD_COLUMNS] for r in data.held)),
+        _queue_table(data.held),
         "<h2>Unmatched remittances</h2>",
-        _table(UNMATCHED_COLUMNS, ([r[c] for c in UNMATCHED_COLUMNS] for r in data.unmatched)),
+        _queue_table(data.unmatched),
     ]
     return _page(data.title, "\n".join(sections))
+
+
+def _queue_table(queue: WorkQueue, columns: Sequence[str] | None = None) -> str:
+    columns = columns or queue.columns
+    rows = [[r.get(c, "") for c in columns] for r in queue.first[:HTML_ROWS]]
+    return _table(columns, rows, total=queue.total)
 
 
 def _card(label: str, value: str) -> str:

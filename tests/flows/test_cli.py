@@ -181,6 +181,31 @@ class TestPrivacy:
         assert _hits(secrets, kept) == []
 
 
+class TestReportCommands:
+    """The report commands read the demo's claim database and write what the report wrote."""
+
+    def test_the_appeals_and_held_queues_are_the_reports_csv_files(self, demo_runs, tmp_path):
+        cwd, _, _ = demo_runs
+        reports = cwd / ".claimguard" / "reports"
+        for queue, name in (("appeals", "appeals-queue.csv"), ("held", "held-queue.csv")):
+            done = run(cwd, "report", "queue", queue, "--csv", str(tmp_path / name))
+            assert done.returncode == 0, done.stderr
+            written = (tmp_path / name).read_text()
+            rows = written.count("\n") - 1
+            assert rows > 0 and f"wrote {rows} row(s)" in done.stdout
+            assert written == (reports / name).read_text()
+
+    def test_the_leaks_command_sums_and_writes_the_underpaid_lines(self, demo_runs, tmp_path):
+        cwd, _, _ = demo_runs
+        done = run(cwd, "report", "leaks", "--by", "code", "--csv", str(tmp_path / "u.csv"))
+        assert done.returncode == 0, done.stderr
+        written = (tmp_path / "u.csv").read_text()
+        assert written == (cwd / ".claimguard" / "reports" / "underpaid-lines.csv").read_text()
+        (count,) = re.findall(r"underpaid: +([\d,]+)", done.stdout)
+        assert written.count("\n") - 1 == int(count.replace(",", "")) > 0
+        assert "90853" in done.stdout and "persistent underpayers" in done.stdout
+
+
 class TestCommands:
     def test_load_missing_path_fails_clearly(self, tmp_path: Path):
         """Loading a path that does not exist says so and exits 2."""

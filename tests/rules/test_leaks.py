@@ -134,3 +134,28 @@ class TestAppeals:
             ("CL-1", D("3")),
         ]
         assert queue[0][1] == dt.date(2026, 12, 30)
+
+
+class TestLedger:
+    def test_it_keeps_sums_not_lines(self):
+        """A thousand underpaid lines of one payer, code and month are one cell of sums."""
+        ledger = leaks.Ledger()
+        for n in range(1000):
+            ledger.add(line("underpaid", variance="1.25", claim=f"CL-{n}"))
+        assert len(ledger.underpaid_cells) == 1
+        assert all(len(groups) == 1 for groups in ledger.groups.values())
+        assert ledger.summary.underpaid_total == D("1250.00")
+        (group,) = ledger.underpayments_by("provider")
+        assert (group.lines, group.underpaid) == (1000, D("1250.00"))
+
+    def test_the_order_lines_arrive_in_changes_nothing(self):
+        lines = [
+            line("underpaid", payer="a", month=m, variance=v, code=c)
+            for m, v, c in [(8, "4", "90853"), (9, "2.5", "90853"), (10, "1", "90853"), (9, "3", "90785")]
+        ] + [line("denied", category="authorization", codes=("CO-197", "PR-1")), line()]  # fmt: skip
+        forward, backward = leaks.Ledger.of(lines), leaks.Ledger.of(reversed(lines))
+        assert forward == backward
+        assert forward.persistent_underpayers(months=3) == leaks.persistent_underpayers(lines)
+        assert forward.underpaid_by_payer_month() == {
+            "a": {"2026-08": D("4"), "2026-09": D("5.5"), "2026-10": D("1")}
+        }

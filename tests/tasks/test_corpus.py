@@ -13,6 +13,7 @@ import pytest
 import yaml
 from sqlalchemy import Engine, func, select
 
+from rules import leaks
 from tasks.db import models as m
 from tasks.db.session import session_scope
 from tasks.intake.loader import load_file
@@ -72,5 +73,8 @@ def test_corpus_case(sqlite_db: Engine, tmp_path: Path, case: dict[str, Any]):
     if "html_safe" in case:
         with session_scope(sqlite_db) as session:
             rows = data.unmatched_queue(session)
-        page = render.html_report(render.ReportData("t", dt.datetime.now(dt.UTC), [], [], [], rows))
+        unmatched = render.WorkQueue(render.UNMATCHED_COLUMNS).extend(rows)
+        page = render.html_report(
+            render.ReportData("t", dt.datetime.now(dt.UTC), leaks.Ledger(), [], unmatched=unmatched)
+        )
         assert case["html_safe"] not in page and html.escape(case["html_safe"]) in page

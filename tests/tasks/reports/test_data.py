@@ -1,17 +1,20 @@
-"""The report reads the claim database a page of claims at a time, and the page size
-changes nothing it reports."""
+"""The report reads the claim database a page of claims at a time and keeps no audited
+line: the page size, the spool's run size and whether files are written change nothing
+it reports."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
+from rules import leaks
 from tasks import pipeline
-from tasks.db.session import open_database
-from tasks.reports import build, data
+from tasks.db.session import open_database, session_scope
+from tasks.reports import build, data, render, spool
 from tasks.rule_source import current_rule_set
 from tasks.synthetic.generator import GeneratorConfig, generate
 from tasks.synthetic.x12gen import write_remittances
@@ -43,14 +46,47 @@ def test_pages_of_seven_claims_report_what_one_page_of_all_does(
     audited: Engine, monkeypatch: pytest.MonkeyPatch
 ):
     whole = _collect(audited)
-    assert whole.lines and whole.held and len(whole.weekly) >= 5  # the data is not empty
+    assert whole.appeals.total and whole.held.total and len(whole.weekly) >= 5  # not empty
     assert whole.rates.claims_checked == 300 and whole.rates.claims_remitted > 0
     monkeypatch.setattr(data, "PAGE", 7)
     paged = _collect(audited)
-    assert paged.lines == whole.lines
+    assert paged.ledger == whole.ledger
     assert paged.weekly == whole.weekly
     assert paged.held == whole.held
     assert paged.unmatched == whole.unmatched
+    assert paged.appeals == whole.appeals
+
+
+def test_the_ledger_sums_what_the_audited_lines_hold(audited: Engine):
+    """Summing line by line as they are read gives what the lines held in a list would."""
+    with session_scope(audited) as session:
+        lines = list(data.audited_lines(session, current_rule_set()))
+    report = _collect(audited)
+    assert report.ledger == leaks.Ledger.of(lines)
+    assert report.summary == leaks.summary(lines)
+    assert report.ledger.underpayments_by("payer") == leaks.underpayments_by(lines, "payer")
+    assert report.underpaid.total == sum(1 for ln in lines if ln.outcome == "underpaid") > 0
+
+
+def test_the_appeals_queue_is_in_order_across_spilled_runs(
+    audited: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    """Runs of 3 rows spill to disk and merge back: the CSV is the queue sorted in memory."""
+    with session_scope(audited) as session:
+        lines = list(data.audited_lines(session, current_rule_set()))
+    expected = [render.appeal_row(ln) for ln, _ in leaks.appeals(lines)]
+    assert len(expected) > 3 * 3  # several runs
+    monkeypatch.setattr(spool, "RUN", 3)
+    report = build.write(audited, current_rule_set(), {"appeals": tmp_path / "appeals.csv"})
+    with (tmp_path / "appeals.csv").open() as handle:
+        written = list(csv.DictReader(handle))
+    assert [(r["claim_id"], r["line"], r["at_stake"]) for r in written] == [
+        (r["claim_id"], str(r["line"]), r["at_stake"]) for r in expected
+    ]
+    assert report.appeals.total == len(expected) and report.files == {
+        "appeals": tmp_path / "appeals.csv"
+    }
+    assert not (tmp_path / "leak-report.html").exists()  # only the file asked for
 
 
 def test_a_page_is_read_for_only_its_own_claims(audited: Engine, monkeypatch: pytest.MonkeyPatch):
@@ -75,9 +111,26 @@ def test_a_page_is_read_for_only_its_own_claims(audited: Engine, monkeypatch: py
 
 
 def test_the_written_report_keeps_its_rates(audited: Engine, tmp_path: Path):
-    report = build.write(_collect(audited), tmp_path)
+    report = build.write(audited, current_rule_set(), tmp_path)
     rates = report.rates
     assert f"{100 * rates.clean_claim_rate:.1f} %" in report.files["html"].read_text()
+
+
+def test_every_queue_row_is_in_its_csv_and_the_first_rows_in_the_report(
+    audited: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(render, "HTML_ROWS", 5)
+    report = build.write(audited, current_rule_set(), tmp_path)
+    for name in ("appeals", "held", "underpaid"):
+        queue: render.WorkQueue = getattr(report, name)
+        with report.files[name].open() as handle:
+            rows = list(csv.DictReader(handle))
+        assert len(rows) == queue.total > 0, name
+        kept = [{c: str(r[c]) for c in queue.columns} for r in queue.first]
+        assert rows[: len(kept)] == kept, name
+    page = report.files["html"].read_text()
+    assert report.appeals.total > render.HTML_ROWS
+    assert f"… {report.appeals.total - render.HTML_ROWS:,} more in the CSV export" in page
 
 
 def test_the_plain_pipeline_writes_the_report_the_flow_writes(
@@ -91,5 +144,5 @@ def test_the_plain_pipeline_writes_the_report_the_flow_writes(
         path.name for path in run.report.files.values()
     )
     assert {"html", "appeals", "held", "underpaid", "unmatched"} <= set(run.report.files)
-    assert run.report.lines == _collect(engine).lines
+    assert run.report.ledger == _collect(engine).ledger
     assert run.report.summary.lines["underpaid"] > 0

@@ -35,8 +35,14 @@ class TestCsv:
 
 class TestHtml:
     def data(self, lines, unmatched=()):
+        appeals = [render.appeal_row(ln) for ln, _ in leaks.appeals(lines)]
         return render.ReportData(
-            "Leaks", dt.datetime(2026, 11, 27, 12), lines, [], [], list(unmatched)
+            "Leaks",
+            dt.datetime(2026, 11, 27, 12),
+            leaks.Ledger.of(lines),
+            [],
+            appeals=render.WorkQueue(render.APPEAL_COLUMNS).extend(appeals),
+            unmatched=render.WorkQueue(render.UNMATCHED_COLUMNS).extend(unmatched),
         )
 
     def test_text_from_a_remittance_cannot_become_markup(self):
