@@ -40,6 +40,17 @@ def latest_checkpoints(
 ) -> dict[tuple[str, Step], tuple[CheckpointStatus, list[Finding]]]:
     """The newest checkpoint of each of the given claims in each step (errors and skips left
     out). Callers pass a page of claims: every claim's findings at once would not fit."""
+    latest = latest_statuses(session, steps, claim_ids)
+    findings = findings_of(session, [cid for cid, _ in latest.values()])
+    return {key: (status, findings[cid]) for key, (cid, status) in latest.items()}
+
+
+def latest_statuses(
+    session: Session, steps: Sequence[Step], claim_ids: Sequence[str]
+) -> dict[tuple[str, Step], tuple[int, CheckpointStatus]]:
+    """The id and status of each claim's newest checkpoint in each step, without findings:
+    the rates need only the status, and the findings are most of what a checkpoint costs
+    to read (JSON parsed into models)."""
     newest = (
         select(func.max(m.ClaimCheckpoint.id))
         .where(
@@ -50,16 +61,28 @@ def latest_checkpoints(
         .group_by(m.ClaimCheckpoint.claim_id, m.ClaimCheckpoint.step)
     )
     ids = list(session.scalars(newest))
-    out: dict[tuple[str, Step], tuple[CheckpointStatus, list[Finding]]] = {}
+    out: dict[tuple[str, Step], tuple[int, CheckpointStatus]] = {}
     for chunk in _chunks(ids):
         query = select(
+            m.ClaimCheckpoint.id,
             m.ClaimCheckpoint.claim_id,
             m.ClaimCheckpoint.step,
             m.ClaimCheckpoint.status,
-            m.ClaimCheckpoint.findings,
         ).where(m.ClaimCheckpoint.id.in_(chunk))
-        for claim_id, step, status, findings in session.execute(query):
-            out[(claim_id, step)] = (status, findings)
+        for checkpoint_id, claim_id, step, status in session.execute(query):
+            out[(claim_id, step)] = (checkpoint_id, status)
+    return out
+
+
+def findings_of(session: Session, checkpoint_ids: Sequence[int]) -> dict[int, list[Finding]]:
+    """The findings of the given checkpoints, by checkpoint id."""
+    out: dict[int, list[Finding]] = {}
+    for chunk in _chunks(sorted(checkpoint_ids)):
+        query = select(m.ClaimCheckpoint.id, m.ClaimCheckpoint.findings).where(
+            m.ClaimCheckpoint.id.in_(chunk)
+        )
+        for checkpoint_id, findings in session.execute(query):
+            out[checkpoint_id] = findings
     return out
 
 
@@ -215,9 +238,9 @@ def weekly_rates(session: Session) -> list[tuple[dt.date, Rates]]:
 
 def claim_states(session: Session, claim_ids: Sequence[str]) -> list[ClaimState]:
     """The given claims: checked in steps 1-4, held, remitted, paid on the first remittance."""
-    latest = latest_checkpoints(session, PRE_SUBMISSION_STEPS, claim_ids)
+    latest = latest_statuses(session, PRE_SUBMISSION_STEPS, claim_ids)
     statuses: dict[str, list[CheckpointStatus]] = defaultdict(list)
-    for (cid, _), (status, _) in latest.items():
+    for (cid, _), (_, status) in latest.items():
         statuses[cid].append(status)
     first = _first_postings(session, claim_ids)
     out = []
@@ -283,12 +306,13 @@ def held_queue(session: Session) -> Iterator[dict[str, Any]]:
 
 
 def _held_rows(session: Session, page: Sequence[str]) -> list[dict[str, Any]]:
-    latest = latest_checkpoints(session, PRE_SUBMISSION_STEPS, page)
+    latest = latest_statuses(session, PRE_SUBMISSION_STEPS, page)
     held = sorted(
         (cid, step)
-        for (cid, step), (status, _) in latest.items()
+        for (cid, step), (_, status) in latest.items()
         if status is CheckpointStatus.HELD
     )
+    findings = findings_of(session, [latest[key][0] for key in held])
     info: dict[str, tuple[str, dt.date]] = {}
     for chunk in _chunks(sorted({cid for cid, _ in held})):
         query = select(m.Claim.claim_id, m.Claim.payer_id, m.Claim.service_date)
@@ -297,7 +321,7 @@ def _held_rows(session: Session, page: Sequence[str]) -> list[dict[str, Any]]:
         ))  # fmt: skip
     rows = []
     for cid, step in held:
-        findings = [f for f in latest[(cid, step)][1] if f.severity.value == "held"]
+        found = [f for f in findings[latest[(cid, step)][0]] if f.severity.value == "held"]
         payer, date = info.get(cid, ("", None))
         rows.append(
             {
@@ -305,9 +329,9 @@ def _held_rows(session: Session, page: Sequence[str]) -> list[dict[str, Any]]:
                 "payer_id": payer,
                 "service_date": date.isoformat() if date else "",
                 "step": step.value,
-                "rules": " ".join(sorted({f.rule_id for f in findings})),
-                "finding": findings[0].message if findings else "",
-                "fix": findings[0].fix if findings else "",
+                "rules": " ".join(sorted({f.rule_id for f in found})),
+                "finding": found[0].message if found else "",
+                "fix": found[0].fix if found else "",
             }
         )
     return rows

@@ -41,7 +41,11 @@ def safe_cell(value: Any) -> Any:
 class WorkQueue:
     """A work queue written as it is read: its CSV file (when it has a path), how many rows
     it has, and its first rows for the HTML report and Prefect's artifacts. Rows are never
-    all held, so a queue of a year of claims costs no more memory than a day's."""
+    all held, so a queue of a year of claims costs no more memory than a day's.
+
+    The file is written beside its path and renamed over it only when the queue closes
+    without an error: a report that fails half-way leaves the last whole queue, never a
+    half-written one that a person would take for all of it."""
 
     columns: Sequence[str]
     path: Path | None = None

@@ -29,6 +29,14 @@ class TestCsv:
         (row,) = list(csv.DictReader(path.open()))
         assert row["reason"] == "'" + text
 
+    def test_a_queue_that_fails_half_way_leaves_the_last_whole_file(self, tmp_path):
+        path = render.write_csv(tmp_path / "held.csv", [{"claim_id": "CL-1"}], ["claim_id"])
+        with pytest.raises(RuntimeError), render.WorkQueue(["claim_id"], path) as queue:
+            queue.add({"claim_id": "CL-2"})
+            raise RuntimeError("the database went away")
+        assert path.read_text().split() == ["claim_id", "CL-1"]
+        assert [p.name for p in tmp_path.iterdir()] == ["held.csv"]
+
     def test_negative_numbers_stay_numbers(self):
         assert render.safe_cell("-12.50") == "-12.50"
 
