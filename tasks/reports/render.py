@@ -58,7 +58,7 @@ class WorkQueue:
     def __enter__(self) -> WorkQueue:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = self.path.open("w", newline="")
+            self._handle = self._partial.open("w", newline="")
             self._out = csv.writer(self._handle)
             self._out.writerow(self.columns)
         return self
@@ -69,9 +69,19 @@ class WorkQueue:
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._handle is not None:
-            self._handle.close()
+        if self._handle is None:
+            return
+        self._handle.close()
         self._handle = self._out = None
+        if kind is None and self.path is not None:
+            self._partial.replace(self.path)
+        else:
+            self._partial.unlink(missing_ok=True)
+
+    @property
+    def _partial(self) -> Path:
+        assert self.path is not None, "a queue without a path writes no file"
+        return self.path.with_name(self.path.name + ".partial")
 
     def add(self, row: dict[str, Any]) -> None:
         self.total += 1
