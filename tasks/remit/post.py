@@ -318,18 +318,33 @@ def _first_date(claim: Claim835) -> dt.date | None:
 def _candidates(
     session: Session, claims: list[Claim835]
 ) -> dict[int, list[matching.ClaimCandidate]]:
-    """For each CLP: the claim with its control number, and the claims of its member."""
+    """For each CLP: the claim with its control number, and the claims of its member on
+    the dates this payment reports.
+
+    A member's claims on every date made a payment's candidates (and the billed lines read
+    for them) grow with the patient's history: a month's payment for a patient seen weekly
+    for a year read fifty claims to match four. A member with a CLP that reports no date of
+    service still has all of their claims read: that CLP may answer any of them.
+    """
     controls = sorted({c.control_number for c in claims})
-    members = sorted({c.member_id for c in claims if c.member_id})
+    reported = {c.position: c.service_date or _first_date(c) for c in claims}
+    undated = {c.member_id for c in claims if c.member_id and reported[c.position] is None}
+    dated = sorted({c.member_id for c in claims if c.member_id} - undated)
+    dates = sorted({d for d in reported.values() if d is not None})
     columns = (m.Claim.claim_id, m.Coverage.member_id, m.Claim.service_date, m.Claim.total_charge)
     base = select(*columns).join(m.Coverage, m.Coverage.coverage_id == m.Claim.coverage_id)
+    lookups = [
+        (base, m.Claim.claim_id, controls),
+        (base.where(m.Claim.service_date.in_(dates)), m.Coverage.member_id, dated),
+        (base, m.Coverage.member_id, sorted(undated)),
+    ]
     found: dict[str, matching.ClaimCandidate] = {}
-    # Two lookups, not one with OR: SQLite answers an OR across two tables by scanning every
-    # claim, so each remittance batch cost as much as the whole claim table.
-    for key, values in ((m.Claim.claim_id, controls), (m.Coverage.member_id, members)):
+    # Separate lookups, not one with OR: SQLite answers an OR across two tables by scanning
+    # every claim, so each remittance batch cost as much as the whole claim table.
+    for query, key, values in lookups:
         for start in range(0, len(values), IN_CHUNK):
-            query = base.where(key.in_(values[start : start + IN_CHUNK]))
-            for cid, member, date, total in session.execute(query):
+            chunk = query.where(key.in_(values[start : start + IN_CHUNK]))
+            for cid, member, date, total in session.execute(chunk):
                 found[cid] = matching.ClaimCandidate(cid, member, date, total)
     by_member: dict[str, list[matching.ClaimCandidate]] = defaultdict(list)
     for _, candidate in sorted(found.items()):  # claim-id order, whatever the lookups' order

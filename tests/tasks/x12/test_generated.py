@@ -135,6 +135,35 @@ class TestPosting:
             == set()
         )
 
+    def test_a_payment_reads_its_members_claims_on_its_dates_only(self, x12_folder, tmp_path):
+        """A month's payment matches by member among the claims of the dates it reports,
+        not the members' whole history (which grew each payment with the claims on file)."""
+        from tasks.db.session import open_database
+        from tasks.remit import post
+        from tasks.x12.remit835 import payment
+
+        engine = open_database(f"sqlite:///{tmp_path / 'dates.db'}")
+        load_paths(engine, [x12_folder])
+        path = next(p for p in sorted(x12_folder.glob("remit-*.835")))
+        (paid,) = [payment(tx) for tx in read(path.read_bytes()).sets][:1]
+        dates = {c.service_date or post._first_date(c) for c in paid.claims}
+        members = {c.member_id for c in paid.claims}
+        with session_scope(engine) as session:
+            candidates = post._candidates(session, paid.claims)
+            history = session.execute(
+                select(m.Claim.service_date)
+                .join(m.Coverage, m.Coverage.coverage_id == m.Claim.coverage_id)
+                .where(m.Coverage.member_id.in_(members))
+            ).scalars()
+            elsewhere = {d for d in history if d not in dates}
+            ours = set(session.scalars(select(m.Claim.claim_id)))
+        assert None not in dates and elsewhere  # the members have claims on other dates
+        read_dates = {c.service_date for near in candidates.values() for c in near}
+        assert read_dates <= dates
+        for clp in paid.claims:  # a CLP that echoes one of our claim ids has it to match
+            if clp.control_number in ours:
+                assert clp.control_number in {c.claim_id for c in candidates[clp.position]}
+
     def test_reversals_net_out_and_every_planted_problem_is_found(self, x12_folder, tmp_path):
         """The whole job on the generated files, scored against the payment ground truth
         (with two processes: the X12 files are read ahead while earlier ones load)."""
