@@ -354,8 +354,7 @@ def remit_unmatched(*, database_url: str | None = None, csv: Path | None = None)
         queue.extend(data.unmatched_queue(session))
     if csv:
         print(f"wrote {queue.total} row(s) to {csv}")
-    columns = queue.columns
-    print(report.table(columns, [[r[c] for c in columns] for r in queue.first[:50]]))
+    print(report.table(queue.columns, queue.head(50)))
     if queue.total > 50:
         print(f"({queue.total} in all; --csv PATH writes them all)")
     return 0
@@ -453,8 +452,7 @@ def report_queue(which: str, /, *, csv: Path | None = None, database_url: str | 
     if csv:
         print(f"wrote {queue.total} row(s) to {csv}")
     else:
-        columns = queue.columns
-        print(report.table(columns, [[r[c] for c in columns] for r in queue.first[:50]]))
+        print(report.table(queue.columns, queue.head(50)))
         print(f"({queue.total} in all; --csv PATH writes them all)")
     return 0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,7 +126,7 @@ def _build(
         held = queue("held", render.HELD_COLUMNS)
         unmatched = queue("unmatched", render.UNMATCHED_COLUMNS)
         underpaid = queue("underpaid", render.UNDERPAID_COLUMNS)
-        spool = stack.enter_context(SortedSpool[dict[str, Any]]())
+        spool = stack.enter_context(closing(SortedSpool[dict[str, Any]]()))
         with session_scope(engine) as session:
             for line in data.audited_lines(session, rule_set):
                 ledger.add(line)

@@ -90,6 +90,10 @@ class WorkQueue:
         if self._out is not None:
             self._out.writerow([safe_cell(row.get(c, "")) for c in self.columns])
 
+    def head(self, limit: int, columns: Sequence[str] | None = None) -> list[list[Any]]:
+        """The first rows as table cells, in the queue's columns (or those given)."""
+        return [[r.get(c, "") for c in columns or self.columns] for r in self.first[:limit]]
+
     def extend(self, rows: Iterable[dict[str, Any]]) -> WorkQueue:
         for row in rows:
             self.add(row)
@@ -306,9 +310,7 @@ def html_report(data: ReportData) -> str:
 
 
 def _queue_table(queue: WorkQueue, columns: Sequence[str] | None = None) -> str:
-    columns = columns or queue.columns
-    rows = [[r.get(c, "") for c in columns] for r in queue.first[:HTML_ROWS]]
-    return _table(columns, rows, total=queue.total)
+    return _table(columns or queue.columns, queue.head(HTML_ROWS, columns), total=queue.total)
 
 
 def _card(label: str, value: str) -> str:

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from itertools import count
 from operator import itemgetter
 from pathlib import Path
-from types import TracebackType
 from typing import Any, BinaryIO, Generic, TypeVar
 
 T = TypeVar("T")
@@ -24,7 +23,8 @@ RUN = 10_000  # rows per run in memory: some 15 MB of appeal rows
 
 class SortedSpool(Generic[T]):
     """Add items with their sort keys in any order; iterate the items in key order (ties
-    in the order they came). Keys and items must pickle."""
+    in the order they came). Keys and items must pickle; `close()` (or
+    `contextlib.closing`) removes the spilled runs."""
 
     def __init__(self, *, run: int | None = None) -> None:
         self._size = run or RUN
@@ -33,17 +33,6 @@ class SortedSpool(Generic[T]):
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._runs: list[Path] = []
         self.total = 0
-
-    def __enter__(self) -> SortedSpool[T]:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def add(self, key: Any, item: T) -> None:
         self._run.append((key, next(self._order), item))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from contextlib import closing
 from pathlib import Path
 
 from tasks.reports.spool import SortedSpool
@@ -11,7 +12,7 @@ from tasks.reports.spool import SortedSpool
 def test_rows_come_back_in_key_order_across_runs():
     keys = list(range(1000))
     random.Random(7).shuffle(keys)
-    with SortedSpool[str](run=64) as spool:
+    with closing(SortedSpool[str](run=64)) as spool:
         for key in keys:
             spool.add(key, f"row-{key}")
         assert spool.total == 1000
@@ -19,14 +20,14 @@ def test_rows_come_back_in_key_order_across_runs():
 
 
 def test_equal_keys_keep_the_order_they_came_in():
-    with SortedSpool[str](run=2) as spool:
+    with closing(SortedSpool[str](run=2)) as spool:
         for n, key in enumerate([1, 0, 1, 0, 1]):
             spool.add(key, f"{key}-{n}")
         assert list(spool) == ["0-1", "0-3", "1-0", "1-2", "1-4"]
 
 
 def test_its_files_are_gone_once_it_is_closed():
-    with SortedSpool[int](run=10) as spool:
+    with closing(SortedSpool[int](run=10)) as spool:
         for n in range(25):
             spool.add(-n, n)
         folder = Path(spool._folder.name) if spool._folder else None
@@ -35,5 +36,5 @@ def test_its_files_are_gone_once_it_is_closed():
 
 
 def test_an_empty_spool_yields_nothing():
-    with SortedSpool[int]() as spool:
+    with closing(SortedSpool[int]()) as spool:
         assert list(spool) == [] and spool.total == 0
