@@ -9,8 +9,10 @@ three runs over the same generated files, each in its own process (peak memory i
          times, the revenue-leak report included
   flow   the same job as the daily-intake flow in Prefect's local mode
 
-Ratios: plain/core is what the database costs; flow/plain (after Prefect's start-up) is
-what orchestration costs. Results: benchmarks/results/main_job.json, a table, and
+Ratios: plain/core is what the database costs; flow/plain is what orchestration costs. The
+flow is also run once per database over an empty inbox: what Prefect costs whatever the
+volume (its temporary server, the flow runs, their artifacts). The "beyond" column is the
+flow's time less that, against the plain run. Results: benchmarks/results/main_job.json, a table, and
 benchmarks/results/main_job.png (time and memory against N, log scales).
 
     python benchmarks/main_job.py [--sizes 10000 100000 1000000] [--postgres-url URL]
@@ -259,6 +261,20 @@ def measure(
     return out
 
 
+def measure_fixed(postgres: str | None, tmp: Path, runs: Sequence[str]) -> dict[str, Any]:
+    """The flow over an empty inbox, once per database whose flow is measured."""
+    fixed: dict[str, Any] = {}
+    databases = {"sqlite": None, **({"postgres": postgres} if postgres else {})}
+    for name, base in databases.items():
+        if f"{name}_flow" not in runs:
+            continue
+        folder = tmp / f"{name}-empty"
+        folder.mkdir()
+        url = f"sqlite:///{tmp / f'{name}-empty.db'}" if base is None else _pg_url(base)
+        fixed[f"{name}_flow"] = spawn("flow", folder, url, tmp / f"h-{name}-empty")
+    return fixed
+
+
 def chart(results: list[dict[str, Any]], path: Path) -> None:
     import matplotlib
 
@@ -305,9 +321,10 @@ def main() -> None:
         return
     results = []
     with tempfile.TemporaryDirectory() as tmp:
+        fixed = measure_fixed(args.postgres_url, Path(tmp), args.runs)
         for size in args.sizes:
             results.append(measure(size, args.postgres_url, Path(tmp), args.runs))
-            print(table([results[-1]]))
+            print(table([results[-1]], fixed))
     RESULTS.mkdir(exist_ok=True)
     summary = {
         "machine": {
@@ -315,6 +332,7 @@ def main() -> None:
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
+        "fixed": fixed,
         "results": results,
     }
     (RESULTS / f"{args.name}.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -322,9 +340,19 @@ def main() -> None:
     print(f"\nwrote {RESULTS / args.name}.json and {RESULTS / args.name}.png")
 
 
-def table(results: list[dict[str, Any]]) -> str:
+def beyond_fixed(r: dict[str, Any], run: str, fixed: dict[str, Any]) -> float | None:
+    """The flow's time less its empty-inbox time, over the plain run's: orchestration's share."""
+    plain = r.get(run.replace("_flow", "_plain"))
+    if not run.endswith("_flow") or run not in fixed or plain is None:
+        return None
+    work = r[run]["wall_seconds"] - fixed[run]["wall_seconds"]
+    return float(work / plain["wall_seconds"] - 1)
+
+
+def table(results: list[dict[str, Any]], fixed: dict[str, Any] | None = None) -> str:
+    fixed = fixed or {}
     lines = [
-        f"{'claims':>9} {'run':14} {'wall s':>8} {'claims/s':>9} {'peak MB':>8} {'vs core':>8}  per phase (s)"
+        f"{'claims':>9} {'run':14} {'wall s':>8} {'claims/s':>9} {'peak MB':>8} {'vs core':>8} {'beyond':>7}  per phase (s)"
     ]
     for r in results:
         core = r["core"]["wall_seconds"] if "core" in r else None
@@ -332,11 +360,17 @@ def table(results: list[dict[str, Any]]) -> str:
             if run == "claims":
                 continue
             ratio = f"{data['wall_seconds'] / core:8.2f}" if core else f"{'-':>8}"
+            extra = beyond_fixed(r, run, fixed)
+            beyond = f"{extra:+7.1%}" if extra is not None else f"{'-':>7}"
             phases = " ".join(f"{k[:12]}={v:.1f}" for k, v in data.get("seconds", {}).items())
             lines.append(
                 f"{r['claims']:>9,} {run:14} {data['wall_seconds']:8.1f} {r['claims'] / data['wall_seconds']:9,.0f} "
-                f"{data['peak_rss_mb']:8.0f} {ratio}  {phases}"
+                f"{data['peak_rss_mb']:8.0f} {ratio} {beyond}  {phases}"
             )
+    for run, data in fixed.items():
+        lines.append(
+            f"{'empty':>9} {run:14} {data['wall_seconds']:8.1f}  (the flow over an empty inbox)"
+        )
     return "\n".join(lines)
 
 
