@@ -46,7 +46,6 @@ class RemitFileReport:
     claims: Counter[str] = field(default_factory=Counter)  # matched / unmatched
     lines: Counter[str] = field(default_factory=Counter)
     unbalanced: list[str] = field(default_factory=list)
-    touched_claims: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -231,8 +230,6 @@ def _write_claims(
             charge=claim.charge,
         )
         report.claims["matched" if match.claim_id else "unmatched"] += 1
-        if match.claim_id:
-            report.touched_claims.add(match.claim_id)
         remit_claim_id = session.execute(
             insert(m.RemittanceClaim).returning(m.RemittanceClaim.id),
             [
