@@ -128,7 +128,12 @@ def _check_chunk_in_worker(
 
 
 def run(
-    engine: Engine, folder: Path, *, workers: int = 1, report_dir: Path | None = None
+    engine: Engine,
+    folder: Path,
+    *,
+    workers: int = 1,
+    report_dir: Path | None = None,
+    chunk_size: int = CHUNK,
 ) -> PipelineRun:
     """Load the folder's claim files, check steps 1-4, post its 835s, audit them (step 5);
     with `report_dir`, write the revenue-leak report there, as the daily-intake flow does."""
@@ -138,7 +143,7 @@ def run(
     result.seconds["intake"] = time.perf_counter() - began
     result.claims_checked = check_chunks(
         engine,
-        selected_pages(engine),
+        selected_pages(engine, size=chunk_size),
         PRE_SUBMISSION_STEPS,
         seconds=result.seconds,
         workers=workers,
@@ -153,7 +158,7 @@ def run(
     # after the last id already read.
     result.claims_audited = check_chunks(
         engine,
-        selected_pages(engine, remitted=True),
+        selected_pages(engine, size=chunk_size, remitted=True),
         [Step.POST_PAYMENT_AUDIT],
         force=True,
         seconds=result.seconds,

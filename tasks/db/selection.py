@@ -174,6 +174,10 @@ def _awaiting_audit() -> ColumnElement[bool]:
             m.ClaimCheckpoint.step == Step.POST_PAYMENT_AUDIT,
             m.ClaimCheckpoint.status != CheckpointStatus.ERROR,
         )
+        # Nested in the EXISTS below, the subquery would not correlate to the outer claim
+        # by itself: it would take the newest audit of every claim, so once any claim was
+        # audited, claims paid before that moment left the selection unaudited.
+        .correlate(m.Claim)
         .scalar_subquery()
     )
     return exists().where(

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, event, func, select
 
 from rules import records as r
+from rules.outcomes import Step
 from tasks import pipeline
 from tasks.db import models as m
 from tasks.db.session import session_scope
@@ -163,6 +164,52 @@ class TestPosting:
         for clp in paid.claims:  # a CLP that echoes one of our claim ids has it to match
             if clp.control_number in ours:
                 assert clp.control_number in {c.claim_id for c in candidates[clp.position]}
+
+    def test_auditing_some_paid_claims_leaves_the_others_awaiting_their_audit(
+        self, x12_folder, tmp_path
+    ):
+        """Whether a claim awaits its post-payment audit is a question about its own audits:
+        one claim audited after every payment was posted does not take the others out."""
+        from tasks.checking import check_chunk
+        from tasks.db.selection import awaiting_payment_audit
+        from tasks.db.session import open_database
+        from tasks.rule_source import current_rule_set
+
+        engine = open_database(f"sqlite:///{tmp_path / 'awaiting.db'}")
+        load_paths(engine, [x12_folder])
+        for path in sorted(x12_folder.glob("*.835")):
+            post_file(engine, path)
+        with session_scope(engine) as session:
+            paid = awaiting_payment_audit(session)
+        assert len(paid) > 10
+        audited, others = paid[::2], paid[1::2]
+        check_chunk(engine, audited, [Step.POST_PAYMENT_AUDIT], current_rule_set(), force=True)
+        with session_scope(engine) as session:
+            assert awaiting_payment_audit(session) == others
+
+    def test_the_whole_job_audits_every_paid_claim_across_many_chunks(self, x12_folder, tmp_path):
+        """Step 5 reads its claims a page at a time while earlier pages are being audited:
+        every paid claim is audited once, whatever the page size."""
+        from tasks.db.session import open_database
+
+        engine = open_database(f"sqlite:///{tmp_path / 'pages.db'}")
+        run = pipeline.run(engine, x12_folder, workers=2, chunk_size=40)
+        with session_scope(engine) as session:
+            paid = set(
+                session.scalars(
+                    select(m.RemittanceClaim.claim_id).where(
+                        m.RemittanceClaim.claim_id.is_not(None)
+                    )
+                )
+            )
+            audits = session.execute(
+                select(m.ClaimCheckpoint.claim_id, func.count())
+                .where(m.ClaimCheckpoint.step == Step.POST_PAYMENT_AUDIT)
+                .group_by(m.ClaimCheckpoint.claim_id)
+            ).all()
+        assert len(paid) > 3 * 40  # more pages than the workers take at the start
+        assert run.claims_audited == len(paid)
+        assert dict(audits) == dict.fromkeys(paid, 1)
 
     def test_reversals_net_out_and_every_planted_problem_is_found(self, x12_folder, tmp_path):
         """The whole job on the generated files, scored against the payment ground truth
