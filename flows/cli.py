@@ -13,6 +13,7 @@ from typing import Annotated, Any, cast
 from cyclopts import App, Parameter
 
 from flows import report
+from flows.params import CHUNK_SIZE
 
 app = App(name="claimguard", help="Stop revenue leaks in group psychotherapy billing.")
 db_app = App(name="db", help="The claim database.")
@@ -195,7 +196,7 @@ def demo(*, database_url: str | None = None, claims: int = 600, seed: int = 2026
 
 
 @app.command
-def run(*, inbox: Path = Path(".claimguard/inbox"), chunk_size: int = 5000) -> int:
+def run(*, inbox: Path = Path(".claimguard/inbox"), chunk_size: int = CHUNK_SIZE) -> int:
     """Run the daily-intake flow on an inbox folder (Prefect local mode unless PREFECT_API_URL is set)."""
     from flows.daily_intake import daily_intake
     from flows.params import DailyIntakeParams

@@ -59,6 +59,11 @@ def _month(day: dt.date | None) -> str:
     return day.strftime("%Y-%m") if day else ""
 
 
+# Claims per chunk, a task run per step and chunk. At 100,000 claims, 10,000 took the flow's
+# checking from 30.5 to 26.3 s against 5,000 (half the task runs; plain Python is the same
+# either way), for about 130 MB more in each worker process (2026-12-02).
+CHUNK_SIZE = 10_000
+
 WORKERS_HELP = (
     "Processes checking chunks at once (default: CLAIMGUARD_WORKERS, else one per CPU core)"
 )
@@ -72,7 +77,9 @@ class LifecycleParams(BaseModel):
     force: bool = Field(
         default=False, description="Check again even claims already checked under this rule set"
     )
-    chunk_size: int = Field(default=5000, ge=100, le=50_000, description="Claims per task run")
+    chunk_size: int = Field(
+        default=CHUNK_SIZE, ge=100, le=50_000, description="Claims per task run"
+    )
     workers: int | None = Field(default=None, ge=1, le=64, description=WORKERS_HELP)
 
 
@@ -83,7 +90,7 @@ class DailyIntakeParams(BaseModel):
     day: dt.date | None = Field(
         default=None, description="The business day this intake is for (default: today)"
     )
-    chunk_size: int = Field(default=5000, ge=100, le=50_000)
+    chunk_size: int = Field(default=CHUNK_SIZE, ge=100, le=50_000)
     workers: int | None = Field(default=None, ge=1, le=64, description=WORKERS_HELP)
     report_dir: str = Field(
         default=".claimguard/reports", description="Where the revenue-leak report goes"
@@ -149,7 +156,7 @@ class RemittanceAuditParams(BaseModel):
     alarm_months: int = Field(
         default=3, ge=1, le=36, description="Months of underpaying one code that raise the alarm"
     )
-    chunk_size: int = Field(default=5000, ge=100, le=50_000)
+    chunk_size: int = Field(default=CHUNK_SIZE, ge=100, le=50_000)
 
 
 class StuckClaimsParams(BaseModel):

@@ -8,7 +8,7 @@ from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
 from prefect.states import Completed
 
-from flows.params import ReauditParams, current_params
+from flows.params import CHUNK_SIZE, ReauditParams, current_params
 from tasks import startup
 from tasks.lifecycle import plan_batch, reaudit_chunk, record_audit_run
 from tasks.reaudit import Change
@@ -23,7 +23,7 @@ def _run_name() -> str:
 
 
 @flow(name="re-audit", flow_run_name=_run_name)
-def reaudit(params: ReauditParams, chunk_size: int = 5000) -> State:
+def reaudit(params: ReauditParams, chunk_size: int = CHUNK_SIZE) -> State:
     """Re-evaluate the selected claims under the current rules; report findings added and removed."""
     startup.settle()
     logger = get_run_logger()

@@ -29,7 +29,7 @@ from tasks.reports import build
 from tasks.rule_source import current_rule_set
 from tasks.x12.readahead import reading_ahead
 
-CHUNK = 5000
+CHUNK = 10_000  # as the flows' chunk_size (flows.params.CHUNK_SIZE)
 
 
 @dataclass
