@@ -237,6 +237,11 @@ def _pg_url(base: str) -> str:
 RUNS = ("core", "sqlite_plain", "sqlite_flow", "postgres_plain", "postgres_flow")
 
 
+def _databases(postgres: str | None) -> dict[str, str | None]:
+    """The databases measured: SQLite always (None: a file per run), PostgreSQL when given."""
+    return {"sqlite": None, **({"postgres": postgres} if postgres else {})}
+
+
 def measure(
     size: int, postgres: str | None, tmp: Path, runs: Sequence[str] = RUNS
 ) -> dict[str, Any]:
@@ -247,8 +252,7 @@ def measure(
     out: dict[str, Any] = {"claims": size}
     if "core" in runs:
         out["core"] = spawn("core", source, "", tmp / "h-core")
-    databases = {"sqlite": None, **({"postgres": postgres} if postgres else {})}
-    for name, base in databases.items():
+    for name, base in _databases(postgres).items():
         for kind in ("plain", "flow"):
             if f"{name}_{kind}" not in runs:
                 continue
@@ -264,8 +268,7 @@ def measure(
 def measure_fixed(postgres: str | None, tmp: Path, runs: Sequence[str]) -> dict[str, Any]:
     """The flow over an empty inbox, once per database whose flow is measured."""
     fixed: dict[str, Any] = {}
-    databases = {"sqlite": None, **({"postgres": postgres} if postgres else {})}
-    for name, base in databases.items():
+    for name, base in _databases(postgres).items():
         if f"{name}_flow" not in runs:
             continue
         folder = tmp / f"{name}-empty"

@@ -13,7 +13,7 @@ from typing import Annotated, Any, cast
 from cyclopts import App, Parameter
 
 from flows import report
-from flows.params import CHUNK_SIZE
+from tasks.settings import CHUNK_SIZE
 
 app = App(name="claimguard", help="Stop revenue leaks in group psychotherapy billing.")
 db_app = App(name="db", help="The claim database.")

@@ -8,11 +8,12 @@ from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
 from prefect.states import Completed
 
-from flows.params import CHUNK_SIZE, ReauditParams, current_params
+from flows.params import ReauditParams, current_params
 from tasks import startup
 from tasks.lifecycle import plan_batch, reaudit_chunk, record_audit_run
 from tasks.reaudit import Change
 from tasks.rule_source import current_rule_set
+from tasks.settings import CHUNK_SIZE
 
 TABLE_LIMIT = 500
 

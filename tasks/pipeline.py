@@ -27,9 +27,8 @@ from tasks.intake.loader import FileReport, load_paths, packet_files
 from tasks.remit.post import RemitFileReport, post_file
 from tasks.reports import build
 from tasks.rule_source import current_rule_set
+from tasks.settings import CHUNK_SIZE
 from tasks.x12.readahead import reading_ahead
-
-CHUNK = 10_000  # as the flows' chunk_size (flows.params.CHUNK_SIZE)
 
 
 @dataclass
@@ -53,7 +52,7 @@ def check_claims(
 ) -> None:
     """Check `steps` for a list of claims, chunk by chunk (see `check_chunks`)."""
     check_chunks(
-        engine, chunked(claim_ids, CHUNK), steps, force=force, seconds=seconds, workers=workers
+        engine, chunked(claim_ids, CHUNK_SIZE), steps, force=force, seconds=seconds, workers=workers
     )
 
 
@@ -133,7 +132,7 @@ def run(
     *,
     workers: int = 1,
     report_dir: Path | None = None,
-    chunk_size: int = CHUNK,
+    chunk_size: int = CHUNK_SIZE,
 ) -> PipelineRun:
     """Load the folder's claim files, check steps 1-4, post its 835s, audit them (step 5);
     with `report_dir`, write the revenue-leak report there, as the daily-intake flow does."""
@@ -171,7 +170,9 @@ def run(
     return result
 
 
-def selected_pages(engine: Engine, *, size: int = CHUNK, **criteria: Any) -> Iterator[list[str]]:
+def selected_pages(
+    engine: Engine, *, size: int = CHUNK_SIZE, **criteria: Any
+) -> Iterator[list[str]]:
     """The selection's ids a chunk at a time, each page read in a session of its own (no
     transaction stays open while the chunks are checked)."""
     last: list[str] = []
