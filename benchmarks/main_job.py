@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from peak import peak_rss_mb
+from peak import RssSampler, peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).with_name("results")
@@ -168,13 +168,16 @@ def run_plain(folder: Path, url: str) -> dict[str, Any]:
 
     rules.icd10.problem("F33.1")  # the ICD-10-CM table load is start-up, not throughput
     # The report too: the flow writes it, so the flow/plain ratio compares the same work.
-    result = pipeline.run(
-        engine, folder, workers=os.cpu_count() or 1, report_dir=folder / "reports"
-    )
+    with RssSampler() as sampler:
+        result = pipeline.run(
+            engine, folder, workers=os.cpu_count() or 1, report_dir=folder / "reports"
+        )
     return {
         "claims": result.claims_checked,
         "audited": result.claims_audited,
         "seconds": result.seconds,
+        # Which phase the peak falls in, and the workers' share (not in peak_rss_mb).
+        "phase_peak_mb": sampler.phase_peaks(result.seconds),
     }
 
 
@@ -355,7 +358,7 @@ def beyond_fixed(r: dict[str, Any], run: str, fixed: dict[str, Any]) -> float | 
 def table(results: list[dict[str, Any]], fixed: dict[str, Any] | None = None) -> str:
     fixed = fixed or {}
     lines = [
-        f"{'claims':>9} {'run':14} {'wall s':>8} {'claims/s':>9} {'peak MB':>8} {'vs core':>8} {'beyond':>7}  per phase (s)"
+        f"{'claims':>9} {'run':14} {'wall s':>8} {'claims/s':>9} {'peak MB':>8} {'vs core':>8} {'beyond':>7}  per phase (s/peak MB)"
     ]
     for r in results:
         core = r["core"]["wall_seconds"] if "core" in r else None
@@ -365,7 +368,11 @@ def table(results: list[dict[str, Any]], fixed: dict[str, Any] | None = None) ->
             ratio = f"{data['wall_seconds'] / core:8.2f}" if core else f"{'-':>8}"
             extra = beyond_fixed(r, run, fixed)
             beyond = f"{extra:+7.1%}" if extra is not None else f"{'-':>7}"
-            phases = " ".join(f"{k[:12]}={v:.1f}" for k, v in data.get("seconds", {}).items())
+            peaks = data.get("phase_peak_mb", {})
+            phases = " ".join(
+                f"{k[:12]}={v:.1f}" + (f"/{peaks[k]['own']:.0f}MB" if k in peaks else "")
+                for k, v in data.get("seconds", {}).items()
+            )
             lines.append(
                 f"{r['claims']:>9,} {run:14} {data['wall_seconds']:8.1f} {r['claims'] / data['wall_seconds']:9,.0f} "
                 f"{data['peak_rss_mb']:8.0f} {ratio} {beyond}  {phases}"
