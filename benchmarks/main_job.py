@@ -96,8 +96,8 @@ def run_core(folder: Path) -> dict[str, Any]:
     for path in sorted(folder.glob("*.835")):
         for tx in read(path.read_bytes()).sets:
             for clp in payment(tx).claims:
-                ctx = contexts.get(clp.control_number)
-                if ctx is None:
+                remitted = contexts.get(clp.control_number)
+                if remitted is None:
                     continue
                 billed = [
                     BilledLine(
@@ -109,7 +109,7 @@ def run_core(folder: Path) -> dict[str, Any]:
                         ln.service_date,
                         ln.line_control_number,
                     )
-                    for ln in ctx.claim.lines
+                    for ln in remitted.claim.lines
                 ]
                 paid = [
                     PaidLine(
@@ -127,7 +127,7 @@ def run_core(folder: Path) -> dict[str, Any]:
                 numbers = {
                     m.position: m.line_number for m in match_lines(billed, paid) if m.line_number
                 }
-                postings.append((ctx, to_remit_claim(clp, ctx.claim.claim_id, numbers)))  # type: ignore[arg-type]
+                postings.append((remitted, to_remit_claim(clp, remitted.claim.claim_id, numbers)))
     seconds["remittances"] = time.perf_counter() - began
     began = time.perf_counter()
     from dataclasses import replace
@@ -221,7 +221,8 @@ def spawn(kind: str, folder: Path, url: str, home: Path) -> dict[str, Any]:
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise SystemExit(f"{kind} run failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def _pg_url(base: str) -> str:
