@@ -17,27 +17,28 @@ def peak_rss_mb() -> float:
     child run reported its parent's peak from generating the data. The kernel's high-water
     mark of the process's memory map (VmHWM) starts anew at exec, so it is the run's own.
     """
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+    peak_mb = _status_mb("self", "VmHWM")
+    if peak_mb is not None:
+        return peak_mb
     # Elsewhere (macOS has no /proc) the rusage figure: bytes on macOS, kilobytes elsewhere.
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def _rss_mb(pid: int | str) -> float:
+def _status_mb(pid: int | str, key: str) -> float | None:
+    """A memory figure of /proc/PID/status in MB; None without /proc or once the process ended."""
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1]) / 1024
     except OSError:
-        pass  # the process ended between listing and reading
-    return 0.0
+        pass
+    return None
+
+
+def _rss_mb(pid: int | str) -> float:
+    return _status_mb(pid, "VmRSS") or 0.0  # 0: the process ended between listing and reading
 
 
 def _children(pid: int) -> list[int]:
