@@ -48,16 +48,17 @@ class ChunkContexts:
     """
 
     def __init__(self) -> None:
-        self._entry: tuple[tuple[str, tuple[str, ...]], dict[str, ClaimContext]] | None = None
+        self._entry: tuple[tuple[str, bool, tuple[str, ...]], dict[str, ClaimContext]] | None = None
 
     def get(
-        self, session: Session, engine_url: str, claim_ids: Sequence[str]
+        self, session: Session, engine_url: str, claim_ids: Sequence[str], *, for_audit: bool
     ) -> dict[str, ClaimContext]:
-        key = (engine_url, tuple(claim_ids))
+        key = (engine_url, for_audit, tuple(claim_ids))
         entry = self._entry
         if entry is not None and entry[0] == key:
             return entry[1]
-        contexts = {ctx.claim.claim_id: ctx for ctx in ContextLoader(session).load(claim_ids)}
+        loaded = ContextLoader(session).load(claim_ids, for_audit=for_audit)
+        contexts = {ctx.claim.claim_id: ctx for ctx in loaded}
         self._entry = (key, contexts)
         return contexts
 
@@ -89,9 +90,10 @@ def check_step(
         counts.skipped_done = len(claim_ids) - len(todo)
         if not todo:
             return counts
-        # Step 5 reads remittances the earlier steps' contexts were built without.
-        scope = f"{engine.url.render_as_string()}|{'paid' if step is Step.POST_PAYMENT_AUDIT else 'pre'}"
-        loaded = cache.get(session, scope, claim_ids)
+        # Step 5 reads remittances the earlier steps' contexts were read before, and none of
+        # what only they read (ContextLoader.load).
+        audit = step is Step.POST_PAYMENT_AUDIT
+        loaded = cache.get(session, engine.url.render_as_string(), claim_ids, for_audit=audit)
         results = [evaluate(rule_set, loaded[cid], step) for cid in todo if cid in loaded]
         attempts = next_attempts(session, [r.claim_id for r in results], step, rule_set.version)
         append_checkpoints(

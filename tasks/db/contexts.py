@@ -108,8 +108,15 @@ class ContextLoader:
             for row in _all(self.session, T["provider"])
         }
 
-    def load(self, claim_ids: Sequence[str]) -> list[ClaimContext]:
-        """Contexts for the given claims, in the order given (ids not in the database are skipped)."""
+    def load(self, claim_ids: Sequence[str], *, for_audit: bool = False) -> list[ClaimContext]:
+        """Contexts for the given claims, in the order given (ids not in the database are skipped).
+
+        `for_audit`: only what the post-payment audit reads (the claim, its coverage, the
+        master data, its postings), without the session, roster, notes, authorizations and
+        history. The history is the patient's claims over HISTORY_DAYS either side, so it
+        grows with the weeks on file: reading it for step 5, which never looks at it, made
+        the audit's time per claim grow with the database.
+        """
         claims = self._claims(claim_ids)
         look = Lookups(
             payers=self.payers, plans=self.plans, locations=self.locations, providers=self.providers
@@ -120,6 +127,13 @@ class ContextLoader:
                 self.session, T["coverage"], "coverage_id", {c.coverage_id for c in claims.values()}
             )
         }
+        if not for_audit:
+            self._before_payment(look, claims)
+        look.postings = load_postings(self.session, list(claims))
+        return [assemble(claims[cid], look) for cid in claim_ids if cid in claims]
+
+    def _before_payment(self, look: Lookups, claims: dict[str, r.Claim]) -> None:
+        """What steps 1-4 read besides the claim: session, people, notes, authorizations, history."""
         look.sessions = self._sessions({c.session_id for c in claims.values() if c.session_id})
         people = {c.patient_id for c in claims.values()} | {
             pid for s in look.sessions.values() for pid in s.roster
@@ -131,8 +145,6 @@ class ContextLoader:
         look.notes_by_session = self._notes(set(look.sessions))
         look.auths_by_patient = self._auths({c.patient_id for c in claims.values()})
         look.lines_by_patient = self._history(list(claims.values()))
-        look.postings = load_postings(self.session, list(claims))
-        return [assemble(claims[cid], look) for cid in claim_ids if cid in claims]
 
     def _claims(self, claim_ids: Sequence[str]) -> dict[str, r.Claim]:
         lines: dict[str, list[r.ClaimLine]] = defaultdict(list)

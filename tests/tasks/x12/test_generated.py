@@ -187,6 +187,36 @@ class TestPosting:
         with session_scope(engine) as session:
             assert awaiting_payment_audit(session) == others
 
+    def test_the_audit_reads_less_than_steps_1_to_4_and_decides_the_same(
+        self, x12_folder, tmp_path
+    ):
+        """Step 5's contexts are read without the session, notes, authorizations and the
+        patient's history, which only steps 1-4 read: every paid claim's audit comes out
+        the same as from the whole context."""
+        from rules.engine import evaluate
+        from tasks.db.contexts import ContextLoader
+        from tasks.db.selection import awaiting_payment_audit
+        from tasks.db.session import open_database
+        from tasks.rule_source import current_rule_set
+
+        engine = open_database(f"sqlite:///{tmp_path / 'narrow.db'}")
+        load_paths(engine, [x12_folder])
+        for path in sorted(x12_folder.glob("*.835")):
+            post_file(engine, path)
+        rules = current_rule_set()
+        with session_scope(engine) as session:
+            paid = awaiting_payment_audit(session)
+            whole = ContextLoader(session).load(paid)
+            narrow = ContextLoader(session).load(paid, for_audit=True)
+        assert len(paid) > 10
+        assert all(ctx.history for ctx in whole) and not any(ctx.history for ctx in narrow)
+        assert any(ctx.note for ctx in whole) and not any(ctx.note for ctx in narrow)
+        step = Step.POST_PAYMENT_AUDIT
+        assert [evaluate(rules, ctx, step) for ctx in narrow] == [
+            evaluate(rules, ctx, step) for ctx in whole
+        ]
+        assert any(evaluate(rules, ctx, step).findings for ctx in narrow)
+
     def test_the_whole_job_audits_every_paid_claim_across_many_chunks(self, x12_folder, tmp_path):
         """Step 5 reads its claims a page at a time while earlier pages are being audited:
         every paid claim is audited once, whatever the page size."""
