@@ -15,7 +15,13 @@ volume (its temporary server, the flow runs, their artifacts). The "beyond" colu
 flow's time less that, against the plain run. Results: benchmarks/results/main_job.json, a table, and
 benchmarks/results/main_job.png (time and memory against N, log scales).
 
-    python benchmarks/main_job.py [--sizes 10000 100000 1000000] [--postgres-url URL]
+    python benchmarks/main_job.py [--sizes 10000 100000 1000000] [--postgres-url URL] [--days D]
+
+By default the claims come at 5,000 a day, so a larger N is the same caseload over more
+weeks (a year of one practice's claims): each patient's history, which steps 1-4 read for
+frequency limits and duplicates, grows with N. `--days` fixes the period for every size,
+so a larger N is a larger caseload and the per-claim work stays the same: that is the run
+that tells whether the code itself is linear.
 """
 
 from __future__ import annotations
@@ -42,11 +48,14 @@ RESULTS = Path(__file__).with_name("results")
 CLAIMS_PER_DAY = 5000
 
 
-def prepare(claims: int, folder: Path) -> None:
+def prepare(claims: int, folder: Path, days: int | None = None) -> None:
+    """Generate `claims` over `days` (default: CLAIMS_PER_DAY a day, so the same caseload
+    of about 35,000 patients meets for more weeks as N grows, and each patient's history,
+    which steps 1-4 read, grows with N; a fixed `days` grows the caseload instead)."""
     from tasks.synthetic.generator import GeneratorConfig, generate
     from tasks.synthetic.x12gen import write_claims, write_remittances
 
-    days = max(1, claims // CLAIMS_PER_DAY)
+    days = days or max(1, claims // CLAIMS_PER_DAY)
     generate(GeneratorConfig(seed=3, claims=claims, start=dt.date(2026, 1, 5), days=days), folder)
     write_remittances(folder, seed=3, duplicate_files=0)
     write_claims(folder, seed=3)
@@ -247,13 +256,18 @@ def _databases(postgres: str | None) -> dict[str, str | None]:
 
 
 def measure(
-    size: int, postgres: str | None, tmp: Path, runs: Sequence[str] = RUNS
+    size: int,
+    postgres: str | None,
+    tmp: Path,
+    runs: Sequence[str] = RUNS,
+    days: int | None = None,
 ) -> dict[str, Any]:
     source = tmp / f"data-{size}"
     began = time.perf_counter()
-    prepare(size, source)
-    print(f"{size:,} claims generated in {time.perf_counter() - began:.0f} s", flush=True)
-    out: dict[str, Any] = {"claims": size}
+    prepare(size, source, days)
+    out: dict[str, Any] = {"claims": size, "days": days or max(1, size // CLAIMS_PER_DAY)}
+    seconds = time.perf_counter() - began
+    print(f"{size:,} claims over {out['days']} days generated in {seconds:.0f} s", flush=True)
     if "core" in runs:
         out["core"] = spawn("core", source, "", tmp / "h-core")
     for name, base in _databases(postgres).items():
@@ -288,7 +302,7 @@ def chart(results: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = sorted({k for r in results for k in r if k != "claims"}, key=RUNS.index)
+    runs = sorted({k for r in results for k in r if k in RUNS}, key=RUNS.index)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for run in runs:
         measured = [r for r in results if run in r]  # a size may have measured some runs only
@@ -322,6 +336,11 @@ def main() -> None:
     # naming the runs lets the largest size measure the database runs alone.
     parser.add_argument("--runs", nargs="+", choices=RUNS, default=list(RUNS))
     parser.add_argument("--name", default="main_job", help="results file name, without suffix")
+    parser.add_argument(
+        "--days",
+        type=int,
+        help="service days for every size (default: one per 5,000 claims, a fixed caseload)",
+    )
     args = parser.parse_args()
     if args.child:
         child(args)
@@ -330,7 +349,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         fixed = measure_fixed(args.postgres_url, Path(tmp), args.runs)
         for size in args.sizes:
-            results.append(measure(size, args.postgres_url, Path(tmp), args.runs))
+            results.append(measure(size, args.postgres_url, Path(tmp), args.runs, args.days))
             print(table([results[-1]], fixed))
     RESULTS.mkdir(exist_ok=True)
     summary = {
@@ -364,7 +383,7 @@ def table(results: list[dict[str, Any]], fixed: dict[str, Any] | None = None) ->
     for r in results:
         core = r["core"]["wall_seconds"] if "core" in r else None
         for run, data in r.items():
-            if run == "claims":
+            if not isinstance(data, dict):  # the size and the days, not a run
                 continue
             ratio = f"{data['wall_seconds'] / core:8.2f}" if core else f"{'-':>8}"
             extra = beyond_fixed(r, run, fixed)
