@@ -90,8 +90,8 @@ def check_step(
         counts.skipped_done = len(claim_ids) - len(todo)
         if not todo:
             return counts
-        # Step 5 reads remittances the earlier steps' contexts were read before, and none of
-        # what only they read (ContextLoader.load).
+        # Step 5's contexts are read apart: they need the remittances posted since steps 1-4
+        # read theirs, and none of the session, notes or history (ContextLoader.load).
         audit = step is Step.POST_PAYMENT_AUDIT
         loaded = cache.get(session, engine.url.render_as_string(), claim_ids, for_audit=audit)
         results = [evaluate(rule_set, loaded[cid], step) for cid in todo if cid in loaded]
