@@ -227,6 +227,24 @@ class TestCommands:
         result = run(tmp_path, "quarantine")
         assert "bad.jsonl line 1" in result.stdout and "malformed JSON" in result.stdout
 
+    @pytest.mark.parametrize(("users", "waited"), [(None, 120), ("45", 45)])
+    def test_local_mode_waits_two_minutes_for_its_temporary_server(
+        self, tmp_path: Path, users: str | None, waited: int
+    ):
+        """Prefect gives a temporary server 20 s to start, which a first run on a busy machine
+        can pass; the command waits 120 s instead, unless the user chose a wait of their own."""
+        key = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+        read = (
+            "import flows.cli; from prefect.settings import get_current_settings;"
+            " print(get_current_settings().server.ephemeral.startup_timeout_seconds)"
+        )
+        env = _env(tmp_path, {key: users} if users else None)
+        done = subprocess.run(
+            [sys.executable, "-c", read], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        assert int(done.stdout) == waited
+
     def test_local_mode_checks_in_worker_processes_reporting_to_one_server(self, tmp_path: Path):
         """With no Prefect server, `run` starts one temporary server; the worker processes
         that check its chunks report there instead of each starting a server of its own."""

@@ -174,7 +174,8 @@ class TestKill:
         shutil.copytree(killed_inbox, clean_inbox)
         clean_url = f"sqlite:///{tmp_path / 'clean.db'}"
         killed_url = f"sqlite:///{tmp_path / 'killed.db'}"
-        assert run_cli(tmp_path, clean_url, clean_inbox).returncode == 0
+        reference = run_cli(tmp_path, clean_url, clean_inbox)
+        assert reference.returncode == 0, reference.stderr
 
         process = start_cli(tmp_path, killed_url, killed_inbox)
         written = wait_for_checkpoints(tmp_path / "killed.db", process, at_least=150)
@@ -183,7 +184,8 @@ class TestKill:
         assert 150 <= written < CLAIMS * 4, "the kill landed in the middle of the steps"
         for path in (killed_inbox / "processed").glob("*"):
             shutil.move(str(path), killed_inbox / path.name)  # what a crash leaves half-filed
-        assert run_cli(tmp_path, killed_url, killed_inbox).returncode == 0
+        rerun = run_cli(tmp_path, killed_url, killed_inbox)
+        assert rerun.returncode == 0, rerun.stderr
         assert final_state(killed_url) == final_state(clean_url)
 
 
