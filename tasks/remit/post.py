@@ -15,6 +15,7 @@ import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,10 @@ from tasks.intake.loader import finish_file, start_file
 from tasks.intake.reasons import Reason
 from tasks.x12.readahead import read_document
 from tasks.x12.reader import TransactionSet, X12FileError
-from tasks.x12.remit835 import Claim835, Payment835, RemitReadError, payment
+from tasks.x12.remit835 import Claim835, Payment835, RemitReadError, claims_of, payment_header
 
 IN_CHUNK = 500
+SLICE = 2_000  # CLPs matched and written at once (a month's payment can be 30,000)
 
 
 @dataclass
@@ -78,14 +80,16 @@ def post_file(engine: Engine, path: Path) -> RemitFileReport:
 def _post_set(engine: Engine, file_id: int, report: RemitFileReport, tx: TransactionSet) -> None:
     reasons = _set_reasons(tx)
     found: Payment835 | None = None
+    survey: _Survey | None = None
     if not reasons:
         try:
-            found = payment(tx)
+            found = payment_header(tx)
+            survey = _survey(found, tx)
         except RemitReadError as error:
             reasons = [
                 Reason(field="(set)", expected="readable amounts and codes", found=str(error))
             ]
-    if found is None:
+    if found is None or survey is None:
         _quarantine(engine, file_id, report, tx.locator, tx.text(), tx.control_number, reasons)
         return
     with session_scope(engine) as session:
@@ -95,10 +99,68 @@ def _post_set(engine: Engine, file_id: int, report: RemitFileReport, tx: Transac
                 f"{tx.locator}: payment {found.trace_number} from {found.payer_key} was posted before; not posted again"
             )
             return
-        _write_payment(session, file_id, found, report)
+        _write_payment(session, file_id, found, survey, tx, report)
     report.posted += 1
     # The next set's matching plans against the remittance tables this one grew.
     refresh_statistics(engine)
+
+
+@dataclass(frozen=True, slots=True)
+class _ClaimKey:
+    """What matching reads of a CLP: kept for the whole payment while its claims stream."""
+
+    position: int
+    control_number: str
+    member_id: str | None
+    reported: dt.date | None  # DTM*232, else the first line's date of service
+
+
+@dataclass
+class _Survey:
+    """A payment's claims read once before anything is written: every value is readable
+    (else the set is quarantined whole, as before), and what the payment's row holds."""
+
+    keys: list[_ClaimKey]
+    claims_paid: Decimal
+    problems: list[str]
+
+
+def _survey(found: Payment835, tx: TransactionSet) -> _Survey:
+    keys: list[_ClaimKey] = []
+    claims_paid = Decimal(0)
+    problems: list[str] = []
+    for claim in claims_of(tx):
+        keys.append(
+            _ClaimKey(
+                claim.position,
+                claim.control_number,
+                claim.member_id,
+                claim.service_date or _first_date(claim),
+            )
+        )
+        claims_paid += claim.paid
+        problems += _claim_problems(claim, to_remit_claim(claim, None, {}))
+    plb = sum((p.amount for p in found.provider_adjustments), Decimal(0))
+    if not payment_balances(claims_paid, plb, found.amount):
+        problems.insert(
+            0,
+            f"payment does not balance: claims paid {claims_paid} - provider adjustments {plb} != BPR02 {found.amount}",
+        )
+    return _Survey(keys, claims_paid, problems)
+
+
+def _claim_problems(claim: Claim835, remit: RemitClaim) -> list[str]:
+    problems = []
+    if not remit.balances():
+        problems.append(
+            f"claim {claim.position} (CLP) does not balance: charge - adjustments != paid"
+        )
+    for line in remit.lines:
+        if not line.balances:
+            problems.append(
+                f"claim {claim.position} line {line.procedure_code}: SVC02 - CAS != SVC03"
+            )
+    return problems
 
 
 def _set_reasons(tx: TransactionSet) -> list[Reason]:
@@ -129,14 +191,15 @@ def _already_posted(session: Session, found: Payment835) -> bool:
 
 
 def _write_payment(
-    session: Session, file_id: int, found: Payment835, report: RemitFileReport
+    session: Session,
+    file_id: int,
+    found: Payment835,
+    survey: _Survey,
+    tx: TransactionSet,
+    report: RemitFileReport,
 ) -> None:
-    claims_paid = sum((c.paid for c in found.claims), Decimal(0))
+    report.unbalanced += [f"{found.trace_number}: {p}" for p in survey.problems]
     plb = sum((p.amount for p in found.provider_adjustments), Decimal(0))
-    # Each CLP as typed values once: the balance checks and the rows both read it.
-    remits = [to_remit_claim(claim, None, {}) for claim in found.claims]
-    problems = _balance_problems(found, remits, claims_paid, plb)
-    report.unbalanced += [f"{found.trace_number}: {p}" for p in problems]
     payer_id = _payer_id(session, found)
     payment_id = session.execute(
         insert(m.RemittancePayment).returning(m.RemittancePayment.id),
@@ -153,10 +216,10 @@ def _write_payment(
                 "amount": found.amount,
                 "paid_on": found.paid_on,
                 "payee_id": found.payee_id,
-                "claims_paid": claims_paid,
+                "claims_paid": survey.claims_paid,
                 "provider_adjustments": plb,
-                "balanced": not problems,
-                "problems": problems,
+                "balanced": not survey.problems,
+                "problems": survey.problems,
             }
         ],
     ).scalar_one()
@@ -175,28 +238,7 @@ def _write_payment(
                 for a in found.provider_adjustments
             ],
         )
-    _write_claims(session, payment_id, found, remits, report)
-
-
-def _balance_problems(
-    found: Payment835, remits: list[RemitClaim], claims_paid: Decimal, plb: Decimal
-) -> list[str]:
-    problems = []
-    if not payment_balances(claims_paid, plb, found.amount):
-        problems.append(
-            f"payment does not balance: claims paid {claims_paid} - provider adjustments {plb} != BPR02 {found.amount}"
-        )
-    for claim, remit in zip(found.claims, remits, strict=True):
-        if not remit.balances():
-            problems.append(
-                f"claim {claim.position} (CLP) does not balance: charge - adjustments != paid"
-            )
-        for line in remit.lines:
-            if not line.balances:
-                problems.append(
-                    f"claim {claim.position} line {line.procedure_code}: SVC02 - CAS != SVC03"
-                )
-    return problems
+    _write_claims(session, payment_id, tx, survey.keys, report)
 
 
 def _payer_id(session: Session, found: Payment835) -> str | None:
@@ -215,58 +257,81 @@ def _payer_id(session: Session, found: Payment835) -> str | None:
 def _write_claims(
     session: Session,
     payment_id: int,
-    found: Payment835,
-    remits: list[RemitClaim],
+    tx: TransactionSet,
+    keys: list[_ClaimKey],
     report: RemitFileReport,
 ) -> None:
-    candidates = _candidates(session, found.claims)
-    billed = _billed_lines(session, {c.claim_id for cs in candidates.values() for c in cs})
-    for claim, remit in zip(found.claims, remits, strict=True):
-        match = matching.match_claim(
-            claim.control_number,
-            candidates.get(claim.position, []),
-            member_id=claim.member_id,
-            service_date=claim.service_date or _first_date(claim),
-            charge=claim.charge,
-        )
-        report.claims["matched" if match.claim_id else "unmatched"] += 1
-        remit_claim_id = session.execute(
-            insert(m.RemittanceClaim).returning(m.RemittanceClaim.id),
-            [
-                {
-                    "payment_id": payment_id,
-                    "position": claim.position,
-                    "control_number": claim.control_number[:38],
-                    "status_code": claim.status_code[:2],
-                    "charge": claim.charge,
-                    "paid": claim.paid,
-                    "patient_responsibility": claim.patient_responsibility,
-                    "filing_indicator": claim.filing_indicator,
-                    "payer_claim_control_number": claim.payer_claim_control_number,
-                    "service_date": claim.service_date or _first_date(claim),
-                    "adjustments": [a.model_dump(mode="json") for a in claim.adjustments],
-                    "remark_codes": claim.remark_codes,
-                    "balanced": remit.balances(),
-                    "claim_id": match.claim_id,
-                    "match_method": match.method,
-                    "unmatched_reason": match.reason or None,
-                }
-            ],
-        ).scalar_one()
-        lines = billed.get(match.claim_id or "", [])
-        _write_lines(session, remit_claim_id, claim, remit, lines, report)
+    """Match and write the payment's claims a slice at a time, in one transaction.
+
+    Only the slice's claims, their billed lines and their rows are held at once: what a
+    payment costs in memory no longer grows with its size (a month of one large payer's
+    claims is one set). Candidates are read for the whole payment first, so a claim is
+    matched among the same claims whichever slice it falls in.
+    """
+    candidates = _candidates(session, keys)
+    claims = claims_of(tx)
+    while batch := list(islice(claims, SLICE)):
+        matches = [
+            matching.match_claim(
+                claim.control_number,
+                candidates.pop(claim.position, []),
+                member_id=claim.member_id,
+                service_date=claim.service_date or _first_date(claim),
+                charge=claim.charge,
+            )
+            for claim in batch
+        ]
+        billed = _billed_lines(session, {found.claim_id for found in matches if found.claim_id})
+        remits = [to_remit_claim(claim, None, {}) for claim in batch]
+        rows = [
+            _claim_row(payment_id, claim, remit, found)
+            for claim, remit, found in zip(batch, remits, matches, strict=True)
+        ]
+        ids = session.scalars(
+            insert(m.RemittanceClaim).returning(m.RemittanceClaim.id, sort_by_parameter_order=True),
+            rows,
+        ).all()
+        lines: list[dict[str, Any]] = []
+        for claim, remit, found, remit_claim_id in zip(batch, remits, matches, ids, strict=True):
+            report.claims["matched" if found.claim_id else "unmatched"] += 1
+            billed_lines = billed.get(found.claim_id or "", [])
+            lines += _line_rows(remit_claim_id, claim, remit, billed_lines, report)
+        if lines:
+            session.execute(insert(m.RemittanceLine), lines)
 
 
-def _write_lines(
-    session: Session,
+def _claim_row(
+    payment_id: int, claim: Claim835, remit: RemitClaim, found: matching.ClaimMatch
+) -> dict[str, Any]:
+    return {
+        "payment_id": payment_id,
+        "position": claim.position,
+        "control_number": claim.control_number[:38],
+        "status_code": claim.status_code[:2],
+        "charge": claim.charge,
+        "paid": claim.paid,
+        "patient_responsibility": claim.patient_responsibility,
+        "filing_indicator": claim.filing_indicator,
+        "payer_claim_control_number": claim.payer_claim_control_number,
+        "service_date": claim.service_date or _first_date(claim),
+        "adjustments": [a.model_dump(mode="json") for a in claim.adjustments],
+        "remark_codes": claim.remark_codes,
+        "balanced": remit.balances(),
+        "claim_id": found.claim_id,
+        "match_method": found.method,
+        "unmatched_reason": found.reason or None,
+    }
+
+
+def _line_rows(
     remit_claim_id: int,
     claim: Claim835,
     remit: RemitClaim,
     billed: list[matching.BilledLine],
     report: RemitFileReport,
-) -> None:
+) -> list[dict[str, Any]]:
     if not claim.lines:
-        return
+        return []
     paid = [
         matching.PaidLine(
             ln.position, ln.procedure_code, ln.original_code, tuple(ln.modifiers), ln.units_paid,
@@ -305,7 +370,7 @@ def _write_lines(
                 "unmatched_reason": found.reason or None,
             }
         )
-    session.execute(insert(m.RemittanceLine), rows)
+    return rows
 
 
 def _first_date(claim: Claim835) -> dt.date | None:
@@ -313,7 +378,7 @@ def _first_date(claim: Claim835) -> dt.date | None:
 
 
 def _candidates(
-    session: Session, claims: list[Claim835]
+    session: Session, claims: list[_ClaimKey]
 ) -> dict[int, list[matching.ClaimCandidate]]:
     """For each CLP: the claim with its control number, and the claims of its member on
     the dates this payment reports.
@@ -324,7 +389,7 @@ def _candidates(
     service still has all of their claims read: that CLP may answer any of them.
     """
     controls = sorted({c.control_number for c in claims})
-    reported = {c.position: c.service_date or _first_date(c) for c in claims}
+    reported = {c.position: c.reported for c in claims}
     undated = {c.member_id for c in claims if c.member_id and reported[c.position] is None}
     dated = sorted({c.member_id for c in claims if c.member_id} - undated)
     dates = sorted({d for d in reported.values() if d is not None})

@@ -145,14 +145,17 @@ class TransactionSet:
 
     @property
     def segments(self) -> list[Seg]:
+        return list(self.iter_segments())
+
+    def iter_segments(self) -> Iterator[Seg]:
+        """The segments one at a time: a caller that keeps none holds one `Seg`, not the set's."""
         self.close()
-        starts = [0, *self._ends[:-1]]
-        return [
-            Seg(line, self._names[loop], self._names[seg_id], self._values[start:end])
-            for line, loop, seg_id, start, end in zip(
-                self._lines, self._loops, self._ids, starts, self._ends, strict=True
-            )
-        ]
+        start = 0
+        for line, loop, seg_id, end in zip(
+            self._lines, self._loops, self._ids, self._ends, strict=True
+        ):
+            yield Seg(line, self._names[loop], self._names[seg_id], self._values[start:end])
+            start = end
 
     @property
     def lines(self) -> array[int]:

@@ -6,6 +6,7 @@ import datetime as dt
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, func, select
@@ -123,6 +124,27 @@ class TestPosting:
         assert (again.posted, again.duplicates) == (0, first.posted)
         assert again.reconciles and _counts(engine) == counts
 
+    def test_a_payment_written_in_slices_is_posted_as_it_would_be_whole(
+        self, x12_folder, tmp_path, monkeypatch
+    ):
+        """Posting streams a payment's claims a slice at a time (a month of one large payer's
+        claims is one set); each claim and line is matched and written as with no slices."""
+        from tasks.db.session import open_database
+        from tasks.remit import post
+
+        posted = {}
+        for size in (3, 1_000_000):
+            monkeypatch.setattr(post, "SLICE", size)
+            engine = open_database(f"sqlite:///{tmp_path / f'slices-{size}.db'}")
+            load_paths(engine, [x12_folder])
+            reports = [post_file(engine, p) for p in sorted(x12_folder.glob("remit-*.835"))]
+            tallies = [(r.posted, r.claims, r.lines, r.unbalanced) for r in reports]
+            posted[size] = (_posted_rows(engine), tallies)
+        claims, lines, payments = posted[3][0]
+        assert max(payments.values()) > 3 * 10  # the largest payment took ten slices and more
+        assert any(row[0] for row in claims.values()) and any(row[0] for row in lines.values())
+        assert posted[3] == posted[1_000_000]
+
     def test_matching_a_remittance_reads_claims_through_indexes(self, x12_folder, tmp_path):
         """Posting looks claims up by id and by member; a scan of the claim or coverage table
         in a batch's lookup would make posting grow as N squared (it did, with an OR)."""
@@ -146,11 +168,12 @@ class TestPosting:
         engine = open_database(f"sqlite:///{tmp_path / 'dates.db'}")
         load_paths(engine, [x12_folder])
         path = next(p for p in sorted(x12_folder.glob("remit-*.835")))
-        (paid,) = [payment(tx) for tx in read(path.read_bytes()).sets][:1]
+        (tx,) = read(path.read_bytes()).sets[:1]
+        paid = payment(tx)
         dates = {c.service_date or post._first_date(c) for c in paid.claims}
         members = {c.member_id for c in paid.claims}
         with session_scope(engine) as session:
-            candidates = post._candidates(session, paid.claims)
+            candidates = post._candidates(session, post._survey(paid, tx).keys)
             history = session.execute(
                 select(m.Claim.service_date)
                 .join(m.Coverage, m.Coverage.coverage_id == m.Claim.coverage_id)
@@ -277,6 +300,36 @@ def _counts(engine: Engine) -> tuple[int, ...]:
                 m.ProviderAdjustment,
             )
         )
+
+
+def _posted_rows(engine: Engine) -> tuple[dict[Any, Any], dict[Any, Any], dict[str, int]]:
+    """Each remitted claim and line as matched and written, keyed by payment and position."""
+    C, L, P = m.RemittanceClaim, m.RemittanceLine, m.RemittancePayment
+    with session_scope(engine) as session:
+        claims = {
+            (trace, pos): (cid, method, reason, balanced, paid)
+            for trace, pos, cid, method, reason, balanced, paid in session.execute(
+                select(P.trace_number, C.position, C.claim_id, C.match_method,
+                       C.unmatched_reason, C.balanced, C.paid).join(P, P.id == C.payment_id)
+            )
+        }  # fmt: skip
+        lines = {
+            (trace, claim_pos, pos): (number, method, balanced, paid)
+            for trace, claim_pos, pos, number, method, balanced, paid in session.execute(
+                select(P.trace_number, C.position, L.position, L.line_number, L.match_method,
+                       L.balanced, L.paid)
+                .join(C, C.id == L.remittance_claim_id).join(P, P.id == C.payment_id)
+            )
+        }  # fmt: skip
+        payments = {
+            trace: count
+            for trace, count in session.execute(
+                select(P.trace_number, func.count(C.id))
+                .join(C, C.payment_id == P.id)
+                .group_by(P.trace_number)
+            )
+        }
+    return claims, lines, payments
 
 
 def test_the_whole_job_scores_the_same_on_sqlite_and_postgresql(x12_folder, db):
