@@ -106,13 +106,16 @@ def _post_set(engine: Engine, file_id: int, report: RemitFileReport, tx: Transac
 
 
 @dataclass(frozen=True, slots=True)
-class _ClaimKey:
-    """What matching reads of a CLP: kept for the whole payment while its claims stream."""
+class _ClaimFacts:
+    """What the first read keeps of a CLP while the payment's claims stream: what matching
+    reads, and whether the claim and each of its lines balance (the rows record it)."""
 
     position: int
     control_number: str
     member_id: str | None
     reported: dt.date | None  # DTM*232, else the first line's date of service
+    balanced: bool
+    lines_balanced: tuple[bool, ...]
 
 
 @dataclass
@@ -120,43 +123,47 @@ class _Survey:
     """A payment's claims read once before anything is written: every value is readable
     (else the set is quarantined whole, as before), and what the payment's row holds."""
 
-    keys: list[_ClaimKey]
+    claims: list[_ClaimFacts]  # in CLP order: position n is claims[n - 1]
     claims_paid: Decimal
+    provider_adjustments: Decimal
     problems: list[str]
 
 
 def _survey(found: Payment835, tx: TransactionSet) -> _Survey:
-    keys: list[_ClaimKey] = []
+    facts: list[_ClaimFacts] = []
     claims_paid = Decimal(0)
     problems: list[str] = []
     for claim in claims_of(tx):
-        keys.append(
-            _ClaimKey(
+        remit = to_remit_claim(claim, None, {})
+        facts.append(
+            _ClaimFacts(
                 claim.position,
                 claim.control_number,
                 claim.member_id,
                 claim.service_date or _first_date(claim),
+                remit.balances(),
+                tuple(line.balances for line in remit.lines),
             )
         )
         claims_paid += claim.paid
-        problems += _claim_problems(claim, to_remit_claim(claim, None, {}))
+        problems += _claim_problems(claim, facts[-1])
     plb = sum((p.amount for p in found.provider_adjustments), Decimal(0))
     if not payment_balances(claims_paid, plb, found.amount):
         problems.insert(
             0,
             f"payment does not balance: claims paid {claims_paid} - provider adjustments {plb} != BPR02 {found.amount}",
         )
-    return _Survey(keys, claims_paid, problems)
+    return _Survey(facts, claims_paid, plb, problems)
 
 
-def _claim_problems(claim: Claim835, remit: RemitClaim) -> list[str]:
+def _claim_problems(claim: Claim835, facts: _ClaimFacts) -> list[str]:
     problems = []
-    if not remit.balances():
+    if not facts.balanced:
         problems.append(
             f"claim {claim.position} (CLP) does not balance: charge - adjustments != paid"
         )
-    for line in remit.lines:
-        if not line.balances:
+    for line, balanced in zip(claim.lines, facts.lines_balanced, strict=True):
+        if not balanced:
             problems.append(
                 f"claim {claim.position} line {line.procedure_code}: SVC02 - CAS != SVC03"
             )
@@ -199,7 +206,6 @@ def _write_payment(
     report: RemitFileReport,
 ) -> None:
     report.unbalanced += [f"{found.trace_number}: {p}" for p in survey.problems]
-    plb = sum((p.amount for p in found.provider_adjustments), Decimal(0))
     payer_id = _payer_id(session, found)
     payment_id = session.execute(
         insert(m.RemittancePayment).returning(m.RemittancePayment.id),
@@ -217,7 +223,7 @@ def _write_payment(
                 "paid_on": found.paid_on,
                 "payee_id": found.payee_id,
                 "claims_paid": survey.claims_paid,
-                "provider_adjustments": plb,
+                "provider_adjustments": survey.provider_adjustments,
                 "balanced": not survey.problems,
                 "problems": survey.problems,
             }
@@ -238,7 +244,7 @@ def _write_payment(
                 for a in found.provider_adjustments
             ],
         )
-    _write_claims(session, payment_id, tx, survey.keys, report)
+    _write_claims(session, payment_id, tx, survey.claims, report)
 
 
 def _payer_id(session: Session, found: Payment835) -> str | None:
@@ -258,7 +264,7 @@ def _write_claims(
     session: Session,
     payment_id: int,
     tx: TransactionSet,
-    keys: list[_ClaimKey],
+    facts: list[_ClaimFacts],
     report: RemitFileReport,
 ) -> None:
     """Match and write the payment's claims a slice at a time, in one transaction.
@@ -268,40 +274,40 @@ def _write_claims(
     claims is one set). Candidates are read for the whole payment first, so a claim is
     matched among the same claims whichever slice it falls in.
     """
-    candidates = _candidates(session, keys)
+    candidates = _candidates(session, facts)
     claims = claims_of(tx)
     while batch := list(islice(claims, SLICE)):
+        known = [facts[claim.position - 1] for claim in batch]
         matches = [
             matching.match_claim(
                 claim.control_number,
                 candidates.pop(claim.position, []),
                 member_id=claim.member_id,
-                service_date=claim.service_date or _first_date(claim),
+                service_date=fact.reported,
                 charge=claim.charge,
             )
-            for claim in batch
+            for claim, fact in zip(batch, known, strict=True)
         ]
         billed = _billed_lines(session, {found.claim_id for found in matches if found.claim_id})
-        remits = [to_remit_claim(claim, None, {}) for claim in batch]
         rows = [
-            _claim_row(payment_id, claim, remit, found)
-            for claim, remit, found in zip(batch, remits, matches, strict=True)
+            _claim_row(payment_id, claim, fact, found)
+            for claim, fact, found in zip(batch, known, matches, strict=True)
         ]
         ids = session.scalars(
             insert(m.RemittanceClaim).returning(m.RemittanceClaim.id, sort_by_parameter_order=True),
             rows,
         ).all()
         lines: list[dict[str, Any]] = []
-        for claim, remit, found, remit_claim_id in zip(batch, remits, matches, ids, strict=True):
+        for claim, fact, found, remit_claim_id in zip(batch, known, matches, ids, strict=True):
             report.claims["matched" if found.claim_id else "unmatched"] += 1
             billed_lines = billed.get(found.claim_id or "", [])
-            lines += _line_rows(remit_claim_id, claim, remit, billed_lines, report)
+            lines += _line_rows(remit_claim_id, claim, fact, billed_lines, report)
         if lines:
             session.execute(insert(m.RemittanceLine), lines)
 
 
 def _claim_row(
-    payment_id: int, claim: Claim835, remit: RemitClaim, found: matching.ClaimMatch
+    payment_id: int, claim: Claim835, fact: _ClaimFacts, found: matching.ClaimMatch
 ) -> dict[str, Any]:
     return {
         "payment_id": payment_id,
@@ -313,10 +319,10 @@ def _claim_row(
         "patient_responsibility": claim.patient_responsibility,
         "filing_indicator": claim.filing_indicator,
         "payer_claim_control_number": claim.payer_claim_control_number,
-        "service_date": claim.service_date or _first_date(claim),
+        "service_date": fact.reported,
         "adjustments": [a.model_dump(mode="json") for a in claim.adjustments],
         "remark_codes": claim.remark_codes,
-        "balanced": remit.balances(),
+        "balanced": fact.balanced,
         "claim_id": found.claim_id,
         "match_method": found.method,
         "unmatched_reason": found.reason or None,
@@ -326,7 +332,7 @@ def _claim_row(
 def _line_rows(
     remit_claim_id: int,
     claim: Claim835,
-    remit: RemitClaim,
+    fact: _ClaimFacts,
     billed: list[matching.BilledLine],
     report: RemitFileReport,
 ) -> list[dict[str, Any]]:
@@ -347,7 +353,7 @@ def _line_rows(
         ]
     )
     rows = []
-    for line, typed, found in zip(claim.lines, remit.lines, matches, strict=True):
+    for line, balanced, found in zip(claim.lines, fact.lines_balanced, matches, strict=True):
         report.lines["matched" if found.line_number is not None else "unmatched"] += 1
         rows.append(
             {
@@ -364,7 +370,7 @@ def _line_rows(
                 "adjustments": [a.model_dump(mode="json") for a in line.adjustments],
                 "remark_codes": line.remark_codes,
                 "allowed_reported": line.allowed_reported,
-                "balanced": typed.balances,
+                "balanced": balanced,
                 "line_number": found.line_number,
                 "match_method": found.method,
                 "unmatched_reason": found.reason or None,
@@ -378,7 +384,7 @@ def _first_date(claim: Claim835) -> dt.date | None:
 
 
 def _candidates(
-    session: Session, claims: list[_ClaimKey]
+    session: Session, claims: list[_ClaimFacts]
 ) -> dict[int, list[matching.ClaimCandidate]]:
     """For each CLP: the claim with its control number, and the claims of its member on
     the dates this payment reports.

@@ -147,14 +147,17 @@ class TransactionSet:
     def segments(self) -> list[Seg]:
         return list(self.iter_segments())
 
-    def iter_segments(self) -> Iterator[Seg]:
-        """The segments one at a time: a caller that keeps none holds one `Seg`, not the set's."""
+    def iter_segments(self, only: frozenset[str] | None = None) -> Iterator[Seg]:
+        """The segments one at a time (a caller that keeps none holds one `Seg`, not the
+        set's); `only`: just the segments with those ids, the others never built."""
         self.close()
+        wanted = None if only is None else {i for i, n in enumerate(self._names) if n in only}
         start = 0
         for line, loop, seg_id, end in zip(
             self._lines, self._loops, self._ids, self._ends, strict=True
         ):
-            yield Seg(line, self._names[loop], self._names[seg_id], self._values[start:end])
+            if wanted is None or seg_id in wanted:
+                yield Seg(line, self._names[loop], self._names[seg_id], self._values[start:end])
             start = end
 
     @property

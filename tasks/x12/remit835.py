@@ -110,6 +110,9 @@ def _optional(seg: Seg, ref: str) -> Decimal | None:
     return _amount(seg, ref) if seg.get(ref) else None
 
 
+_PAYMENT_SEGMENTS = frozenset({"BPR", "TRN", "N1", "PLB"})  # the payment's, not a claim's
+
+
 def payment(tx: TransactionSet) -> Payment835:
     """The payment, claims, lines and provider adjustments of one 835 set."""
     out = payment_header(tx)
@@ -121,7 +124,7 @@ def payment_header(tx: TransactionSet) -> Payment835:
     """The payment without its claims (BPR, TRN, N1*PR/PE and PLB): what posting needs
     before it writes a claim, and what it holds while it streams them."""
     out = Payment835(tx.control_number)
-    for seg in tx.iter_segments():
+    for seg in tx.iter_segments(only=_PAYMENT_SEGMENTS):
         sid = seg.id
         if sid == "BPR":
             out.handling_code, out.method = seg.get("01"), seg.get("04") or None
@@ -159,9 +162,6 @@ def claims_of(tx: TransactionSet) -> Iterator[Claim835]:
             line = _in_claim(seg, claim, line)
     if claim is not None:
         yield claim
-
-
-_PAYMENT_SEGMENTS = frozenset({"BPR", "TRN", "N1", "PLB"})
 
 
 def _clp(seg: Seg, position: int) -> Claim835:

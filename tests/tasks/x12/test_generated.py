@@ -173,7 +173,7 @@ class TestPosting:
         dates = {c.service_date or post._first_date(c) for c in paid.claims}
         members = {c.member_id for c in paid.claims}
         with session_scope(engine) as session:
-            candidates = post._candidates(session, post._survey(paid, tx).keys)
+            candidates = post._candidates(session, post._survey(paid, tx).claims)
             history = session.execute(
                 select(m.Claim.service_date)
                 .join(m.Coverage, m.Coverage.coverage_id == m.Claim.coverage_id)
