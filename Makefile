@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 BENCH_SIZES ?= 10000 100000
+BENCH_DAILY_SIZES ?= 100000 300000
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: demo test lint format bench chaos serve clean
@@ -35,7 +36,7 @@ serve: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/intake_throughput.py
 	$(BIN)/python benchmarks/checks_throughput.py
-	$(BIN)/python benchmarks/daily_intake.py
+	$(BIN)/python benchmarks/daily_intake.py --claims $(BENCH_DAILY_SIZES)
 	$(BIN)/python benchmarks/remit_throughput.py
 	$(BIN)/python benchmarks/main_job.py --sizes $(BENCH_SIZES)
 

@@ -277,14 +277,20 @@ def measure(
             folder = tmp / f"{name}-{kind}-{size}"
             shutil.copytree(source, folder)
             url = f"sqlite:///{tmp / f'{name}-{kind}-{size}.db'}" if base is None else _pg_url(base)
-            out[f"{name}_{kind}"] = spawn(kind, folder, url, tmp / f"h-{name}-{kind}")
+            home = _prefect_home(tmp, name) if kind == "flow" else tmp / f"h-{name}-{kind}"
+            out[f"{name}_{kind}"] = spawn(kind, folder, url, home)
             shutil.rmtree(folder)
     shutil.rmtree(source)
     return out
 
 
 def measure_fixed(postgres: str | None, tmp: Path, runs: Sequence[str]) -> dict[str, Any]:
-    """The flow over an empty inbox, once per database whose flow is measured."""
+    """The flow over an empty inbox, once per database whose flow is measured.
+
+    It runs twice in the Prefect home the sized flow runs use, and the second run is the
+    figure: the first builds Prefect's database (seconds a day's run does not spend), so
+    every measured flow run, empty or not, finds it built. The first is kept as `first`.
+    """
     fixed: dict[str, Any] = {}
     for name, base in _databases(postgres).items():
         if f"{name}_flow" not in runs:
@@ -292,8 +298,17 @@ def measure_fixed(postgres: str | None, tmp: Path, runs: Sequence[str]) -> dict[
         folder = tmp / f"{name}-empty"
         folder.mkdir()
         url = f"sqlite:///{tmp / f'{name}-empty.db'}" if base is None else _pg_url(base)
-        fixed[f"{name}_flow"] = spawn("flow", folder, url, tmp / f"h-{name}-empty")
+        first = spawn("flow", folder, url, _prefect_home(tmp, name))
+        fixed[f"{name}_flow"] = {
+            **spawn("flow", folder, url, _prefect_home(tmp, name)),
+            "first": first,
+        }
     return fixed
+
+
+def _prefect_home(tmp: Path, database: str) -> Path:
+    """One Prefect home per database for every flow run, the empty ones included."""
+    return tmp / f"h-{database}-flow"
 
 
 def chart(results: list[dict[str, Any]], path: Path) -> None:
@@ -399,7 +414,8 @@ def table(results: list[dict[str, Any]], fixed: dict[str, Any] | None = None) ->
             )
     for run, data in fixed.items():
         lines.append(
-            f"{'empty':>9} {run:14} {data['wall_seconds']:8.1f}  (the flow over an empty inbox)"
+            f"{'empty':>9} {run:14} {data['wall_seconds']:8.1f}  (the flow over an empty inbox; "
+            f"{data['first']['wall_seconds']:.1f} s the first time, building Prefect's database)"
         )
     return "\n".join(lines)
 
