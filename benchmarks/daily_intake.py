@@ -123,8 +123,8 @@ def main() -> None:
         empty.mkdir()
         # Every measured flow run finds Prefect's database built, as a day's run does: the
         # first run on a new one spends seconds creating it, and whichever run came first
-        # would carry that cost alone (it once made the 100,000-claim overhead look 12 points
-        # higher than it was). The first run is reported apart.
+        # would carry that cost alone (up to 7 s: 12 points of the 100,000-claim overhead).
+        # The first run is reported apart.
         first = run("prefect", empty, work, args.workers, home) if flows else None
         sizes = {claims: measure(claims, work / str(claims), args, home) for claims in args.claims}
         fixed = run("prefect", empty, work, args.workers, home) if flows else None

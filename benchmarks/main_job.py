@@ -234,6 +234,9 @@ def spawn(kind: str, folder: Path, url: str, home: Path) -> dict[str, Any]:
     return result
 
 
+PG_SCHEMA_PREFIX = "cg_bench_"
+
+
 def _pg_url(base: str) -> str:
     """A fresh schema per run, so each run starts from an empty claim database."""
     from sqlalchemy import text
@@ -262,7 +265,6 @@ def _drop_pg_schemas(base: str) -> None:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
-PG_SCHEMA_PREFIX = "cg_bench_"
 RUNS = ("core", "sqlite_plain", "sqlite_flow", "postgres_plain", "postgres_flow")
 
 
@@ -314,11 +316,9 @@ def measure_fixed(postgres: str | None, tmp: Path, runs: Sequence[str]) -> dict[
         folder = tmp / f"{name}-empty"
         folder.mkdir()
         url = f"sqlite:///{tmp / f'{name}-empty.db'}" if base is None else _pg_url(base)
-        first = spawn("flow", folder, url, _prefect_home(tmp, name))
-        fixed[f"{name}_flow"] = {
-            **spawn("flow", folder, url, _prefect_home(tmp, name)),
-            "first": first,
-        }
+        home = _prefect_home(tmp, name)
+        first = spawn("flow", folder, url, home)
+        fixed[f"{name}_flow"] = {**spawn("flow", folder, url, home), "first": first}
     return fixed
 
 
