@@ -83,8 +83,9 @@ def check_step(
     started = dt.datetime.now(dt.UTC)
     counts = StepCounts(step)
     cache = contexts or ChunkContexts()
-    # The chunks before this one grew the checkpoint table its reads plan against.
-    refresh_statistics(engine)
+    # The chunks before this one grew the checkpoint table its reads plan against, perhaps
+    # mostly with this step's rows (the first audits).
+    refresh_statistics(engine, step=step.value)
     with session_scope(engine) as session:
         todo = _todo(session, claim_ids, step, rule_set.version, force)
         counts.skipped_done = len(claim_ids) - len(todo)

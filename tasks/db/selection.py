@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_
+from sqlalchemy import ColumnElement, Select, exists, func, or_
 from sqlalchemy import select as sql_select
 from sqlalchemy.orm import Session, aliased
 
@@ -74,12 +74,12 @@ def awaiting_payment_audit(session: Session) -> list[str]:
 
 def _conditions(
     *,
-    payer_id: str | None,
-    service_from: dt.date | None,
-    service_to: dt.date | None,
-    held_by_rule: str | None,
-    unchecked_steps: Sequence[Step],
-    remitted: bool,
+    payer_id: str | None = None,
+    service_from: dt.date | None = None,
+    service_to: dt.date | None = None,
+    held_by_rule: str | None = None,
+    unchecked_steps: Sequence[Step] = (),
+    remitted: bool = False,
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if payer_id:
@@ -97,14 +97,24 @@ def _conditions(
     return conditions
 
 
+def page_query(*, size: int = PAGE, after: str | None = None, **criteria: Any) -> Select[str]:
+    """The statement that reads one page of a selection (see `claim_pages` for the criteria);
+    public so the plans the databases choose for it can be examined."""
+    return _page_query(_conditions(**criteria), size, after)
+
+
+def _page_query(conditions: list[ColumnElement[bool]], size: int, after: str | None) -> Select[str]:
+    query = sql_select(m.Claim.claim_id).where(*conditions)
+    if after is not None:
+        query = query.where(m.Claim.claim_id > after)
+    return query.order_by(m.Claim.claim_id).limit(size)
+
+
 def _keyset_pages(
     session: Session, conditions: list[ColumnElement[bool]], size: int, last: str | None
 ) -> Iterator[list[str]]:
     while True:
-        query = sql_select(m.Claim.claim_id).where(*conditions)
-        if last is not None:
-            query = query.where(m.Claim.claim_id > last)
-        page = list(session.scalars(query.order_by(m.Claim.claim_id).limit(size)))
+        page = list(session.scalars(_page_query(conditions, size, last)))
         if page:
             yield page
         if len(page) < size:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, insert, select, text
 
 from rules.codes import PayerKind
-from rules.outcomes import PRE_SUBMISSION_STEPS
+from rules.outcomes import PRE_SUBMISSION_STEPS, Step
 from tasks.checking import check_chunk
 from tasks.db import models as m
 from tasks.db.session import session_scope
@@ -93,3 +94,63 @@ class TestRunsKeepStatisticsCurrent:
         check_chunk(postgres_db, ids, PRE_SUBMISSION_STEPS, current_rule_set())
         # Refreshed before each step: the figures describe the checkpoints of the steps before.
         assert _seen_by_analyze(postgres_db, "claim_checkpoint")[1] >= len(ids)
+
+
+class TestAStepOutgrowingItsStatistics:
+    """The checkpoint table is stale for a step once it has grown by more than the rows of
+    the step ANALYZE saw: every new row might be of that step."""
+
+    @pytest.fixture
+    def checked(self, postgres_db: Engine, tmp_path: Path) -> tuple[Engine, list[str]]:
+        """1,500 claims through steps 1-4, every table analyzed since."""
+        generate(GeneratorConfig(seed=5, claims=1500), tmp_path)
+        load_paths(postgres_db, [tmp_path])
+        with session_scope(postgres_db) as session:
+            ids = sorted(session.scalars(select(m.Claim.claim_id)))
+        check_chunk(postgres_db, ids, PRE_SUBMISSION_STEPS, current_rule_set())
+        with postgres_db.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text("ANALYZE"))
+        return postgres_db, ids
+
+    def _audit(self, engine: Engine, ids: list[str]) -> None:
+        check_chunk(engine, ids, [Step.POST_PAYMENT_AUDIT], current_rule_set(), force=True)
+
+    def test_a_steps_first_rows_make_the_table_stale_for_that_step_only(self, checked) -> None:
+        """A few pages of a step ANALYZE never saw: stale for it, not for the steps it knows,
+        and not by growth (the table is far from doubling)."""
+        engine, ids = checked
+        pages_before = _seen_by_analyze(engine, "claim_checkpoint")[0]
+        self._audit(engine, ids[:200])
+        assert _pages_now(engine, "claim_checkpoint") > pages_before
+        audit = Step.POST_PAYMENT_AUDIT.value
+        assert stale_tables(engine, step=audit) == ["claim_checkpoint"]
+        assert stale_tables(engine) == []
+        assert stale_tables(engine, step=Step.VERIFICATION.value) == []
+        assert refresh_statistics(engine, step=audit) == ["claim_checkpoint"]
+        assert stale_tables(engine, step=audit) == []
+
+    def test_a_known_step_is_stale_once_growth_passes_the_rows_analyze_saw(self, checked) -> None:
+        """Audits on a tenth of the claims, analyzed; more on another tenth is within what the
+        statistics can be off by; on the rest, the audits may have more than doubled."""
+        engine, ids = checked
+        audit = Step.POST_PAYMENT_AUDIT.value
+        tenth = len(ids) // 10
+        self._audit(engine, ids[:tenth])
+        refresh_statistics(engine, step=audit)
+        self._audit(engine, ids[tenth : tenth + tenth // 2])
+        assert stale_tables(engine, step=audit) == []
+        self._audit(engine, ids[tenth + tenth // 2 :])
+        assert stale_tables(engine, step=audit) == ["claim_checkpoint"]
+
+
+def _pages_now(engine: Engine, table: str) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                text(
+                    "SELECT pg_relation_size(to_regclass(:name))"
+                    " / current_setting('block_size')::int"
+                ),
+                {"name": table},
+            ).scalar_one()
+        )
