@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.util import asbool
 
 
 def _json_dumps(value: Any) -> str:
@@ -29,7 +30,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         # A URI database (`file:...?mode=ro&uri=true`) is SQLite's to resolve, not a path.
-        uri = parsed.query.get("uri") == "true"
+        uri = asbool(parsed.query.get("uri", False))  # as the driver reads it: true, 1, yes
         if parsed.database and parsed.database != ":memory:" and not uri:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)

@@ -20,7 +20,6 @@ def test_a_sqlite_uri_makes_no_folder_named_after_it(tmp_path, monkeypatch):
     # `file:/path?mode=ro` is how a user opens the claim database read-only; the name is a
     # URI for SQLite, not a path, and must not leave a `file:` folder in the working one.
     path = tmp_path / "claims.db"
-    make_engine(f"sqlite:///{path}").dispose()
     with sqlite3.connect(path) as connection:
         connection.execute("PRAGMA journal_mode=WAL")  # as ClaimGuard leaves it
     monkeypatch.chdir(tmp_path)
