@@ -217,28 +217,31 @@ def check_chunk_steps(
     itself does not retry: its steps already did.
     """
     startup.settle()  # a worker process's first chunk: after its imports, before the work
-    results = []
-    for step in steps:
-        state = check_step_chunk(key, step, chunk_no, force, flow_run_id, return_state=True)
-        if state.is_failed():
-            message = safe_error(state.result(raise_on_failure=False))  # type: ignore[arg-type]
-            get_run_logger().error(
-                "%s chunk %s failed after its retries: %s", step.value, chunk_no, message
-            )
-            record_chunk_error(key, step, chunk_no, message, flow_run_id)
-            results.append(
-                ChunkResult(
-                    step=step,
-                    chunk_no=chunk_no,
-                    leased=True,
-                    statuses={},
-                    skipped_done=0,
-                    error=message,
-                )
-            )
-        else:
-            results.append(state.result())
-    return results
+    with startup.collector_paused():  # the chunk's contexts live through its steps
+        return [_step_of_chunk(key, step, chunk_no, force, flow_run_id) for step in steps]
+
+
+def _step_of_chunk(
+    key: str, step: Step, chunk_no: int, force: bool, flow_run_id: str | None
+) -> ChunkResult:
+    """One step of the chunk as its own task run; failed for good, its claims get `error` checkpoints."""
+    state = check_step_chunk(key, step, chunk_no, force, flow_run_id, return_state=True)
+    if not state.is_failed():
+        result: ChunkResult = state.result()
+        return result
+    message = safe_error(state.result(raise_on_failure=False))  # type: ignore[arg-type]
+    get_run_logger().error(
+        "%s chunk %s failed after its retries: %s", step.value, chunk_no, message
+    )
+    record_chunk_error(key, step, chunk_no, message, flow_run_id)
+    return ChunkResult(
+        step=step,
+        chunk_no=chunk_no,
+        leased=True,
+        statuses={},
+        skipped_done=0,
+        error=message,
+    )
 
 
 @task(

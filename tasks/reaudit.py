@@ -16,6 +16,7 @@ from tasks.db import models as m
 from tasks.db.checkpoints import append_checkpoints, next_attempts
 from tasks.db.contexts import ContextLoader
 from tasks.db.session import session_scope
+from tasks.startup import collector_paused
 
 
 class Change(BaseModel):
@@ -33,6 +34,7 @@ def _keys(findings: Sequence[Finding]) -> set[str]:
     return {f"{f.rule_id}" + (f"@line{f.line_number}" if f.line_number else "") for f in findings}
 
 
+@collector_paused()  # a chunk's contexts live through the call (see tasks/startup.py)
 def reaudit_claims(
     engine: Engine,
     claim_ids: Sequence[str],
