@@ -33,7 +33,8 @@ def shingles_without(
     words = [w for w in _TOKEN.findall(text.lower()) if w not in dropped]
     if len(words) < size:
         return frozenset({tuple(words)}) if words else frozenset()
-    return frozenset(tuple(words[i : i + size]) for i in range(len(words) - size + 1))
+    # zip over the word list at `size` offsets: the runs, built without a slice per word.
+    return frozenset(zip(*(words[i:] for i in range(size)), strict=False))
 
 
 def jaccard(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> float:
