@@ -19,6 +19,7 @@ from rules.engine import StepResult
 from rules.outcomes import CheckpointStatus, Step
 from tasks.db import models as m
 from tasks.db.base import Base
+from tasks.db.bulk import insert_many
 
 CHECKPOINT = Base.metadata.tables["claim_checkpoint"]
 FINDING_INDEX = Base.metadata.tables["checkpoint_finding"]
@@ -122,7 +123,7 @@ def append_checkpoints(
         for i, f in enumerate(res.findings, start=1)
     ]
     if index:
-        session.execute(insert(FINDING_INDEX), index)
+        insert_many(session.connection(), FINDING_INDEX, index)
     return len(rows)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from rules import records as r
 from tasks.db import models as m
+from tasks.db.bulk import insert_many
 from tasks.db.session import session_scope
 from tasks.db.statistics import refresh_statistics
 from tasks.intake.reader import PACKET_SUFFIXES, Parsed, iter_raw, parse
@@ -242,7 +243,7 @@ class _BatchLoader:
                 self._quarantine(session, parsed, decision.reasons)
         for table in INSERT_ORDER:
             if inserts.get(table):
-                session.execute(insert(table), inserts[table])
+                insert_many(session.connection(), table, inserts[table])
 
     def _quarantine(self, session: Session, parsed: Parsed, reasons: tuple[Reason, ...]) -> None:
         raw = parsed.raw
