@@ -43,16 +43,16 @@ def insert_many(connection: Connection, table: Table, rows: Sequence[dict[str, A
     if not rows:
         return
     keys = tuple(rows[0])
-    plan = _plan(connection.dialect, table, keys) if _same_keys(rows, keys) else None
+    plan = _plan(connection.dialect, table, keys) if _same_keys(rows) else None
     if plan is None:
         connection.execute(insert(table), list(rows))
         return
     connection.exec_driver_sql(plan.sql, [_parameters(plan, row) for row in rows])
 
 
-def _same_keys(rows: Sequence[dict[str, Any]], keys: tuple[str, ...]) -> bool:
+def _same_keys(rows: Sequence[dict[str, Any]]) -> bool:
     first = rows[0].keys()
-    return len(first) == len(keys) and all(row.keys() == first for row in rows)
+    return all(row.keys() == first for row in rows)
 
 
 def _parameters(plan: _Plan, row: dict[str, Any]) -> tuple[Any, ...]:
@@ -61,6 +61,8 @@ def _parameters(plan: _Plan, row: dict[str, Any]) -> tuple[Any, ...]:
         # Applied to None as well, as SQLAlchemy does (a JSON column stores None as 'null').
         values[position] = process(values[position])
     for position, default in plan.defaults:
+        # SQLAlchemy wraps a no-argument default to take its execution context; the plan
+        # has none to give, and the project's defaults (utcnow, constants) need none.
         values.insert(position, default.arg(None) if default.is_callable else default.arg)
     return tuple(values)
 
