@@ -2,7 +2,7 @@
 
 Underpayment = expected contract allowed - actual allowed, where actual allowed =
 SVC03 + PR (+ sequestration, which reduces payment and not the allowed amount).
-Source: X12 RFI 2348/2601 on 835 balancing; FACTS.md §5 and §9.
+Source: X12 RFI 2348/2601 on 835 balancing; docs/sources.md §5 and §9.
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ class AuthKind(StrEnum):
 
 
 class ComplexityFactor(StrEnum):
-    """The four interactive-complexity (90785) factors, paraphrased (FACTS.md §2)."""
+    """The four interactive-complexity (90785) factors, paraphrased (docs/sources.md §2)."""
 
     MALADAPTIVE_COMMUNICATION = "maladaptive_communication"
     CAREGIVER_INTERFERENCE = "caregiver_interference"

@@ -260,7 +260,7 @@ class GroupSession(Record):
 
 
 class NoteElements(BaseModel):
-    """The structured elements of one patient's note (FACTS.md §7 and the source article).
+    """The structured elements of one patient's note (docs/sources.md §7 and the source article).
 
     Every element is optional here: a missing element is a documentation finding for
     step 3, not a reason to refuse the note at intake.

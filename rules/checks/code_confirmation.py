@@ -5,7 +5,7 @@ code. Group psychotherapy of unrelated participants is 90853; several families t
 90849; one family 90846 or 90847; one patient 90832, 90834 or 90837 by minutes; a
 Medicare partial hospitalization program G0410 or G0411. Psychoeducation, support,
 social or skills groups without psychotherapy are not billable as psychotherapy.
-Source: AAPC Psychiatry Coding Alert; CPT descriptors (paraphrased); FACTS.md §1.
+Source: AAPC Psychiatry Coding Alert; CPT descriptors (paraphrased); docs/sources.md §1.
 """
 
 from __future__ import annotations

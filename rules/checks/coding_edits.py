@@ -1,7 +1,7 @@
 """Step 4, coding edits and add-ons: NCCI pairs and MUEs, 90785, telehealth coding, duplicates.
 
 The NCCI, MUE, add-on and code-validity facts come from the code tables (rules/tables/),
-so a new CMS quarter is a data change. Sources: CMS NCCI policy; FACTS.md §2-4.
+so a new CMS quarter is a data change. Sources: CMS NCCI policy; docs/sources.md §2-4.
 """
 
 from __future__ import annotations

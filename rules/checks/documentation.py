@@ -2,7 +2,7 @@
 
 Sources: NGS CERT "Psychiatry and Psychology Services"; LCD L33632 (group size, at most 12
 participants); Oklahoma Medicaid OAC 317:30-5-278.1 (per-unit elements); HIPAA on other
-participants' privacy; FACTS.md §6-8.
+participants' privacy; docs/sources.md §6-8.
 """
 
 from __future__ import annotations

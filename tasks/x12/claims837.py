@@ -1,6 +1,6 @@
 """The claims of an 837P transaction set (005010X222A1), read from its loops.
 
-What is read (FACTS.md §9): billing provider 2010AA NM1*85 (+ PRV*BI, N4), subscriber
+What is read (docs/sources.md §9): billing provider 2010AA NM1*85 (+ PRV*BI, N4), subscriber
 2000B SBR (SBR09 filing indicator) and 2010BA NM1*IL + DMG, payer 2010BB NM1*PR,
 patient 2000C/2010CA NM1*QC + DMG, claim 2300 CLM (CLM01, CLM02, CLM05-1/-3), HI
 (ABK/ABF; BK/BF are ICD-9), REF*G1 / 9F / F8, rendering 2310B NM1*82 + PRV*PE,

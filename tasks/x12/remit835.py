@@ -1,6 +1,6 @@
 """The payments of an 835 transaction set (005010X221A1), read from its loops.
 
-Read (FACTS.md §9): BPR (handling, amount, method, date), TRN (trace, originator), N1*PR
+Read (docs/sources.md §9): BPR (handling, amount, method, date), TRN (trace, originator), N1*PR
 and N1*PE, CLP (status, charge, paid, patient responsibility, filing indicator, ICN), claim
 and line CAS, NM1*QC (the patient's member id, for matching), DTM*232/472, SVC (code and
 modifiers, charge, paid, units, SVC06 original code), REF*6R, AMT*B6, LQ*HE, MOA remarks
