@@ -34,7 +34,7 @@ RESULTS = Path(__file__).with_name("results")
 def plain(inbox: Path) -> dict[str, float]:
     from rules.outcomes import PRE_SUBMISSION_STEPS
     from tasks.db.session import shared_engine
-    from tasks.intake.loader import load_paths
+    from tasks.inbox import load_paths
     from tasks.pipeline import check_chunks, selected_pages
     from tasks.settings import get_settings
     from tasks.startup import settle

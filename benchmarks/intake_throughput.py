@@ -35,7 +35,7 @@ def phase_generate(claims: int, out: str) -> dict[str, float]:
 
 def phase_load(claims: int, out: str, url: str) -> dict[str, float]:
     from tasks.db.session import open_database
-    from tasks.intake.loader import load_paths
+    from tasks.inbox import load_paths
 
     engine = open_database(url)
     import rules.icd10

@@ -31,7 +31,7 @@ RESULTS = Path(__file__).with_name("results")
 def prepare(claims: int, folder: Path) -> dict[str, object]:
     """Generate the claims, pay them in one 835 file, and load the claims (not timed)."""
     from tasks.db.session import open_database
-    from tasks.intake.loader import load_paths
+    from tasks.inbox import load_paths
     from tasks.synthetic.generator import GeneratorConfig, generate
     from tasks.synthetic.x12gen import write_remittances
 

@@ -152,7 +152,7 @@ def load(paths: list[Path], /, *, database_url: str | None = None, strict: bool 
     strict: exit with status 1 when any record was quarantined.
     """
     from tasks.db.session import open_database
-    from tasks.intake.loader import load_paths
+    from tasks.inbox import load_paths
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -292,7 +292,7 @@ def claim_show(claim_id: str, /, *, database_url: str | None = None) -> int:
 def remit_load(paths: list[Path], /, *, database_url: str | None = None) -> int:
     """Post 835 files (or folders of them): each payment once, each line matched or queued."""
     from tasks.db.session import open_database
-    from tasks.intake.loader import packet_files
+    from tasks.inbox import packet_files
     from tasks.remit.post import post_file
 
     engine = open_database(database_url)

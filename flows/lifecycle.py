@@ -61,7 +61,7 @@ def run_lifecycle(params: LifecycleParams) -> State:
     unchecked = selection.pop("unchecked", False)
     criteria = {**selection, "unchecked_steps": params.steps if unchecked else []}
     plan = plan_batch(
-        criteria, params.steps, params.chunk_size, salt=run_id if params.force else ""
+        criteria, params.steps, params.chunk_size, salt=(run_id or "") if params.force else ""
     )
     logger.info(
         "batch %s: %s claims in %s chunks per step", plan.key[:12], plan.claims, plan.chunks

@@ -5,25 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 from prefect.states import Completed, Failed
 
-from flows.daily_intake import file_away
 from flows.lifecycle import lifecycle
 from flows.params import LifecycleParams, RemittanceAuditParams, Selection, current_params
 from rules.outcomes import Step
 from tasks import startup
 from tasks.db.session import shared_engine
-from tasks.intake.loader import packet_files
-from tasks.lifecycle import RemitResult, post_remittance_file
+from tasks.inbox import FileOutcome, packet_files
+from tasks.inbox_tasks import FileRow, read_files
 from tasks.reports import build
-from tasks.retry import safe_error
+from tasks.retry import io_task
 from tasks.rule_source import current_rule_set
 from tasks.settings import worker_count
-from tasks.x12.readahead import reading_ahead
 
 TABLE_LIMIT = 500
 PROBLEM_COLUMNS = (
@@ -37,7 +34,7 @@ def _run_name() -> str:
     return f"remittance-audit {Path(params.folder).name} {dt.date.today().isoformat()}"
 
 
-@task(name="build-leak-report", cache_policy=NO_CACHE, persist_result=False)
+@io_task(name="build-leak-report")
 def build_leak_report(report_dir: str, alarm_months: int) -> build.LeakReport:
     """Sum what step 5 found and write the HTML report and CSV work queues."""
     return build.write(
@@ -58,11 +55,7 @@ def run_remittance_audit(params: RemittanceAuditParams, files: list[Path] | None
     if files is None:
         files = packet_files([folder], remittances=True) if folder.is_dir() else []
     logger.info("%s remittance file(s)", len(files))
-    rows: list[dict[str, object]] = []
-    with reading_ahead(files, worker_count()):
-        for path in files:
-            rows.append(_post(path))
-            file_away(path, path.parent, str(rows[-1]["outcome"]), str(rows[-1]["reason"]))
+    rows = read_files(files, job="post", workers=worker_count())
     audit = lifecycle(
         LifecycleParams(
             selection=Selection(remitted=True),
@@ -74,40 +67,13 @@ def run_remittance_audit(params: RemittanceAuditParams, files: list[Path] | None
     )
     report = build_leak_report(params.report_dir, params.alarm_months)
     _publish(rows, report, params.alarm_months)
-    failed = sum(1 for r in rows if r["outcome"] == "failed")
+    failed = sum(1 for row in rows if row.outcome is FileOutcome.FAILED)
     if failed or audit.is_failed():
         return Failed(message=f"{failed} file(s) failed; audit {audit.type.value.lower()}")
     return Completed(message=report.text().splitlines()[0])
 
 
-def _post(path: Path) -> dict[str, object]:
-    """Post one file; its row for the table (a failed file keeps its reason)."""
-    state = post_remittance_file(str(path), return_state=True)
-    if state.is_failed():
-        reason = safe_error(state.result(raise_on_failure=False))  # type: ignore[arg-type]
-        return {"file": path.name, "outcome": "failed", "reason": reason}
-    result: RemitResult = state.result()
-    usable = result.posted + result.duplicates > 0 or result.sets_in == 0
-    reason = "" if usable else "every transaction set was quarantined (see claimguard quarantine)"
-    return _row(path.name, result, "processed" if usable else "failed", reason)
-
-
-def _row(name: str, result: RemitResult, outcome: str, reason: str) -> dict[str, object]:
-    return {
-        "file": name,
-        "sets": result.sets_in,
-        "posted": result.posted,
-        "duplicates": result.duplicates,
-        "quarantined": result.quarantined,
-        "claims matched": result.claims_matched,
-        "claims unmatched": result.claims_unmatched,
-        "unbalanced": result.unbalanced,
-        "outcome": outcome,
-        "reason": reason,
-    }
-
-
-def _publish(rows: list[dict[str, object]], report: build.LeakReport, alarm_months: int) -> None:
+def _publish(rows: list[FileRow], report: build.LeakReport, alarm_months: int) -> None:
     alarms = report.ledger.persistent_underpayers(months=alarm_months)
     markdown = ["# Remittance audit", "", "```", report.text(), "```", ""]
     if alarms:
@@ -117,7 +83,9 @@ def _publish(rows: list[dict[str, object]], report: build.LeakReport, alarm_mont
         "\n".join(markdown), key="remittance-audit-summary", description="Remittance audit summary"
     )
     create_table_artifact(
-        rows or [{"file": "(none)"}], key="remittance-files", description="835 files posted"
+        [row.table_row() for row in rows] or [{"file": "(none)"}],
+        key="remittance-files",
+        description="835 files posted",
     )
     # The appeals queue's first rows, most at stake first; the whole queue is in its CSV.
     problems = [{c: row[c] for c in PROBLEM_COLUMNS} for row in report.appeals.first[:TABLE_LIMIT]]

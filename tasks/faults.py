@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import OperationalError
 
-from tasks.intake.loader import SourceReadError
+from tasks.intake.reader import SourceReadError
 
 _lock = threading.Lock()
 

@@ -1,6 +1,6 @@
-"""Prefect tasks of the lifecycle: thin wrappers over intake, chunk leases and step checks.
+"""Prefect tasks of the lifecycle: thin wrappers over chunk leases, step checks and re-audits.
 
-Tasks take references (a path, a batch key, a step, a chunk number), never claim
+Tasks take references (a batch key, a step, a chunk number), never claim
 objects: Prefect hashes and stores task arguments. Retries are for transient
 infrastructure failures only (tasks.retry); evaluation itself is pure and never retried.
 """
@@ -10,12 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
-from pathlib import Path
 from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.tasks import exponential_backoff
 from pydantic import BaseModel
 
 from rules.outcomes import Step
@@ -24,34 +22,10 @@ from tasks.checking import SHARED_CONTEXTS, StepCounts, check_step_once, record_
 from tasks.db import models, work
 from tasks.db import selection as selection_module
 from tasks.db.session import session_scope, shared_engine
-from tasks.intake.loader import load_file
-from tasks.remit.post import post_file
-from tasks.retry import retry_if_transient, safe_error
+from tasks.retry import exception_of, io_task, safe_error
 from tasks.rule_source import current_rule_set
 
-IO_TASK = {
-    "retries": 3,
-    "retry_delay_seconds": exponential_backoff(backoff_factor=2),
-    "retry_jitter_factor": 0.5,
-    "retry_condition_fn": retry_if_transient,
-    "cache_policy": NO_CACHE,
-    "persist_result": False,
-}
 LEASE_SECONDS = 15 * 60
-
-
-class FileResult(BaseModel):
-    """What loading one file did: counts only, no record content."""
-
-    path: str
-    intake_file_sha256: str
-    records_in: int
-    inserted: int
-    updated: int
-    unchanged: int
-    quarantined: int
-    reconciles: bool
-    claims_by_payer: dict[str, int]
 
 
 class ChunkResult(BaseModel):
@@ -68,70 +42,13 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-@task(name="load-intake-file", task_run_name="load {path}", **IO_TASK)  # type: ignore[call-overload]
-def load_intake_file(path: str) -> FileResult:
-    """Load one packet file; bad records are quarantined, not raised."""
-    faults.maybe_fail("load_file")
-    report = load_file(shared_engine(), Path(path))
-    return FileResult(
-        path=path,
-        intake_file_sha256=report.sha256,
-        records_in=report.records_in,
-        inserted=report.counts["insert"],
-        updated=report.counts["update"],
-        unchanged=report.counts["unchanged"],
-        quarantined=report.quarantined,
-        reconciles=report.reconciles,
-        claims_by_payer=dict(report.claims_by_payer),
-    )
-
-
-class RemitResult(BaseModel):
-    """What posting one 835 file did: counts only (claim ids stay in the database)."""
-
-    path: str
-    sets_in: int
-    posted: int
-    duplicates: int
-    quarantined: int
-    claims_matched: int
-    claims_unmatched: int
-    lines_matched: int
-    lines_unmatched: int
-    unbalanced: int
-    reconciles: bool
-    problems: list[str]
-
-
-@task(name="post-remittance-file", task_run_name="post {path}", **IO_TASK)  # type: ignore[call-overload]
-def post_remittance_file(path: str) -> RemitResult:
-    """Post one 835 file: payments once each, every CLP/SVC matched or queued with its reason."""
-    faults.maybe_fail("post_remittance")
-    report = post_file(shared_engine(), Path(path))
-    return RemitResult(
-        path=path,
-        sets_in=report.sets_in,
-        posted=report.posted,
-        duplicates=report.duplicates,
-        quarantined=report.quarantined,
-        claims_matched=report.claims["matched"],
-        claims_unmatched=report.claims["unmatched"],
-        lines_matched=report.lines["matched"],
-        lines_unmatched=report.lines["unmatched"],
-        unbalanced=len(report.unbalanced),
-        reconciles=report.reconciles,
-        # Problems name trace numbers, set control numbers and payer ids only.
-        problems=report.problems[:20],
-    )
-
-
 class BatchPlan(BaseModel):
     key: str
     claims: int
     chunks: int
 
 
-@task(name="plan-batch", **IO_TASK)  # type: ignore[call-overload]
+@io_task(name="plan-batch")
 def plan_batch(
     selection: dict[str, Any], steps: list[Step], chunk_size: int, salt: str
 ) -> BatchPlan:
@@ -150,7 +67,7 @@ def plan_batch(
     return BatchPlan(key=key, claims=planned.claims, chunks=planned.chunks)
 
 
-@task(name="check-step", task_run_name="{step.value} chunk {chunk_no}", **IO_TASK)  # type: ignore[call-overload]
+@io_task(name="check-step", task_run_name="{step.value} chunk {chunk_no}")
 def check_step_chunk(
     key: str, step: Step, chunk_no: int, force: bool, flow_run_id: str | None
 ) -> ChunkResult:
@@ -229,7 +146,7 @@ def _step_of_chunk(
     if not state.is_failed():
         result: ChunkResult = state.result()
         return result
-    message = safe_error(state.result(raise_on_failure=False))  # type: ignore[arg-type]
+    message = safe_error(exception_of(state))
     get_run_logger().error(
         "%s chunk %s failed after its retries: %s", step.value, chunk_no, message
     )
@@ -269,7 +186,7 @@ class ReauditResult(BaseModel):
     claims: int
 
 
-@task(name="re-audit-chunk", task_run_name="re-audit chunk {chunk_no}", **IO_TASK)  # type: ignore[call-overload]
+@io_task(name="re-audit-chunk", task_run_name="re-audit chunk {chunk_no}")
 def reaudit_chunk(
     key: str, chunk_no: int, steps: list[Step], dry_run: bool, flow_run_id: str | None
 ) -> ReauditResult:
@@ -283,7 +200,7 @@ def reaudit_chunk(
     return ReauditResult(changes=changes, written=written, claims=len(claim_ids))
 
 
-@task(name="record-audit-run", **IO_TASK)  # type: ignore[call-overload]
+@io_task(name="record-audit-run")
 def record_audit_run(
     flow_run_id: str | None,
     kind: str,

@@ -23,13 +23,13 @@ from tasks.checking import ChunkContexts, check_chunk, check_step
 from tasks.db.selection import claim_pages
 from tasks.db.session import session_scope, shared_engine
 from tasks.db.work import chunked
-from tasks.intake.loader import FileReport, load_paths, packet_files
-from tasks.remit.post import RemitFileReport, post_file
+from tasks.inbox import load_paths, post_files
+from tasks.intake.loader import FileReport
+from tasks.remit.post import RemitFileReport
 from tasks.reports import build
 from tasks.rule_source import current_rule_set
 from tasks.settings import CHUNK_SIZE
 from tasks.startup import collector_paused
-from tasks.x12.readahead import reading_ahead
 
 
 @dataclass
@@ -150,9 +150,7 @@ def run(
         workers=workers,
     )
     began = time.perf_counter()
-    remits = packet_files([folder], remittances=True)
-    with reading_ahead(remits, workers):
-        result.posted = [post_file(engine, path) for path in remits]
+    result.posted = post_files(engine, [folder], workers=workers)
     result.seconds["remittances"] = time.perf_counter() - began
     # The claims paid since their last audit, read a page at a time as chunks are handed out:
     # auditing a page's claims takes them out of the selection, but the next page starts

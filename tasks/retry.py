@@ -7,11 +7,20 @@ conflict will fail the same way every time, so retrying them only delays the rep
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
+from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
+from prefect.tasks import exponential_backoff
 from sqlalchemy import exc as sa_exc
 
-from tasks.intake.loader import SourceReadError
+from tasks.intake.reader import SourceReadError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+RETRIES = 3
 
 _TRANSIENT_WORDS = (
     "database is locked",
@@ -56,6 +65,12 @@ def retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
+def exception_of(state: State[Any]) -> BaseException:
+    """The exception a failed task run's state holds."""
+    error = state.result(raise_on_failure=False)
+    return error if isinstance(error, BaseException) else RuntimeError(state.message or "failed")
+
+
 def safe_error(error: BaseException) -> str:
     """An error's type and first line, without SQL parameters or record content."""
     if isinstance(error, sa_exc.StatementError) and error.orig is not None:
@@ -63,3 +78,21 @@ def safe_error(error: BaseException) -> str:
         return f"{type(error).__name__}: {first[:200]}"
     text = str(error).splitlines()[0] if str(error) else ""
     return f"{type(error).__name__}: {text[:200]}"
+
+
+def io_task(
+    *, name: str, task_run_name: str | None = None
+) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """A Prefect task that touches the database or a source file: retried with backoff and
+    jitter on transient failures only; no input hashing or result storage (its arguments
+    are references, its results counts)."""
+    return task(
+        name=name,
+        task_run_name=task_run_name,
+        retries=RETRIES,
+        retry_delay_seconds=exponential_backoff(backoff_factor=2),
+        retry_jitter_factor=0.5,
+        retry_condition_fn=retry_if_transient,
+        cache_policy=NO_CACHE,
+        persist_result=False,
+    )

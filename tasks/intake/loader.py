@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,13 +24,10 @@ from tasks.db import models as m
 from tasks.db.bulk import insert_many
 from tasks.db.session import session_scope
 from tasks.db.statistics import refresh_statistics
-from tasks.intake.reader import PACKET_SUFFIXES, Parsed, iter_raw, parse
+from tasks.intake.reader import Parsed
 from tasks.intake.reasons import Reason, RecordRef
 from tasks.intake.resolver import Action, Decision, Resolver
 from tasks.intake.rows import INSERT_ORDER, SPECS
-from tasks.x12.intake837 import X12_SUFFIXES, parsed_records
-from tasks.x12.readahead import reading_ahead
-from tasks.x12.reader import sniff
 
 BATCH_SIZE = 2000
 MAX_DEFERRED = 20000
@@ -63,68 +60,28 @@ class FileReport:
         return self.records_in == self.loaded + self.quarantined
 
 
-def packet_files(paths: Iterable[Path], *, remittances: bool = False) -> list[Path]:
-    """Expand folders into their intake files, sorted by name (master data files first).
-
-    Claim files are JSON packets and 837P files; 835 remittances are posted, not loaded as
-    claims, so a folder's 835s are listed only when `remittances` is asked for (alone).
-    """
-    found: list[Path] = []
-    for path in paths:
-        if not path.is_dir():
-            found.append(path)  # a file named on purpose is read, whatever it turns out to be
-            continue
-        for candidate in sorted(p for p in path.iterdir() if p.is_file()):
-            kind = file_kind(candidate)
-            if kind is not None and (kind == "835") == remittances:
-                found.append(candidate)
-    # JSON (master data, sessions, notes) before X12, so 837P claims find what they link to.
-    return (
-        sorted(found, key=lambda p: (file_kind(p) != "json", p.name)) if len(found) > 1 else found
-    )
+# Where a claim came from, kept on its row: a JSON packet or an 837P.
+ClaimSource = Literal["json", "x12"]
 
 
-def file_kind(path: Path) -> str | None:
-    """'json', '837', '835' or 'x12' (another or unreadable X12) by suffix and first bytes."""
-    suffix = path.suffix.lower()
-    if suffix in PACKET_SUFFIXES:
-        return "json"
-    if suffix not in X12_SUFFIXES:
-        return None
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-    except OSError:
-        return "x12"
-    return sniff(head) or ("x12" if suffix != ".txt" else None)
-
-
-def load_paths(
-    engine: Engine, paths: Iterable[Path], *, batch_size: int = BATCH_SIZE, workers: int = 1
-) -> list[FileReport]:
-    """Load every packet file under `paths`; one resolver keeps reference facts across files.
-
-    With workers > 1, X12 files are read ahead in other processes while earlier files load.
-    """
-    resolver = Resolver()
-    files = packet_files(paths)
-    with reading_ahead(files, workers):
-        return [load_file(engine, path, resolver=resolver, batch_size=batch_size) for path in files]
-
-
-def load_file(
-    engine: Engine, path: Path, *, resolver: Resolver | None = None, batch_size: int = BATCH_SIZE
+def load_records(
+    engine: Engine,
+    path: Path,
+    records: Iterable[Parsed],
+    *,
+    source: ClaimSource,
+    file_format: str,
+    resolver: Resolver | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> FileReport:
-    """Load one file, quarantining what cannot be loaded; counts always reconcile."""
+    """Load one file's parsed records, quarantining what cannot be loaded; counts always reconcile."""
     resolver = resolver or Resolver()
     digest, size = _file_digest(path)
     report = FileReport(path=str(path), sha256=digest)
-    file_id = start_file(engine, path, digest, size)
-    loader = _BatchLoader(engine, resolver, report, file_id)
+    file_id = start_file(engine, path, digest, size, file_format=file_format)
+    loader = _BatchLoader(engine, resolver, report, file_id, source)
     batch: list[Parsed] = []
-    x12 = path.suffix.lower() in X12_SUFFIXES or file_kind(path) in ("837", "835", "x12")
-    loader.source = "x12" if x12 else "json"
-    for parsed in _parsed(path, engine if x12 else None):
+    for parsed in records:
         report.records_in += 1
         batch.append(parsed)
         if len(batch) >= batch_size:
@@ -144,33 +101,21 @@ def load_file(
     return report
 
 
-def _parsed(path: Path, x12_engine: Engine | None) -> Iterator[Parsed]:
-    try:
-        if x12_engine is not None:
-            yield from parsed_records(path, x12_engine)
-            return
-        for raw in iter_raw(path):
-            yield parse(raw)
-    except OSError as error:
-        # The file went away or became unreadable mid-read: what was read stands, and
-        # the failure surfaces to the caller (a transient source error for the flow).
-        raise SourceReadError(f"{path}: could not be read ({error.strerror or error})") from error
-
-
-class SourceReadError(OSError):
-    """An intake file could not be read (gone, unreadable); worth a retry."""
-
-
 class _BatchLoader:
     def __init__(
-        self, engine: Engine, resolver: Resolver, report: FileReport, file_id: int
+        self,
+        engine: Engine,
+        resolver: Resolver,
+        report: FileReport,
+        file_id: int,
+        source: ClaimSource,
     ) -> None:
         self.engine = engine
         self.resolver = resolver
         self.report = report
         self.file_id = file_id
         self.deferred: list[Parsed] = []
-        self.source = "json"
+        self.source = source
 
     def flush(self, batch: list[Parsed], *, final: bool) -> None:
         if not batch:
@@ -332,12 +277,10 @@ def _file_digest(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def start_file(engine: Engine, path: Path, digest: str, size: int) -> int:
-    """Record that a file is being read (its format from its name and first bytes)."""
+def start_file(engine: Engine, path: Path, digest: str, size: int, *, file_format: str) -> int:
+    """Record that a file is being read, and in which format."""
     with session_scope(engine) as session:
-        kind = file_kind(path)
-        fmt = "claimguard.packet/1" if kind in ("json", None) else f"x12/{kind}"
-        row = m.IntakeFile(path=str(path), sha256=digest, size_bytes=size, format=fmt)
+        row = m.IntakeFile(path=str(path), sha256=digest, size_bytes=size, format=file_format)
         session.add(row)
         session.flush()
         return row.id

@@ -29,8 +29,8 @@ from tasks.db.session import session_scope
 from tasks.db.statistics import refresh_statistics
 from tasks.intake.loader import finish_file, start_file
 from tasks.intake.reasons import Reason
-from tasks.x12.readahead import read_document
-from tasks.x12.reader import TransactionSet, X12FileError
+from tasks.x12.readahead import READ_HERE, DocumentSource
+from tasks.x12.reader import TransactionSet, X12FileError, sniff
 from tasks.x12.remit835 import Claim835, Payment835, RemitReadError, claims_of, payment_header
 
 IN_CHUNK = 500
@@ -55,13 +55,14 @@ class RemitFileReport:
         return self.sets_in == self.posted + self.duplicates + self.quarantined
 
 
-def post_file(engine: Engine, path: Path) -> RemitFileReport:
+def post_file(engine: Engine, path: Path, documents: DocumentSource = READ_HERE) -> RemitFileReport:
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     report = RemitFileReport(str(path), digest)
-    file_id = start_file(engine, path, digest, len(data))
+    file_format = f"x12/{sniff(data[:4096]) or 'x12'}"
+    file_id = start_file(engine, path, digest, len(data), file_format=file_format)
     try:
-        document = read_document(path, data, digest)
+        document = documents.document(path, data, digest)
     except X12FileError as error:
         report.sets_in = 1
         reason = Reason(field="(file)", expected="an X12 835 interchange", found=str(error))

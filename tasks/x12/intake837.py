@@ -22,19 +22,20 @@ from tasks.intake.reader import Parsed, RawRecord, parse_value
 from tasks.intake.reasons import Reason
 from tasks.x12.claims837 import Claim837, claims, parse_date
 from tasks.x12.mapping import Directory, map_claim, x12_field
-from tasks.x12.readahead import read_document
+from tasks.x12.readahead import READ_HERE, DocumentSource
 from tasks.x12.reader import TransactionSet, X12FileError
 
-X12_SUFFIXES = (".837", ".835", ".x12", ".edi", ".txt")
 MAX_X12_BYTES = 512 << 20
 IN_CHUNK = 500
 
 
-def parsed_records(path: Path, engine: Engine) -> Iterator[Parsed]:
+def parsed_records(
+    path: Path, engine: Engine, documents: DocumentSource = READ_HERE
+) -> Iterator[Parsed]:
     """Every record of an 837P file, in file order, each valid or with its reasons."""
     data = path.read_bytes()
     try:
-        document = read_document(path, data, hashlib.sha256(data).hexdigest())
+        document = documents.document(path, data, hashlib.sha256(data).hexdigest())
     except X12FileError as error:
         reason = Reason(field="(file)", expected="an X12 837P interchange", found=str(error))
         yield Parsed(RawRecord("file", data[: 1 << 20], len(data)), None, (reason,), "x12", None)

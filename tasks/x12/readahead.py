@@ -16,6 +16,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Protocol
 
 from tasks import startup
 from tasks.x12.reader import X12Document, X12FileError, read
@@ -35,6 +36,24 @@ def _read_file(path: Path) -> _Read:
         return digest, read(data), None
     except X12FileError as error:
         return digest, None, str(error)
+
+
+class DocumentSource(Protocol):
+    """Where the loader and the poster get a file's validated X12 document from."""
+
+    def document(self, path: Path, data: bytes, digest: str) -> X12Document:
+        """The document of these bytes of `path` (`digest` is their SHA-256)."""
+        ...
+
+
+class ReadHere:
+    """Every document read in this process, when asked for."""
+
+    def document(self, path: Path, data: bytes, digest: str) -> X12Document:
+        return read(data)
+
+
+READ_HERE = ReadHere()
 
 
 class ReadAhead:
@@ -66,39 +85,23 @@ class ReadAhead:
             raise X12FileError(error)
         return document
 
+    def document(self, path: Path, data: bytes, digest: str) -> X12Document:
+        """The document read ahead for these bytes, else read here."""
+        return self.take(path, digest) or read(data)
+
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)
 
 
-_ACTIVE: list[ReadAhead] = []
-
-
 @contextmanager
-def reading_ahead(paths: Sequence[Path], workers: int) -> Iterator[None]:
-    """Within the block, X12 files among `paths` are read ahead by `workers` processes."""
-    x12 = [p for p in paths if is_x12(p)]
-    if workers < 2 or len(x12) < 2:
-        yield  # one file, or one core: nothing to overlap with
+def reading_ahead(x12_paths: Sequence[Path], workers: int) -> Iterator[DocumentSource]:
+    """A source that reads `x12_paths` ahead in `workers` processes, in their order, while
+    the caller works on the ones before; in this process when there is nothing to overlap."""
+    if workers < 2 or len(x12_paths) < 2:
+        yield READ_HERE  # one file, or one core: nothing to overlap with
         return
-    ahead = ReadAhead(x12, workers)
-    _ACTIVE.append(ahead)
+    ahead = ReadAhead(x12_paths, workers)
     try:
-        yield
+        yield ahead
     finally:
-        _ACTIVE.remove(ahead)
         ahead.close()
-
-
-def read_document(path: Path, data: bytes, digest: str) -> X12Document:
-    """`read(data)`, unless a worker has already read these bytes of `path`."""
-    for ahead in _ACTIVE:
-        document = ahead.take(path, digest)
-        if document is not None:
-            return document
-    return read(data)
-
-
-def is_x12(path: Path) -> bool:
-    from tasks.intake.loader import file_kind  # the loader imports this module
-
-    return file_kind(path) in ("837", "835", "x12")

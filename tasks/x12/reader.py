@@ -187,6 +187,9 @@ class X12Document:
     notes: list[str]
 
 
+X12_SUFFIXES = (".837", ".835", ".x12", ".edi", ".txt")
+
+
 def sniff(head: bytes) -> str | None:
     """'837' or '835' for an X12 file of that kind, 'x12' for another X12, None if not X12."""
     text = head.lstrip(b"\xef\xbb\xbf\r\n\t ")

@@ -15,7 +15,7 @@ from tasks.db import models as m
 from tasks.db import work
 from tasks.db.selection import select_claims
 from tasks.db.session import session_scope, shared_engine
-from tasks.intake.loader import load_paths
+from tasks.inbox import load_paths
 from tasks.lifecycle import process_chunk
 from tasks.rule_source import current_rule_set
 from tasks.synthetic.generator import GeneratorConfig, generate

@@ -21,7 +21,7 @@ from tasks.checking import check_chunk, claims_of_files
 from tasks.db import models as m
 from tasks.db.migrate import upgrade
 from tasks.db.session import make_engine, session_scope
-from tasks.intake.loader import load_paths
+from tasks.inbox import load_paths
 from tasks.synthetic.generator import GeneratorConfig, generate
 
 ROOT = Path(__file__).parents[2]

@@ -25,7 +25,7 @@ from flows.params import DailyIntakeParams
 from rules.outcomes import PRE_SUBMISSION_STEPS, CheckpointStatus
 from tasks.db import models as m
 from tasks.db.session import make_engine, session_scope, shared_engine
-from tasks.intake.loader import load_paths
+from tasks.inbox import load_paths
 from tasks.synthetic.generator import GeneratorConfig, generate
 from tasks.synthetic.x12gen import write_claims, write_remittances
 

@@ -28,7 +28,7 @@ from tasks import faults
 from tasks.checking import record_errors
 from tasks.db import models as m
 from tasks.db.session import session_scope, shared_engine
-from tasks.intake.loader import load_paths
+from tasks.inbox import load_paths
 from tasks.retry import TransientSourceError
 from tasks.rule_source import current_rule_set
 from tasks.synthetic.defects import Defect

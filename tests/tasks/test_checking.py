@@ -17,7 +17,7 @@ from tasks.checking import check_chunk, claims_of_files
 from tasks.db import models as m
 from tasks.db.checkpoints import append_checkpoints, step_summary
 from tasks.db.session import session_scope
-from tasks.intake.loader import load_paths
+from tasks.inbox import load_paths
 from tasks.intake.reader import iter_raw, parse
 from tasks.synthetic.defects import Defect
 from tasks.synthetic.generator import GeneratorConfig, generate

@@ -11,7 +11,7 @@ from rules.outcomes import PRE_SUBMISSION_STEPS, Step
 from tasks.db import models as m
 from tasks.db.selection import select_claims
 from tasks.db.session import session_scope
-from tasks.intake.loader import load_paths
+from tasks.inbox import load_paths
 from tasks.pipeline import check_chunks, selected_pages
 from tasks.synthetic.generator import GeneratorConfig, generate
 

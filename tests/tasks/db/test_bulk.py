@@ -29,8 +29,8 @@ from rules.outcomes import CheckpointStatus
 from tasks.db import bulk
 from tasks.db.base import UtcDateTime, enum_column, utcnow
 from tasks.db.session import make_engine
+from tasks.inbox import load_paths
 from tasks.intake import loader
-from tasks.intake.loader import load_paths
 from tasks.intake.rows import INSERT_ORDER
 from tasks.synthetic.generator import GeneratorConfig, generate
 from tests.conftest import sqlite_engine

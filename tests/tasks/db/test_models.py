@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from rules.outcomes import CheckpointStatus, Finding, Severity, Step
 from tasks.db import models as m
 from tasks.db.session import session_scope
-from tasks.intake.loader import load_file
+from tasks.inbox import load_file
 from tests import builders as b
 
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)

@@ -28,7 +28,7 @@ from tasks.db import models as m
 from tasks.db.selection import page_query
 from tasks.db.session import session_scope
 from tasks.db.statistics import GROWTH, refresh_statistics
-from tasks.intake.loader import load_paths, packet_files
+from tasks.inbox import load_paths, packet_files
 from tasks.remit.post import post_file
 from tasks.rule_source import current_rule_set
 from tasks.synthetic.generator import GeneratorConfig, generate

@@ -20,7 +20,7 @@ from tasks.db import models as m
 from tasks.db.checkpoints import append_checkpoints
 from tasks.db.selection import IN_CHUNK, claim_pages, select_claims
 from tasks.db.session import session_scope
-from tasks.intake.loader import load_paths
+from tasks.inbox import load_paths
 from tasks.rule_source import current_rule_set
 from tasks.synthetic.defects import Defect
 from tasks.synthetic.generator import GeneratorConfig, generate

@@ -13,7 +13,7 @@ from tasks.checking import check_chunk
 from tasks.db import models as m
 from tasks.db.session import session_scope
 from tasks.db.statistics import GROWTH, MIN_PAGES, refresh_statistics, stale_tables
-from tasks.intake.loader import load_paths
+from tasks.inbox import load_paths
 from tasks.rule_source import current_rule_set
 from tasks.synthetic.generator import GeneratorConfig, generate
 

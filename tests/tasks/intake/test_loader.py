@@ -9,7 +9,7 @@ from sqlalchemy import Engine, event, func, select
 
 from tasks.db import models as m
 from tasks.db.session import session_scope
-from tasks.intake.loader import load_file, load_paths
+from tasks.inbox import load_file, load_paths
 from tests import builders as b
 
 

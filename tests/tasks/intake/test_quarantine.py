@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 
 from tasks.db import models as m
 from tasks.db.session import session_scope
-from tasks.intake.loader import load_file
+from tasks.inbox import load_file
 from tests import builders as b
 
 CASES: list[tuple[str, Any, str, str]] = [

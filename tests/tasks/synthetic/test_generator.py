@@ -18,7 +18,7 @@ from sqlalchemy import Engine, select
 
 from tasks.db import models as m
 from tasks.db.session import session_scope
-from tasks.intake.loader import load_paths
+from tasks.inbox import load_paths
 from tasks.synthetic import catalog as cat
 from tasks.synthetic.defects import Defect, parse_rates
 from tasks.synthetic.generator import GeneratorConfig, generate

@@ -12,7 +12,7 @@ from rules.outcomes import PRE_SUBMISSION_STEPS, Step
 from tasks.db import models as m
 from tasks.db.selection import unchecked
 from tasks.db.session import session_scope
-from tasks.intake.loader import load_paths
+from tasks.inbox import load_paths
 from tasks.pipeline import check_claims
 from tasks.reports.data import latest_checkpoints
 from tasks.synthetic.generator import GeneratorConfig, generate

@@ -16,7 +16,7 @@ from rules.outcomes import Step
 from tasks import pipeline
 from tasks.db import models as m
 from tasks.db.session import session_scope
-from tasks.intake.loader import load_paths
+from tasks.inbox import load_paths
 from tasks.intake.reader import iter_raw, parse
 from tasks.remit.post import post_file
 from tasks.synthetic.generator import GeneratorConfig, generate

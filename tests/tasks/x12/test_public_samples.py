@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 
 from tasks.db import models as m
 from tasks.db.session import session_scope
-from tasks.intake.loader import load_file
+from tasks.inbox import load_file
 from tasks.remit.post import post_file
 from tasks.x12.reader import X12FileError, read
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.x12.readahead import ReadAhead, read_document, reading_ahead
+from tasks.x12.readahead import READ_HERE, ReadAhead, reading_ahead
 from tasks.x12.reader import X12FileError, read
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "x12"
@@ -63,18 +63,29 @@ class TestReadAhead:
         assert str(there.value) == str(here.value)
 
 
-def test_outside_a_read_ahead_block_files_are_read_here(files: list[Path]):
-    """read_document without an active read-ahead is plain read()."""
+def test_a_file_not_read_ahead_is_read_when_asked_for(files: list[Path]):
+    """A read-ahead asked for a file it was not given reads it in this process."""
     data = files[0].read_bytes()
-    document = read_document(files[0], data, _digest(files[0]))
+    ahead = ReadAhead(files[1:], workers=2)
+    try:
+        document = ahead.document(files[0], data, _digest(files[0]))
+    finally:
+        ahead.close()
+    assert [tx.text() for tx in document.sets] == [tx.text() for tx in read(data).sets]
+
+
+def test_reading_here_is_plain_read(files: list[Path]):
+    """The default source reads the bytes it is given, in this process."""
+    data = files[0].read_bytes()
+    document = READ_HERE.document(files[0], data, _digest(files[0]))
     assert [tx.text() for tx in document.sets] == [tx.text() for tx in read(data).sets]
 
 
 def test_one_file_or_one_worker_starts_no_processes(files: list[Path]):
     """Nothing to overlap: the block reads in this process."""
-    from tasks.x12 import readahead
-
-    with reading_ahead(files[:1], workers=2):
-        assert readahead._ACTIVE == []
-    with reading_ahead(files, workers=1):
-        assert readahead._ACTIVE == []
+    with reading_ahead(files[:1], workers=2) as documents:
+        assert documents is READ_HERE
+    with reading_ahead(files, workers=1) as documents:
+        assert documents is READ_HERE
+    with reading_ahead(files, workers=2) as documents:
+        assert isinstance(documents, ReadAhead)
