@@ -7,7 +7,15 @@ BENCH_SIZES ?= 10000 100000
 BENCH_DAILY_SIZES ?= 100000 300000
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint format bench chaos serve clean
+# Test processes: one per core (pytest-xdist); a file's tests stay in one process so its
+# module-scoped fixtures (a demo run, generated X12) are built once.
+PYTEST_WORKERS ?= auto
+XDIST := -n $(PYTEST_WORKERS) --dist loadfile
+# The inner loop: rules, intake and the claim database on SQLite (no Prefect, no PostgreSQL).
+FAST_TESTS := tests/rules tests/tasks/intake tests/tasks/db tests/tasks/test_corpus.py \
+	tests/tasks/test_checking.py tests/test_layout.py
+
+.PHONY: demo test test-fast lint format bench chaos serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +27,10 @@ demo: $(STAMP)
 	$(BIN)/claimguard demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	CLAIMGUARD_TEST_POSTGRES_URL= $(BIN)/python -m pytest $(XDIST) -m "not prefect" $(FAST_TESTS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -45,4 +56,4 @@ chaos: $(STAMP)
 	$(BIN)/python benchmarks/chaos.py $(CHAOS_ARGS)
 
 clean:
-	rm -rf $(VENV) .claimguard demo-out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .claimguard demo-out .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 
@@ -87,17 +88,23 @@ def x12_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def load_paths(
-    engine: Engine, paths: Iterable[Path], *, batch_size: int = BATCH_SIZE, workers: int = 1
+    engine: Engine,
+    paths: Iterable[Path],
+    *,
+    batch_size: int = BATCH_SIZE,
+    workers: int = 1,
+    documents: DocumentSource | None = None,
 ) -> list[FileReport]:
     """Load every packet file under `paths`; one resolver keeps reference facts across files.
 
-    With workers > 1, X12 files are read ahead in other processes while earlier files load.
+    X12 documents come from `documents` when given; else, with workers > 1, X12 files are
+    read ahead in other processes while earlier files load.
     """
     resolver = Resolver()
     files = packet_files(paths)
-    with reading_ahead(x12_files(files), workers) as documents:
+    with _documents_for(files, workers, documents) as source:
         return [
-            load_file(engine, path, resolver=resolver, batch_size=batch_size, documents=documents)
+            load_file(engine, path, resolver=resolver, batch_size=batch_size, documents=source)
             for path in files
         ]
 
@@ -125,11 +132,28 @@ def load_file(
     )
 
 
-def post_files(engine: Engine, paths: Iterable[Path], *, workers: int = 1) -> list[RemitFileReport]:
-    """Post every 835 under `paths`, read ahead by `workers` processes."""
+def post_files(
+    engine: Engine,
+    paths: Iterable[Path],
+    *,
+    workers: int = 1,
+    documents: DocumentSource | None = None,
+) -> list[RemitFileReport]:
+    """Post every 835 under `paths`, from `documents` or read ahead by `workers` processes."""
     files = packet_files(paths, remittances=True)
-    with reading_ahead(files, workers) as documents:
-        return [post_file(engine, path, documents) for path in files]
+    with _documents_for(files, workers, documents) as source:
+        return [post_file(engine, path, source) for path in files]
+
+
+@contextmanager
+def _documents_for(
+    files: list[Path], workers: int, given: DocumentSource | None
+) -> Iterator[DocumentSource]:
+    if given is not None:
+        yield given
+        return
+    with reading_ahead(x12_files(files), workers) as documents:
+        yield documents
 
 
 def _json_records(path: Path) -> Iterator[Parsed]:

@@ -30,6 +30,7 @@ from tasks.reports import build
 from tasks.rule_source import current_rule_set
 from tasks.settings import CHUNK_SIZE
 from tasks.startup import collector_paused
+from tasks.x12.readahead import DocumentSource
 
 
 @dataclass
@@ -135,12 +136,13 @@ def run(
     workers: int = 1,
     report_dir: Path | None = None,
     chunk_size: int = CHUNK_SIZE,
+    documents: DocumentSource | None = None,
 ) -> PipelineRun:
     """Load the folder's claim files, check steps 1-4, post its 835s, audit them (step 5);
     with `report_dir`, write the revenue-leak report there, as the daily-intake flow does."""
     startup.settle()
     began = time.perf_counter()
-    result = PipelineRun(loaded=load_paths(engine, [folder], workers=workers))
+    result = PipelineRun(loaded=load_paths(engine, [folder], workers=workers, documents=documents))
     result.seconds["intake"] = time.perf_counter() - began
     result.claims_checked = check_chunks(
         engine,
@@ -150,7 +152,7 @@ def run(
         workers=workers,
     )
     began = time.perf_counter()
-    result.posted = post_files(engine, [folder], workers=workers)
+    result.posted = post_files(engine, [folder], workers=workers, documents=documents)
     result.seconds["remittances"] = time.perf_counter() - began
     # The claims paid since their last audit, read a page at a time as chunks are handed out:
     # auditing a page's claims takes them out of the selection, but the next page starts

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 
 from tasks.db.migrate import upgrade
 from tasks.db.session import make_engine
+from tasks.x12.reader import X12Document, read
 
 POSTGRES_ENV = "CLAIMGUARD_TEST_POSTGRES_URL"
 POSTGRES_SKIP = (
@@ -69,3 +70,25 @@ def db(request: pytest.FixtureRequest) -> Engine:
     name = "sqlite_db" if request.param == "sqlite" else "postgres_db"
     engine: Engine = request.getfixturevalue(name)
     return engine
+
+
+class RememberedDocuments:
+    """A document source that validates each distinct file once per test session.
+
+    pyx12's validation is most of an X12 file's cost; tests that load the same generated
+    files into fresh databases share one reading of each (keyed by the bytes' SHA-256).
+    """
+
+    def __init__(self) -> None:
+        self.read: dict[str, X12Document] = {}
+
+    def document(self, path: Path, data: bytes, digest: str) -> X12Document:
+        if digest not in self.read:
+            self.read[digest] = read(data)
+        return self.read[digest]
+
+
+@pytest.fixture(scope="session")
+def x12_documents() -> RememberedDocuments:
+    """Validated X12 documents, shared by every test of the session."""
+    return RememberedDocuments()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.prefect  # the commands start Prefect in local mode
 CLI = [sys.executable, "-c", "from flows.cli import main; main()"]
 
 
@@ -143,14 +144,13 @@ class TestPrivacy:
         cwd, first, second = demo_runs
         secrets = _secrets(cwd)
         assert len(secrets) > 500
-        inbox = cwd / "faulty-inbox"
-        shutil.copytree(cwd / ".claimguard" / "inbox" / "processed", inbox)
+        inbox = _faulty_inbox(cwd / ".claimguard" / "inbox" / "processed", cwd / "faulty-inbox")
         faulty = run(
             cwd,
             "run",
             "--inbox",
             str(inbox),
-            env={"CLAIMGUARD_FAULTS": "check_step:0.5,load_file:0.3,post_remittance:0.3"},
+            env={"CLAIMGUARD_FAULTS": "check_step:0.5,load_file:0.1,post_remittance:0.5"},
         )
         outputs = first + second + faulty.stdout + faulty.stderr
         assert _hits(secrets, outputs) == []
@@ -179,6 +179,22 @@ class TestPrivacy:
             if p.is_file() and not p.name.startswith("prefect.db")
         )
         assert _hits(secrets, kept) == []
+
+
+def _faulty_inbox(processed: Path, inbox: Path) -> Path:
+    """A month of the demo's files (master data, packets, an 837P, an 835) to run again
+    under faults: every kind of file and task fails somewhere, in a run of tens of files
+    rather than the quarter's hundred (each retry waits its backoff)."""
+    inbox.mkdir()
+    names = sorted(p.name for p in processed.iterdir() if not p.name.endswith(".reason.txt"))
+    chosen = [n for n in names if n.startswith("00-")]
+    chosen += [n for n in names if n.startswith("packet-")][:28]
+    chosen += [n for n in names if n.endswith(".837")][:1]
+    chosen += [n for n in names if n.startswith("remit-")][:1]
+    for name in chosen:
+        shutil.copy(processed / name, inbox / name)
+    assert {Path(n).suffix for n in chosen} == {".jsonl", ".837", ".835"}
+    return inbox
 
 
 class TestReportCommands:

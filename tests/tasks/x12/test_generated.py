@@ -92,40 +92,49 @@ class TestRoundTrip:
         different = [cid for cid, claim in read_back.items() if claim != originals[cid]]
         assert different == []
 
-    def test_an_837p_finds_members_and_sessions_through_indexes(self, x12_folder, sqlite_db):
+    def test_an_837p_finds_members_and_sessions_through_indexes(
+        self, x12_folder, x12_documents, sqlite_db
+    ):
         """Each set looks up only its own members' coverage and sessions: reading the whole
         coverage table for every file made 837P intake grow with every patient on file."""
         load_paths(sqlite_db, sorted(x12_folder.glob("*.jsonl")))
         files = sorted(x12_folder.glob("*.837"))
-        assert _growing_tables_scanned(sqlite_db, lambda: load_paths(sqlite_db, files)) == set()
+        assert (
+            _growing_tables_scanned(
+                sqlite_db, lambda: load_paths(sqlite_db, files, documents=x12_documents)
+            )
+            == set()
+        )
 
     def test_loading_the_837p_after_the_json_claims_changes_nothing(
-        self, packets, x12_folder, sqlite_db
+        self, packets, x12_folder, x12_documents, sqlite_db
     ):
         """The same claims from the JSON packets and then from the 837P: the 837P is unchanged."""
         load_paths(sqlite_db, sorted(packets.glob("*.jsonl")))
-        reports = load_paths(sqlite_db, sorted(x12_folder.glob("*.837")))
+        reports = load_paths(sqlite_db, sorted(x12_folder.glob("*.837")), documents=x12_documents)
         assert all(rep.reconciles for rep in reports)
         assert sum(rep.counts["unchanged"] for rep in reports) == len(_json_claims(packets))
         assert sum(rep.quarantined for rep in reports) == 0
 
 
 class TestPosting:
-    def test_a_resent_payment_is_a_duplicate_and_changes_nothing(self, x12_folder, tmp_path):
+    def test_a_resent_payment_is_a_duplicate_and_changes_nothing(
+        self, x12_folder, x12_documents, tmp_path
+    ):
         from tasks.db.session import open_database
 
         engine = open_database(f"sqlite:///{tmp_path / 'dup.db'}")
-        load_paths(engine, [x12_folder])
+        load_paths(engine, [x12_folder], documents=x12_documents)
         original = next(p for p in sorted(x12_folder.glob("remit-*.835")))
-        first = post_file(engine, original)
+        first = post_file(engine, original, x12_documents)
         counts = _counts(engine)
-        again = post_file(engine, original)
+        again = post_file(engine, original, x12_documents)
         assert first.posted >= 1 and first.duplicates == 0
         assert (again.posted, again.duplicates) == (0, first.posted)
         assert again.reconciles and _counts(engine) == counts
 
     def test_a_payment_written_in_slices_is_posted_as_it_would_be_whole(
-        self, x12_folder, tmp_path, monkeypatch
+        self, x12_folder, x12_documents, tmp_path, monkeypatch
     ):
         """Posting streams a payment's claims a slice at a time (a month of one large payer's
         claims is one set); each claim and line is matched and written as with no slices."""
@@ -136,8 +145,10 @@ class TestPosting:
         for size in (3, 1_000_000):
             monkeypatch.setattr(post, "SLICE", size)
             engine = open_database(f"sqlite:///{tmp_path / f'slices-{size}.db'}")
-            load_paths(engine, [x12_folder])
-            reports = [post_file(engine, p) for p in sorted(x12_folder.glob("remit-*.835"))]
+            load_paths(engine, [x12_folder], documents=x12_documents)
+            reports = [
+                post_file(engine, p, x12_documents) for p in sorted(x12_folder.glob("remit-*.835"))
+            ]
             tallies = [(r.posted, r.claims, r.lines, r.unbalanced) for r in reports]
             posted[size] = (_posted_rows(engine), tallies)
         claims, lines, payments = posted[3][0]
@@ -145,20 +156,26 @@ class TestPosting:
         assert any(row[0] for row in claims.values()) and any(row[0] for row in lines.values())
         assert posted[3] == posted[1_000_000]
 
-    def test_matching_a_remittance_reads_claims_through_indexes(self, x12_folder, tmp_path):
+    def test_matching_a_remittance_reads_claims_through_indexes(
+        self, x12_folder, x12_documents, tmp_path
+    ):
         """Posting looks claims up by id and by member; a scan of the claim or coverage table
         in a batch's lookup would make posting grow as N squared (it did, with an OR)."""
         from tasks.db.session import open_database
 
         engine = open_database(f"sqlite:///{tmp_path / 'plan.db'}")
-        load_paths(engine, [x12_folder])
+        load_paths(engine, [x12_folder], documents=x12_documents)
         remittances = sorted(x12_folder.glob("remit-*.835"))
         assert (
-            _growing_tables_scanned(engine, lambda: [post_file(engine, p) for p in remittances])
+            _growing_tables_scanned(
+                engine, lambda: [post_file(engine, p, x12_documents) for p in remittances]
+            )
             == set()
         )
 
-    def test_a_payment_reads_its_members_claims_on_its_dates_only(self, x12_folder, tmp_path):
+    def test_a_payment_reads_its_members_claims_on_its_dates_only(
+        self, x12_folder, x12_documents, tmp_path
+    ):
         """A month's payment matches by member among the claims of the dates it reports,
         not the members' whole history (which grew each payment with the claims on file)."""
         from tasks.db.session import open_database
@@ -166,7 +183,7 @@ class TestPosting:
         from tasks.x12.remit835 import payment
 
         engine = open_database(f"sqlite:///{tmp_path / 'dates.db'}")
-        load_paths(engine, [x12_folder])
+        load_paths(engine, [x12_folder], documents=x12_documents)
         path = next(p for p in sorted(x12_folder.glob("remit-*.835")))
         (tx,) = read(path.read_bytes()).sets[:1]
         paid = payment(tx)
@@ -189,7 +206,7 @@ class TestPosting:
                 assert clp.control_number in {c.claim_id for c in candidates[clp.position]}
 
     def test_auditing_some_paid_claims_leaves_the_others_awaiting_their_audit(
-        self, x12_folder, tmp_path
+        self, x12_folder, x12_documents, tmp_path
     ):
         """Whether a claim awaits its post-payment audit is a question about its own audits:
         one claim audited after every payment was posted does not take the others out."""
@@ -199,9 +216,9 @@ class TestPosting:
         from tasks.rule_source import current_rule_set
 
         engine = open_database(f"sqlite:///{tmp_path / 'awaiting.db'}")
-        load_paths(engine, [x12_folder])
+        load_paths(engine, [x12_folder], documents=x12_documents)
         for path in sorted(x12_folder.glob("*.835")):
-            post_file(engine, path)
+            post_file(engine, path, x12_documents)
         with session_scope(engine) as session:
             paid = awaiting_payment_audit(session)
         assert len(paid) > 10
@@ -211,7 +228,7 @@ class TestPosting:
             assert awaiting_payment_audit(session) == others
 
     def test_the_audit_reads_less_than_steps_1_to_4_and_decides_the_same(
-        self, x12_folder, tmp_path
+        self, x12_folder, x12_documents, tmp_path
     ):
         """Step 5's contexts are read without the session, notes, authorizations and the
         patient's history, which only steps 1-4 read: every paid claim's audit comes out
@@ -223,9 +240,9 @@ class TestPosting:
         from tasks.rule_source import current_rule_set
 
         engine = open_database(f"sqlite:///{tmp_path / 'narrow.db'}")
-        load_paths(engine, [x12_folder])
+        load_paths(engine, [x12_folder], documents=x12_documents)
         for path in sorted(x12_folder.glob("*.835")):
-            post_file(engine, path)
+            post_file(engine, path, x12_documents)
         rules = current_rule_set()
         with session_scope(engine) as session:
             paid = awaiting_payment_audit(session)
@@ -240,13 +257,15 @@ class TestPosting:
         ]
         assert any(evaluate(rules, ctx, step).findings for ctx in narrow)
 
-    def test_the_whole_job_audits_every_paid_claim_across_many_chunks(self, x12_folder, tmp_path):
+    def test_the_whole_job_audits_every_paid_claim_across_many_chunks(
+        self, x12_folder, x12_documents, tmp_path
+    ):
         """Step 5 reads its claims a page at a time while earlier pages are being audited:
         every paid claim is audited once, whatever the page size."""
         from tasks.db.session import open_database
 
         engine = open_database(f"sqlite:///{tmp_path / 'pages.db'}")
-        run = pipeline.run(engine, x12_folder, workers=2, chunk_size=40)
+        run = pipeline.run(engine, x12_folder, workers=2, chunk_size=40, documents=x12_documents)
         with session_scope(engine) as session:
             paid = set(
                 session.scalars(
@@ -332,13 +351,13 @@ def _posted_rows(engine: Engine) -> tuple[dict[Any, Any], dict[Any, Any], dict[s
     return claims, lines, payments
 
 
-def test_the_whole_job_scores_the_same_on_sqlite_and_postgresql(x12_folder, db):
+def test_the_whole_job_scores_the_same_on_sqlite_and_postgresql(x12_folder, x12_documents, db):
     """Posting and matching write the same answers on both databases (PostgreSQL enforces
     column sizes SQLite does not)."""
     from tasks.rule_source import current_rule_set
     from tasks.synthetic import remit_scoring
 
-    run = pipeline.run(db, x12_folder)
+    run = pipeline.run(db, x12_folder, documents=x12_documents)
     assert all(p.reconciles and p.quarantined == 0 for p in run.posted)
     truth = remit_scoring.read_truth(x12_folder / "ground-truth" / "remittance_truth.csv")
     result = remit_scoring.score(db, current_rule_set(), truth)
