@@ -58,11 +58,13 @@ def plain(inbox: Path) -> dict[str, float]:
 def prefect_flow(inbox: Path) -> dict[str, float]:
     from flows.daily_intake import daily_intake
     from flows.params import DailyIntakeParams
+    from flows.prefect_local import local_mode
 
     start = time.perf_counter()
     from prefect import get_client  # noqa: F401 - import cost counted in the flow run
 
-    state = daily_intake(DailyIntakeParams(inbox=str(inbox)), return_state=True)
+    with local_mode():
+        state = daily_intake(DailyIntakeParams(inbox=str(inbox)), return_state=True)
     end = time.perf_counter()
     assert state.is_completed(), state.message
     return {"flow_call_seconds": end - start}

@@ -180,7 +180,9 @@ def run_plain(folder: Path, url: str) -> dict[str, Any]:
 
     engine = open_database(url)
     import rules.icd10
+    from tasks.startup import use_cached_code_tables
 
+    use_cached_code_tables()  # as the CLI and every flow do
     rules.icd10.problem("F33.1")  # the ICD-10-CM table load is start-up, not throughput
     # The report too: the flow writes it, so the flow/plain ratio compares the same work.
     with RssSampler() as sampler:
@@ -199,12 +201,15 @@ def run_plain(folder: Path, url: str) -> dict[str, Any]:
 def run_flow(folder: Path, url: str) -> dict[str, Any]:
     from flows.daily_intake import daily_intake
     from flows.params import DailyIntakeParams
+    from flows.prefect_local import local_mode
     from tasks.db.session import open_database
 
     open_database(url)  # create the schema, as `claimguard db upgrade` would
-    state = daily_intake(
-        DailyIntakeParams(inbox=str(folder), report_dir=str(folder / "reports")), return_state=True
-    )
+    with local_mode():
+        state = daily_intake(
+            DailyIntakeParams(inbox=str(folder), report_dir=str(folder / "reports")),
+            return_state=True,
+        )
     assert state.is_completed(), state.message
     return {"seconds": {}}
 

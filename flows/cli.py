@@ -6,9 +6,11 @@ Output names records by file, line and record id only; patient data never reache
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, ParamSpec, cast
 
 from cyclopts import App, Parameter
 
@@ -29,11 +31,29 @@ app.command(report_app)
 app.command(rules_app)
 app.command(claim_app)
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
+P = ParamSpec("P")
 
 
 def main() -> None:
     """Console entry point."""
+    from tasks.startup import use_cached_code_tables
+
+    use_cached_code_tables()
     sys.exit(app() or 0)
+
+
+def _in_local_mode(command: Callable[P, int]) -> Callable[P, int]:
+    """A command that runs a flow: Prefect's local mode, with its temporary server given
+    time to start (flows/prefect_local.py), unless PREFECT_API_URL names a server."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> int:
+        from flows.prefect_local import local_mode
+
+        with local_mode():
+            return command(*args, **kwargs)
+
+    return run
 
 
 @db_app.command
@@ -188,14 +208,16 @@ def schema(*, out: Path = Path("docs/claim-packet.schema.json")) -> int:
 
 
 @app.command
+@_in_local_mode
 def demo(*, database_url: str | None = None, claims: int = 600, seed: int = 2026) -> int:
-    """Run the main job on a generated day of sample data and print what happened."""
+    """Run the main job on a generated quarter of sample data and print what happened."""
     from flows.demo import run_demo
 
     return run_demo(database_url=database_url, claims=claims, seed=seed)
 
 
 @app.command
+@_in_local_mode
 def run(*, inbox: Path = Path(".claimguard/inbox"), chunk_size: int = CHUNK_SIZE) -> int:
     """Run the daily-intake flow on an inbox folder (Prefect local mode unless PREFECT_API_URL is set)."""
     from flows.daily_intake import daily_intake
@@ -209,6 +231,7 @@ def run(*, inbox: Path = Path(".claimguard/inbox"), chunk_size: int = CHUNK_SIZE
 
 
 @app.command
+@_in_local_mode
 def reaudit(
     *,
     reason: str,
@@ -249,6 +272,7 @@ def reaudit(
 
 
 @app.command
+@_in_local_mode
 def stuck(*, held_days: int = 14, ready_days: int = 3, as_of: dt.date | None = None) -> int:
     """Run the stuck-claims monitor and print every stuck claim by kind."""
     from flows.params import StuckClaimsParams
@@ -324,6 +348,7 @@ def remit_load(paths: list[Path], /, *, database_url: str | None = None) -> int:
 
 
 @remit_app.command(name="audit")
+@_in_local_mode
 def remit_audit(
     *,
     folder: Path = Path(".claimguard/remittances"),

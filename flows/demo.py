@@ -1,4 +1,4 @@
-"""`make demo`: generate a day of sample claims and remittances, run the daily intake, report.
+"""`make demo`: generate a quarter of sample claims and remittances, run the daily intake, report.
 
 The intake runs as the real `daily-intake` flow in Prefect's local mode: the JSON packets
 (master data, sessions, notes) and the 837P claim files are loaded, steps 1-4 run on what

@@ -15,10 +15,11 @@ from prefect.artifacts import (
     create_table_artifact,
     update_progress_artifact,
 )
+from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
 from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
-from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Completed, Failed
 from prefect.task_runners import ProcessPoolTaskRunner
 from pydantic import BaseModel
@@ -140,16 +141,13 @@ def _checked_chunks(
 def _server_for_workers() -> str | None:
     """The address of the Prefect server this run reports to, if worker processes can reach it.
 
-    In Prefect's local mode that is the temporary server this process started; it runs until
-    the process exits, so workers can report to it too.
+    In Prefect's local mode that is the temporary server this process started (the client
+    knows its address); it runs until the process exits, so workers can report to it too.
+    An in-process server (no address) leaves the chunks to this process.
     """
-    url = get_current_settings().api.url
-    if url:
-        return url
-    from prefect.server.api.server import SubprocessASGIServer
-
-    local = SubprocessASGIServer()
-    return local.api_url if local.running and local.server_process is not None else None
+    with get_client(sync_client=True) as client:
+        url = str(client.api_url)
+    return url if url.startswith(("http://", "https://")) and "//ephem" not in url else None
 
 
 def _publish(summary: LifecycleSummary, steps: list[Step]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from rules.checks import REGISTRY, Env, Hit
+from rules.checks import REGISTRY, Hit
 from rules.context import ClaimContext
 from rules.loader import RuleSet
 from rules.outcomes import CheckpointStatus, Finding, Severity, Step
@@ -40,7 +40,7 @@ def evaluate(
             findings=(),
             rule_set_version=rule_set.version,
         )
-    env = _env(rule_set, day)
+    env = rule_set.env(day)
     findings: list[Finding] = []
     rules = rule_set.effective_rules(ctx.claim.payer_id, step, day)
     skipped: tuple[str, ...] = ()
@@ -73,19 +73,6 @@ def _finding(rule: Rule, hit: Hit) -> Finding:
         fix=hit.fix or rule.fix,
         source=rule.source,
     )
-
-
-def _env(rule_set: RuleSet, day: dt.date) -> Env:
-    cached = _ENVS.get((id(rule_set), day))
-    if cached is None or cached.tables is not rule_set.tables:
-        cached = Env(rule_set.tables, day, rule_set.payers)
-        if len(_ENVS) > 10_000:
-            _ENVS.clear()
-        _ENVS[(id(rule_set), day)] = cached
-    return cached
-
-
-_ENVS: dict[tuple[int, dt.date], Env] = {}
 
 
 def _status(findings: list[Finding]) -> CheckpointStatus:

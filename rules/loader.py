@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from rules.checks import REGISTRY
+from rules.checks import REGISTRY, Env
 from rules.errors import RuleFileError, RuleProblem
 from rules.outcomes import Step
 from rules.schema import Rule, RuleFile
@@ -41,6 +41,7 @@ class RuleSet:
     _effective: dict[tuple[str, Step, dt.date], tuple[Rule, ...]] = field(
         default_factory=dict, compare=False
     )
+    _envs: dict[dt.date, Env] = field(default_factory=dict, compare=False)
 
     payers: frozenset[str] = frozenset()
 
@@ -48,6 +49,13 @@ class RuleSet:
         object.__setattr__(
             self, "payers", frozenset(f.payer for f in self.files if f.payer != DEFAULT)
         )
+
+    def env(self, day: dt.date) -> Env:
+        """What the checks consult besides the claim, as of `day` (built once per day)."""
+        env = self._envs.get(day)
+        if env is None:
+            env = self._envs[day] = Env(self.tables, day, self.payers)
+        return env
 
     def rules_for(self, payer: str, step: Step) -> tuple[Rule, ...]:
         """The rules that judge `payer`'s claims in `step`: defaults less replaced and disabled, then the payer's own."""

@@ -67,9 +67,6 @@ class ChunkContexts:
         self._entry = None
 
 
-SHARED_CONTEXTS = ChunkContexts()
-
-
 # A chunk's contexts live through all its steps: the collector's passes would walk them for
 # nothing (a quarter of the time of steps 1-4, measured; see tasks/startup.py).
 @collector_paused()
@@ -109,7 +106,14 @@ def check_step(
 
 
 def check_step_once(
-    engine: Engine, claim_ids: Sequence[str], step: Step, rule_set: RuleSet, **kwargs: object
+    engine: Engine,
+    claim_ids: Sequence[str],
+    step: Step,
+    rule_set: RuleSet,
+    *,
+    force: bool,
+    flow_run_id: str | None,
+    contexts: ChunkContexts,
 ) -> StepCounts:
     """check_step, where losing a race to another worker for the same claims is not an error.
 
@@ -117,9 +121,25 @@ def check_step_once(
     are then done, and a second pass writes only what is still missing.
     """
     try:
-        return check_step(engine, claim_ids, step, rule_set, **kwargs)  # type: ignore[arg-type]
+        return check_step(
+            engine,
+            claim_ids,
+            step,
+            rule_set,
+            force=force,
+            flow_run_id=flow_run_id,
+            contexts=contexts,
+        )
     except IntegrityError:
-        return check_step(engine, claim_ids, step, rule_set, **kwargs)  # type: ignore[arg-type]
+        return check_step(
+            engine,
+            claim_ids,
+            step,
+            rule_set,
+            force=force,
+            flow_run_id=flow_run_id,
+            contexts=contexts,
+        )
 
 
 def record_errors(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from rules import icd10
@@ -20,14 +21,15 @@ _LIBRARY = "simple-icd-10-cm"
 _HEADER = "# claimguard icd10cm table"
 
 
-def install() -> None:
-    """Make the cache file the table's source in this process."""
-    icd10.set_table_source(cached_table)
+def install(folder: Path | None) -> None:
+    """Make the cache file in `folder` the table's source in this process (None: the
+    library, every time)."""
+    icd10.set_table_source(partial(cached_table, folder))
 
 
-def cached_table() -> CodeTable:
+def cached_table(folder: Path | None) -> CodeTable:
     version = importlib.metadata.version(_LIBRARY)
-    path = cache_path(version)
+    path = cache_path(folder, version)
     table = read_cache(path, version) if path is not None else None
     if table is None:
         table = icd10.from_library()
@@ -36,14 +38,9 @@ def cached_table() -> CodeTable:
     return table
 
 
-def cache_path(version: str) -> Path | None:
+def cache_path(folder: Path | None, version: str) -> Path | None:
     """Where the table for this library version is kept (None: keep nothing on disk)."""
-    folder = os.environ.get("CLAIMGUARD_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "claimguard"
-    )
-    if folder.lower() in ("off", "none"):
-        return None
-    return Path(folder) / f"icd10cm-{version}.tsv"
+    return None if folder is None else folder / f"icd10cm-{version}.tsv"
 
 
 def read_cache(path: Path, version: str) -> CodeTable | None:

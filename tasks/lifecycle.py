@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from rules.outcomes import Step
 from tasks import faults, reaudit, startup
-from tasks.checking import SHARED_CONTEXTS, StepCounts, check_step_once, record_errors
+from tasks.checking import ChunkContexts, StepCounts, check_step_once, record_errors
 from tasks.db import models, work
 from tasks.db import selection as selection_module
 from tasks.db.session import session_scope, shared_engine
@@ -54,9 +54,6 @@ def plan_batch(
 ) -> BatchPlan:
     """Select the claims and create (or find) their chunks; the ids stay in the database."""
     version = current_rule_set().version
-    # A new batch reads claims afresh: since the last one a claim may have been documented
-    # or paid, and the shared cache would still hold its old context.
-    SHARED_CONTEXTS.clear()
     with session_scope(shared_engine()) as session:
         # Two reads of the selection, a page at a time, rather than holding every id: one
         # to name the batch, one to write its chunks (a page is a chunk).
@@ -69,7 +66,13 @@ def plan_batch(
 
 @io_task(name="check-step", task_run_name="{step.value} chunk {chunk_no}")
 def check_step_chunk(
-    key: str, step: Step, chunk_no: int, force: bool, flow_run_id: str | None
+    key: str,
+    step: Step,
+    chunk_no: int,
+    *,
+    force: bool,
+    flow_run_id: str | None,
+    contexts: ChunkContexts,
 ) -> ChunkResult:
     """Lease a chunk as this process (host:pid), check one step for its claims, close the chunk."""
     return process_chunk(
@@ -79,13 +82,23 @@ def check_step_chunk(
         force=force,
         flow_run_id=flow_run_id,
         worker=worker_name(),
+        contexts=contexts,
     )
 
 
 def process_chunk(
-    key: str, step: Step, chunk_no: int, *, force: bool, flow_run_id: str | None, worker: str
+    key: str,
+    step: Step,
+    chunk_no: int,
+    *,
+    force: bool,
+    flow_run_id: str | None,
+    worker: str,
+    contexts: ChunkContexts,
 ) -> ChunkResult:
-    """The body of check-step, callable without Prefect (tests run two of these at once)."""
+    """The body of check-step, callable without Prefect (tests run two of these at once).
+
+    `contexts` keeps the chunk's claims read by its first step for the steps after it."""
     engine = shared_engine()
     with session_scope(engine) as session:
         claim_ids = work.lease(session, key, step, chunk_no, worker, LEASE_SECONDS)
@@ -106,7 +119,7 @@ def process_chunk(
             current_rule_set(),
             force=force,
             flow_run_id=flow_run_id,
-            contexts=SHARED_CONTEXTS,
+            contexts=contexts,
         )
     except Exception as error:
         with session_scope(engine) as session:
@@ -134,15 +147,29 @@ def check_chunk_steps(
     itself does not retry: its steps already did.
     """
     startup.settle()  # a worker process's first chunk: after its imports, before the work
+    contexts = ChunkContexts()  # read by the first step, kept for the others
     with startup.collector_paused():  # the chunk's contexts live through its steps
-        return [_step_of_chunk(key, step, chunk_no, force, flow_run_id) for step in steps]
+        return [_step_of_chunk(key, step, chunk_no, force, flow_run_id, contexts) for step in steps]
 
 
 def _step_of_chunk(
-    key: str, step: Step, chunk_no: int, force: bool, flow_run_id: str | None
+    key: str,
+    step: Step,
+    chunk_no: int,
+    force: bool,
+    flow_run_id: str | None,
+    contexts: ChunkContexts,
 ) -> ChunkResult:
     """One step of the chunk as its own task run; failed for good, its claims get `error` checkpoints."""
-    state = check_step_chunk(key, step, chunk_no, force, flow_run_id, return_state=True)
+    state = check_step_chunk(
+        key,
+        step,
+        chunk_no,
+        force=force,
+        flow_run_id=flow_run_id,
+        contexts=contexts,
+        return_state=True,
+    )
     if not state.is_failed():
         result: ChunkResult = state.result()
         return result

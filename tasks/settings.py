@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     rules_dir: Path | None = None
     # Processes that check chunks of claims at once (default: one per CPU core).
     workers: int | None = None
+    # Where the ICD-10-CM table is kept once read from its library ("off": keep nothing).
+    cache_dir: str | None = None
 
 
 def get_settings() -> Settings:
@@ -33,3 +35,13 @@ def get_settings() -> Settings:
 def worker_count(requested: int | None = None) -> int:
     """Processes to use: as asked, else CLAIMGUARD_WORKERS, else one per CPU core."""
     return requested or get_settings().workers or os.cpu_count() or 1
+
+
+def cache_folder(settings: Settings | None = None) -> Path | None:
+    """Where the ICD-10-CM table is cached: CLAIMGUARD_CACHE_DIR, else the user's cache
+    folder ($XDG_CACHE_HOME or ~/.cache, then claimguard); None when set to off."""
+    chosen = (settings or get_settings()).cache_dir
+    if chosen is None:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        return Path(base) / "claimguard"
+    return None if chosen.lower() in ("off", "none") else Path(chosen)

@@ -202,16 +202,20 @@ class _Writer:
     def malformed(self, lines: list[tuple[str, str, bytes]]) -> None:
         """Append broken records to the current file, and list where each is."""
         assert self.handle is not None and self.name is not None
-        self.handle.flush()
-        with (self.out / self.name).open("rb") as handle:
+        name, self.name = self.name, None  # a later write to this file reopens it for appending
+        self.handle.close()
+        self.handle = None
+        with (self.out / name).open("rb") as handle:
             number = sum(1 for _ in handle)
-        with (self.out / "ground-truth" / "quarantine.csv").open("w", newline="") as truth:
+        with (
+            (self.out / "ground-truth" / "quarantine.csv").open("w", newline="") as truth,
+            (self.out / name).open("ab") as raw,  # broken bytes, not text
+        ):
             rows = csv.writer(truth)
             rows.writerow(["file", "locator", "kind", "field"])
             for offset, (kind, field_name, data) in enumerate(lines, start=1):
-                self.handle.buffer.write(data + b"\n")  # type: ignore[attr-defined]
-                rows.writerow([self.name, f"line {number + offset}", kind, field_name])
-        self.handle.flush()
+                raw.write(data + b"\n")
+                rows.writerow([name, f"line {number + offset}", kind, field_name])
         self.manifest.malformed = len(lines)
 
     def truth(self, rows: list[tuple[str, Defect, str]]) -> None:

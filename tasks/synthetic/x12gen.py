@@ -380,11 +380,12 @@ def _pay(
     ):
         problem = f"persistent_underpayment:{persistent[1]}"
     echo_lcn = rng.random() >= NO_LCN_ECHO
-    lines = [_pay_line(ctx, tables, line, problem, rng, echo_lcn) for line in claim.lines]
-    if any(line is None for line in lines):
+    priced = [_pay_line(ctx, tables, line, problem, rng, echo_lcn) for line in claim.lines]
+    lines = [line for line in priced if line is not None]
+    if len(lines) < len(priced):
         truth.append(TruthRow(claim.claim_id, None, "none", "no_contract"))
         return
-    paid_lines = [pl for pl, _ in lines]  # type: ignore[misc]
+    paid_lines = [pl for pl, _ in lines]
     control = claim.claim_id
     if problem == "truncated_control_number":
         control = claim.claim_id[: max(8, len(claim.claim_id) - 4)]
@@ -400,7 +401,7 @@ def _pay(
         member,
     )
     target.claims.append(paid)
-    for line, (_, outcome) in zip(claim.lines, lines, strict=True):  # type: ignore[misc]
+    for line, (_, outcome) in zip(claim.lines, lines, strict=True):
         truth.append(TruthRow(claim.claim_id, line.line_number, problem.split(":")[0], outcome))
     if problem == "reversal":
         target.later.append(_reversed(paid))

@@ -25,9 +25,7 @@ def claim_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"sqlite:///{tmp_path / 'claims.db'}"
     monkeypatch.setenv("CLAIMGUARD_DATABASE_URL", url)
     from tasks import faults
-    from tasks.checking import SHARED_CONTEXTS
 
     faults.clear()
-    SHARED_CONTEXTS.clear()
     yield url
     faults.clear()

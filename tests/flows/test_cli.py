@@ -248,18 +248,23 @@ class TestCommands:
         self, tmp_path: Path, users: str | None, waited: int
     ):
         """Prefect gives a temporary server 20 s to start, which a first run on a busy machine
-        can pass; the command waits 120 s instead, unless the user chose a wait of their own."""
+        can pass; a command that runs a flow waits 120 s instead, unless the user chose a wait
+        of their own. Outside such a command Prefect's own setting stands."""
         key = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
         read = (
-            "import flows.cli; from prefect.settings import get_current_settings;"
-            " print(get_current_settings().server.ephemeral.startup_timeout_seconds)"
+            "import flows.cli; from flows.prefect_local import local_mode;"
+            " from prefect.settings import get_current_settings as s;"
+            " outside = s().server.ephemeral.startup_timeout_seconds\n"
+            "with local_mode(): print(outside, s().server.ephemeral.startup_timeout_seconds)"
         )
         env = _env(tmp_path, {key: users} if users else None)
         done = subprocess.run(
             [sys.executable, "-c", read], cwd=tmp_path, env=env, capture_output=True, text=True
         )
         assert done.returncode == 0, done.stderr
-        assert int(done.stdout) == waited
+        outside, inside = map(float, done.stdout.split())
+        assert (outside, inside) == ((float(users), float(users)) if users else (20.0, 120.0))
+        assert inside == waited
 
     def test_local_mode_checks_in_worker_processes_reporting_to_one_server(self, tmp_path: Path):
         """With no Prefect server, `run` starts one temporary server; the worker processes

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from rules.outcomes import PRE_SUBMISSION_STEPS
-from tasks.checking import SHARED_CONTEXTS
+from tasks.checking import ChunkContexts
 from tasks.db import models as m
 from tasks.db import work
 from tasks.db.selection import select_claims
@@ -38,9 +38,16 @@ def test_two_workers_share_a_batch_without_overlap(
 
     def worker(name: str) -> None:
         for chunk_no in range(chunks):
+            contexts = ChunkContexts()
             for step in PRE_SUBMISSION_STEPS:
                 result = process_chunk(
-                    key, step, chunk_no, force=False, flow_run_id=name, worker=name
+                    key,
+                    step,
+                    chunk_no,
+                    force=False,
+                    flow_run_id=name,
+                    worker=name,
+                    contexts=contexts,
                 )
                 if result.leased:
                     with lock:
@@ -61,4 +68,3 @@ def test_two_workers_share_a_batch_without_overlap(
     assert len(per_claim_step) == len(ids) * 4 and {n for *_, n in per_claim_step} == {1}
     assert set(taken.values()) == {1} and len(taken) == chunks * 4
     assert states == {"done"}
-    SHARED_CONTEXTS.clear()
