@@ -35,7 +35,7 @@ def plain(inbox: Path) -> dict[str, float]:
     from rules.outcomes import PRE_SUBMISSION_STEPS
     from tasks.db.session import shared_engine
     from tasks.inbox import load_paths
-    from tasks.pipeline import check_chunks, selected_pages
+    from tasks.pipeline import check_selection
     from tasks.settings import get_settings
     from tasks.startup import settle
 
@@ -44,8 +44,12 @@ def plain(inbox: Path) -> dict[str, float]:
     engine = shared_engine()
     load_paths(engine, [inbox])
     loaded = time.perf_counter()
-    pages = selected_pages(engine, unchecked_steps=PRE_SUBMISSION_STEPS)
-    claims = check_chunks(engine, pages, PRE_SUBMISSION_STEPS, workers=get_settings().workers or 1)
+    claims = check_selection(
+        engine,
+        {"unchecked_steps": PRE_SUBMISSION_STEPS},
+        PRE_SUBMISSION_STEPS,
+        workers=get_settings().workers or 1,
+    )
     end = time.perf_counter()
     return {
         "work_seconds": end - start,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from itertools import islice
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -28,7 +27,8 @@ from flows import artifacts
 from flows.params import LifecycleParams, current_params
 from rules.outcomes import Step
 from tasks import startup
-from tasks.lifecycle import BatchPlan, ChunkResult, check_chunk_steps, plan_batch
+from tasks.chunks import BatchPlan, ChunkResult, windowed
+from tasks.lifecycle import check_chunk_steps, plan_batch
 from tasks.rule_source import current_rule_set
 from tasks.settings import worker_count
 
@@ -123,19 +123,17 @@ def _checked_chunks(
         temporary_settings(updates={PREFECT_API_URL: server}),
         ProcessPoolTaskRunner(max_workers=workers) as runner,
     ):
-        # Two chunks queued per worker keep every process busy; submitting every chunk at
-        # once would hold a pickled call (and a copy of the run's context) per chunk.
-        waiting = iter(range(plan.chunks))
-        running: set[PrefectFuture[list[ChunkResult]]] = {
-            runner.submit(check_chunk_steps, arguments(n)) for n in islice(waiting, 2 * workers)
-        }
-        while running:
-            finished: PrefectFuture[list[ChunkResult]] = next(as_completed(list(running)))
-            running.remove(finished)
-            running.update(
-                runner.submit(check_chunk_steps, arguments(n)) for n in islice(waiting, 1)
-            )
+        for finished in windowed(
+            range(plan.chunks),
+            lambda chunk_no: runner.submit(check_chunk_steps, arguments(chunk_no)),
+            _first_done,
+            window=2 * workers,
+        ):
             yield finished.result()
+
+
+def _first_done(running: set[PrefectFuture[list[ChunkResult]]]) -> PrefectFuture[list[ChunkResult]]:
+    return next(as_completed(list(running)))
 
 
 def _server_for_workers() -> str | None:

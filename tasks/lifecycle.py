@@ -8,8 +8,6 @@ infrastructure failures only (tasks.retry); evaluation itself is pure and never 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -17,35 +15,13 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
 from rules.outcomes import Step
-from tasks import faults, reaudit, startup
-from tasks.checking import ChunkContexts, StepCounts, check_step_once, record_errors
+from tasks import reaudit, startup
+from tasks.checking import ChunkContexts, record_errors
+from tasks.chunks import BatchPlan, ChunkResult, plan_selection, process_chunk, worker_name
 from tasks.db import models, work
-from tasks.db import selection as selection_module
 from tasks.db.session import session_scope, shared_engine
 from tasks.retry import exception_of, io_task, safe_error
 from tasks.rule_source import current_rule_set
-
-LEASE_SECONDS = 15 * 60
-
-
-class ChunkResult(BaseModel):
-    step: Step
-    chunk_no: int
-    leased: bool
-    statuses: dict[str, int]
-    skipped_done: int
-    # Set when the step failed for good: its claims then have `error` checkpoints.
-    error: str | None = None
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-class BatchPlan(BaseModel):
-    key: str
-    claims: int
-    chunks: int
 
 
 @io_task(name="plan-batch")
@@ -53,15 +29,14 @@ def plan_batch(
     selection: dict[str, Any], steps: list[Step], chunk_size: int, salt: str
 ) -> BatchPlan:
     """Select the claims and create (or find) their chunks; the ids stay in the database."""
-    version = current_rule_set().version
-    with session_scope(shared_engine()) as session:
-        # Two reads of the selection, a page at a time, rather than holding every id: one
-        # to name the batch, one to write its chunks (a page is a chunk).
-        ids = (cid for page in selection_module.claim_pages(session, **selection) for cid in page)
-        key = work.batch_key(ids, steps, version, salt)
-        pages = selection_module.claim_pages(session, size=chunk_size, **selection)
-        planned = work.plan(session, key, pages, steps)
-    return BatchPlan(key=key, claims=planned.claims, chunks=planned.chunks)
+    return plan_selection(
+        shared_engine(),
+        selection,
+        steps,
+        chunk_size=chunk_size,
+        salt=salt,
+        rule_set=current_rule_set(),
+    )
 
 
 @io_task(name="check-step", task_run_name="{step.value} chunk {chunk_no}")
@@ -76,59 +51,16 @@ def check_step_chunk(
 ) -> ChunkResult:
     """Lease a chunk as this process (host:pid), check one step for its claims, close the chunk."""
     return process_chunk(
+        shared_engine(),
         key,
         step,
         chunk_no,
+        rule_set=current_rule_set(),
         force=force,
         flow_run_id=flow_run_id,
         worker=worker_name(),
         contexts=contexts,
     )
-
-
-def process_chunk(
-    key: str,
-    step: Step,
-    chunk_no: int,
-    *,
-    force: bool,
-    flow_run_id: str | None,
-    worker: str,
-    contexts: ChunkContexts,
-) -> ChunkResult:
-    """The body of check-step, callable without Prefect (tests run two of these at once).
-
-    `contexts` keeps the chunk's claims read by its first step for the steps after it."""
-    engine = shared_engine()
-    with session_scope(engine) as session:
-        claim_ids = work.lease(session, key, step, chunk_no, worker, LEASE_SECONDS)
-        earlier = (
-            work.finished_by(session, key, step, chunk_no, worker) if claim_ids is None else None
-        )
-    if claim_ids is None:
-        if earlier is not None:
-            # This worker finished the step before its task was retried: report what it wrote.
-            return ChunkResult(step=step, chunk_no=chunk_no, leased=True, **earlier)
-        return ChunkResult(step=step, chunk_no=chunk_no, leased=False, statuses={}, skipped_done=0)
-    try:
-        faults.maybe_fail("check_step")
-        counts: StepCounts = check_step_once(
-            engine,
-            claim_ids,
-            step,
-            current_rule_set(),
-            force=force,
-            flow_run_id=flow_run_id,
-            contexts=contexts,
-        )
-    except Exception as error:
-        with session_scope(engine) as session:
-            work.close(session, key, step, chunk_no, error=safe_error(error))
-        raise
-    outcome = {"statuses": dict(counts.statuses), "skipped_done": counts.skipped_done}
-    with session_scope(engine) as session:
-        work.close(session, key, step, chunk_no, outcome=outcome)
-    return ChunkResult(step=step, chunk_no=chunk_no, leased=True, **outcome)
 
 
 @task(

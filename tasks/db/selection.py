@@ -62,6 +62,23 @@ def claim_pages(
         yield from _keyset_pages(session, conditions, size, after)
 
 
+def claim_stamps(session: Session, **criteria: Any) -> Iterator[str]:
+    """Each selected claim as `id@received_at`, in claim-id order, a page at a time.
+
+    What names a batch: the same claims, one of them received again since (an 837P claim
+    documented by a later packet), are another batch, so the claim is checked again.
+    """
+    for page in claim_pages(session, **criteria):
+        received: dict[str, dt.datetime] = {}
+        for start in range(0, len(page), IN_CHUNK):
+            ids = page[start : start + IN_CHUNK]
+            query = sql_select(m.Claim.claim_id, m.Claim.received_at).where(
+                m.Claim.claim_id.in_(ids)
+            )
+            received.update((cid, at) for cid, at in session.execute(query))
+        yield from (f"{cid}@{received[cid].isoformat()}" for cid in page)
+
+
 def unchecked(session: Session, steps: Sequence[Step]) -> list[str]:
     """Claims without a current result for any of `steps` (see `_unchecked`)."""
     return select_claims(session, unchecked_steps=steps)

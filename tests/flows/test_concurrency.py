@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 
 from rules.outcomes import PRE_SUBMISSION_STEPS
 from tasks.checking import ChunkContexts
+from tasks.chunks import process_chunk
 from tasks.db import models as m
 from tasks.db import work
 from tasks.db.selection import select_claims
 from tasks.db.session import session_scope, shared_engine
 from tasks.inbox import load_paths
-from tasks.lifecycle import process_chunk
 from tasks.rule_source import current_rule_set
 from tasks.synthetic.generator import GeneratorConfig, generate
 
@@ -33,6 +33,7 @@ def test_two_workers_share_a_batch_without_overlap(
         ids = select_claims(session, unchecked_steps=PRE_SUBMISSION_STEPS)
         key = work.batch_key(ids, PRE_SUBMISSION_STEPS, current_rule_set().version)
         chunks = work.plan(session, key, work.chunked(ids, 100), PRE_SUBMISSION_STEPS).chunks
+    rule_set = current_rule_set()
     taken: Counter[tuple[str, int]] = Counter()
     lock = threading.Lock()
 
@@ -41,9 +42,11 @@ def test_two_workers_share_a_batch_without_overlap(
             contexts = ChunkContexts()
             for step in PRE_SUBMISSION_STEPS:
                 result = process_chunk(
+                    engine,
                     key,
                     step,
                     chunk_no,
+                    rule_set=rule_set,
                     force=False,
                     flow_run_id=name,
                     worker=name,

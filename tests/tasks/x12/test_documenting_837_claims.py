@@ -13,7 +13,7 @@ from tasks.db import models as m
 from tasks.db.selection import unchecked
 from tasks.db.session import session_scope
 from tasks.inbox import load_paths
-from tasks.pipeline import check_claims
+from tasks.pipeline import check_selection
 from tasks.reports.data import latest_checkpoints
 from tasks.synthetic.generator import GeneratorConfig, generate
 from tasks.synthetic.x12gen import write_claims
@@ -55,7 +55,7 @@ def test_an_undocumented_837p_claim_is_held_then_documented_by_a_json_packet(sql
             session.scalars(select(m.Claim.session_id).where(m.Claim.session_id.is_not(None))).all()
             == []
         )
-    check_claims(sqlite_db, claim_ids, PRE_SUBMISSION_STEPS)
+    check_selection(sqlite_db, {"unchecked_steps": PRE_SUBMISSION_STEPS}, PRE_SUBMISSION_STEPS)
     before = _doc_rules(sqlite_db, claim_ids)
     assert all("DEF-DOC-001" in rules for rules in before.values())
 
@@ -66,7 +66,8 @@ def test_an_undocumented_837p_claim_is_held_then_documented_by_a_json_packet(sql
         assert again == claim_ids  # documented claims are checked again
         sources = set(session.scalars(select(m.Claim.source)))
     assert sources == {"x12"}
-    check_claims(sqlite_db, again, PRE_SUBMISSION_STEPS)
+    # The same claims as the first check, received again: a new batch, checked again.
+    check_selection(sqlite_db, {"unchecked_steps": PRE_SUBMISSION_STEPS}, PRE_SUBMISSION_STEPS)
     after = _doc_rules(sqlite_db, claim_ids)
     assert not any("DEF-DOC-001" in rules for rules in after.values())
 
