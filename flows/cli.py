@@ -10,9 +10,9 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, cast
+from typing import Annotated, ParamSpec, cast
 
-from cyclopts import App, Parameter
+from cyclopts import App, Parameter, validators
 
 from flows import report
 from tasks.settings import CHUNK_SIZE
@@ -241,6 +241,7 @@ def reaudit(
     service_to: dt.date | None = None,
     rule: str | None = None,
     dry_run: bool = False,
+    csv: Path | None = None,
 ) -> int:
     """Re-evaluate claims under the current rules and print what changed, claim by claim.
 
@@ -251,8 +252,10 @@ def reaudit(
     payer: a payer id; with --service-from/--service-to a date-of-service range.
     rule: claims currently held by this rule id.
     dry_run: report without writing checkpoints.
+    csv: write every change to this file (the terminal shows the first 200).
     """
     from flows.params import ReauditParams
+    from flows.reaudit import ReauditSummary
     from flows.reaudit import reaudit as reaudit_flow
 
     params = ReauditParams(
@@ -265,23 +268,74 @@ def reaudit(
         reason=reason,
     )
     state = reaudit_flow(params, return_state=True)
-    changes = cast(list[Any], state.result()) if state.is_completed() else []
-    report.print_changes(changes)  # type: ignore[arg-type]
     print(f"re-audit: {state.type.value.lower()} ({state.message})")
-    return 0 if state.is_completed() else 1
+    if not state.is_completed():
+        return 1
+    summary = cast(ReauditSummary, state.result())
+    return _print_changes(summary.batch_key, csv=csv, database_url=None)
+
+
+def _print_changes(batch_key: str, *, csv: Path | None, database_url: str | None) -> int:
+    from tasks.db.session import open_database, session_scope
+    from tasks.reaudit import change_count, changes_of
+    from tasks.reports.render import write_csv
+
+    with session_scope(open_database(database_url)) as session:
+        total = change_count(session, batch_key)
+        if csv:
+            rows = (report.change_row(c) for c in changes_of(session, batch_key))
+            write_csv(csv, rows, report.CHANGE_COLUMNS)
+            print(f"wrote {total:,} change(s) to {csv}")
+        else:
+            report.print_changes(
+                [report.change_row(c) for c in changes_of(session, batch_key, page=200)][:200],
+                total,
+            )
+    return 0
+
+
+@report_app.command(name="changes")
+def report_changes(
+    batch_key: str, /, *, csv: Path | None = None, database_url: str | None = None
+) -> int:
+    """What a re-audit changed, claim by claim (its batch key is in the re-audit's summary).
+
+    Parameters
+    ----------
+    csv: write every change to this file.
+    """
+    from tasks.db.session import open_database, session_scope
+    from tasks.reaudit import change_count
+
+    with session_scope(open_database(database_url)) as session:
+        if change_count(session, batch_key) == 0:
+            print(f"error: no re-audit changes under batch key {batch_key}", file=sys.stderr)
+            return 2
+    return _print_changes(batch_key, csv=csv, database_url=database_url)
 
 
 @app.command
 @_in_local_mode
-def stuck(*, held_days: int = 14, ready_days: int = 3, as_of: dt.date | None = None) -> int:
-    """Run the stuck-claims monitor and print every stuck claim by kind."""
+def stuck(
+    *,
+    held_days: int = 14,
+    ready_days: int = 3,
+    as_of: dt.date | None = None,
+    limit: Annotated[int, Parameter(validator=validators.Number(gte=1))] = 50,
+) -> int:
+    """Run the stuck-claims monitor: each kind's count, and the first claims of each kind.
+
+    Parameters
+    ----------
+    limit: claims listed per kind (in claim-id order).
+    """
     from flows.params import StuckClaimsParams
     from flows.stuck_claims import find_stuck_claims, stuck_claims
 
     params = StuckClaimsParams(held_days=held_days, ready_days=ready_days, as_of=as_of)
     state = stuck_claims(params, return_state=True)
     print(f"stuck-claims: {state.type.value.lower()} ({state.message})")
-    report.print_stuck(find_stuck_claims.fn(params))
+    report.print_stuck(find_stuck_claims.fn(params, limit=limit))
     return 0
 
 

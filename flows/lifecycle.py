@@ -4,10 +4,10 @@ chunks in a process per core."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
-from prefect import flow, get_run_logger
+from prefect import Task, flow, get_run_logger
 from prefect.artifacts import (
     create_markdown_artifact,
     create_progress_artifact,
@@ -31,6 +31,8 @@ from tasks.chunks import BatchPlan, ChunkResult, windowed
 from tasks.lifecycle import check_chunk_steps, plan_batch
 from tasks.rule_source import current_rule_set
 from tasks.settings import worker_count
+
+R = TypeVar("R")
 
 
 class LifecycleSummary(BaseModel):
@@ -99,7 +101,6 @@ def _checked_chunks(
     plan: BatchPlan, params: LifecycleParams, run_id: str | None
 ) -> Iterator[list[ChunkResult]]:
     """Each chunk's step results, as chunks finish: in this process, or in a pool of processes."""
-    workers = min(worker_count(params.workers), plan.chunks)
 
     def arguments(chunk_no: int) -> dict[str, Any]:
         return {
@@ -110,10 +111,23 @@ def _checked_chunks(
             "flow_run_id": run_id,
         }
 
+    return run_chunks(check_chunk_steps, plan.chunks, arguments, workers=params.workers)
+
+
+def run_chunks(
+    chunk_task: Task[..., R],
+    chunks: int,
+    arguments: Callable[[int], dict[str, Any]],
+    *,
+    workers: int | None,
+) -> Iterator[R]:
+    """`chunk_task` for each chunk number, results as chunks finish: in this process, or in a
+    pool of processes (one per core, or `workers`) handed chunks as they free up."""
+    processes = min(worker_count(workers), chunks)
     server = _server_for_workers()
-    if workers <= 1 or server is None:
-        for chunk_no in range(plan.chunks):
-            yield check_chunk_steps(**arguments(chunk_no))
+    if processes <= 1 or server is None:
+        for chunk_no in range(chunks):
+            yield chunk_task(**arguments(chunk_no))
         return
     # Checking is CPU-bound Python: threads would share one core, processes use them all.
     # Chunks are leased in the claim database, so the processes never check the same claims.
@@ -121,18 +135,17 @@ def _checked_chunks(
     # beside the flow's (a worker with no address would start a temporary server of its own).
     with (
         temporary_settings(updates={PREFECT_API_URL: server}),
-        ProcessPoolTaskRunner(max_workers=workers) as runner,
+        ProcessPoolTaskRunner(max_workers=processes) as runner,
     ):
-        for finished in windowed(
-            range(plan.chunks),
-            lambda chunk_no: runner.submit(check_chunk_steps, arguments(chunk_no)),
-            _first_done,
-            window=2 * workers,
-        ):
+
+        def submit(chunk_no: int) -> PrefectFuture[R]:
+            return runner.submit(chunk_task, arguments(chunk_no))
+
+        for finished in windowed(range(chunks), submit, _first_done, window=2 * processes):
             yield finished.result()
 
 
-def _first_done(running: set[PrefectFuture[list[ChunkResult]]]) -> PrefectFuture[list[ChunkResult]]:
+def _first_done(running: set[PrefectFuture[R]]) -> PrefectFuture[R]:
     return next(as_completed(list(running)))
 
 

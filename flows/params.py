@@ -112,6 +112,7 @@ class ReauditParams(BaseModel):
         max_length=500,
         description="Why: e.g. 'Q4 NCCI tables', 'Summit contract amendment'",
     )
+    workers: int | None = Field(default=None, ge=1, le=64, description=WORKERS_HELP)
 
     @model_validator(mode="after")
     def _something_selected(self) -> ReauditParams:

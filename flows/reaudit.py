@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from itertools import islice
+from typing import Any
+
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
 from prefect.states import Completed
+from pydantic import BaseModel
 
+from flows.lifecycle import run_chunks
 from flows.params import ReauditParams, current_params
 from tasks import startup
+from tasks.db.session import session_scope, shared_engine
 from tasks.lifecycle import plan_batch, reaudit_chunk, record_audit_run
-from tasks.reaudit import Change
+from tasks.reaudit import changes_of
+from tasks.retry import io_task
 from tasks.rule_source import current_rule_set
 from tasks.settings import CHUNK_SIZE
 
@@ -32,33 +40,54 @@ def reaudit(params: ReauditParams, chunk_size: int = CHUNK_SIZE) -> State:
     criteria = params.selection.model_dump(exclude_defaults=True)
     # A re-audit always re-checks: the batch is salted with the run id so it leases its own chunks.
     plan = plan_batch(criteria, params.steps, chunk_size, salt=f"re-audit:{run_id}")
-    changes: list[Change] = []
-    written = 0
-    for chunk_no in range(plan.chunks):
-        result = reaudit_chunk(plan.key, chunk_no, params.steps, params.dry_run, run_id)
-        changes += result.changes
-        written += result.written
-    counts = {
-        "claims": plan.claims,
-        "changed": len({c.claim_id for c in changes}),
-        "checkpoints_written": written,
-    }
-    record_audit_run(run_id, "re-audit", params.reason, criteria, params.dry_run, counts)
+
+    def arguments(chunk_no: int) -> dict[str, Any]:
+        return {
+            "key": plan.key,
+            "chunk_no": chunk_no,
+            "steps": params.steps,
+            "dry_run": params.dry_run,
+            "flow_run_id": run_id,
+        }
+
+    totals: Counter[str] = Counter()
+    for result in run_chunks(reaudit_chunk, plan.chunks, arguments, workers=params.workers):
+        totals.update(result.model_dump())
+    counts = ReauditSummary(
+        batch_key=plan.key,
+        claims=plan.claims,
+        changed=totals["changed_claims"],
+        changes=totals["changes"],
+        checkpoints_written=totals["written"],
+    )
+    record_audit_run(
+        run_id, "re-audit", params.reason, criteria, params.dry_run, counts.model_dump()
+    )
     logger.info(
         "re-audit of %s claims: %s changed, %s checkpoints written",
         plan.claims,
-        counts["changed"],
-        written,
+        counts.changed,
+        counts.checkpoints_written,
     )
-    _publish(params, counts, changes)
-    return Completed(message=f"{counts['changed']} of {plan.claims} claims changed", data=changes)
+    _publish(params, counts)
+    return Completed(message=f"{counts.changed} of {plan.claims} claims changed", data=counts)
 
 
-def _publish(params: ReauditParams, counts: dict[str, int], changes: list[Change]) -> None:
+class ReauditSummary(BaseModel):
+    """What a re-audit did; its changes are in the claim database under `batch_key`."""
+
+    batch_key: str
+    claims: int
+    changed: int
+    changes: int
+    checkpoints_written: int
+
+
+def _publish(params: ReauditParams, counts: ReauditSummary) -> None:
     mode = (
         "dry run: nothing written"
         if params.dry_run
-        else f"{counts['checkpoints_written']:,} checkpoints written"
+        else f"{counts.checkpoints_written:,} checkpoints written"
     )
     version = current_rule_set().version[:12]
     lines = [
@@ -68,25 +97,36 @@ def _publish(params: ReauditParams, counts: dict[str, int], changes: list[Change
         "",
         f"Selection: {params.selection.describe()}; steps: {', '.join(s.value for s in params.steps)}; rule set `{version}`.",
         "",
-        f"Claims: **{counts['claims']:,}**; changed: **{counts['changed']:,}**; {mode}.",
+        f"Claims: **{counts.claims:,}**; changed: **{counts.changed:,}** "
+        f"({counts.changes:,} claim-steps); {mode}.",
+        "",
+        f"Every change: `claimguard report changes {counts.batch_key} --csv changes.csv`.",
     ]
     create_markdown_artifact(
         "\n".join(lines), key="re-audit-summary", description="Re-audit: what changed"
     )
-    rows = [
-        {
-            "claim_id": c.claim_id,
-            "step": c.step.value,
-            "before": c.status_before,
-            "after": c.status_after,
-            "added": ", ".join(c.added),
-            "removed": ", ".join(c.removed),
-        }
-        for c in changes[:TABLE_LIMIT]
-    ]
+    rows = first_changes(counts.batch_key, TABLE_LIMIT)
     if rows:
         create_table_artifact(
             rows,
             key="re-audit-changes",
-            description="Claims whose findings changed (rule ids only)",
+            description=f"Claims whose findings changed, the first {len(rows):,} of "
+            f"{counts.changes:,} (rule ids only)",
         )
+
+
+@io_task(name="read-re-audit-changes")
+def first_changes(batch_key: str, limit: int) -> list[dict[str, str]]:
+    """The re-audit's first changes in claim order, as table rows."""
+    with session_scope(shared_engine()) as session:
+        return [
+            {
+                "claim_id": c.claim_id,
+                "step": c.step.value,
+                "before": c.status_before,
+                "after": c.status_after,
+                "added": ", ".join(c.added),
+                "removed": ", ".join(c.removed),
+            }
+            for c in islice(changes_of(session, batch_key, page=limit), limit)
+        ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -136,39 +136,45 @@ def print_intake_files(files: list[IntakeFile]) -> None:
     )
 
 
-def print_changes(changes: list[Any]) -> None:
-    if not changes:
+CHANGE_COLUMNS = ("claim_id", "step", "before", "after", "added", "removed")
+
+
+def change_row(change: Any) -> dict[str, str]:
+    """A re-audit change as a row: claim id, step, statuses, rule ids added and removed."""
+    return {
+        "claim_id": change.claim_id,
+        "step": change.step.value,
+        "before": change.status_before,
+        "after": change.status_after,
+        "added": ", ".join(change.added) or "-",
+        "removed": ", ".join(change.removed) or "-",
+    }
+
+
+def print_changes(rows: list[dict[str, str]], total: int) -> None:
+    if not rows:
         print("no claim changed")
         return
-    rows = [
-        (
-            c.claim_id,
-            c.step.value,
-            c.status_before,
-            c.status_after,
-            ", ".join(c.added) or "-",
-            ", ".join(c.removed) or "-",
-        )
-        for c in changes[:200]
-    ]
-    print(table(("claim", "step", "before", "after", "findings added", "findings removed"), rows))
-    if len(changes) > 200:
-        print(f"... and {len(changes) - 200} more (see the re-audit-changes artifact)")
+    print(table(("claim", "step", "before", "after", "findings added", "findings removed"),
+                [[row[c] for c in CHANGE_COLUMNS] for row in rows]))  # fmt: skip
+    if total > len(rows):
+        print(f"... and {total - len(rows):,} more (--csv PATH writes them all)")
 
 
-def print_stuck(stuck: list[Any]) -> None:
-    if not stuck:
-        print("no stuck claims")
-        return
+def print_stuck(pages: Mapping[Any, Any]) -> None:
+    """Each kind's count, then the claims listed of each kind (a page of them)."""
     print(
-        table(
-            ("kind", "claim", "payer", "step", "since", "detail"),
-            [
-                (s.kind, s.claim_id, s.payer_id, s.step or "-", s.since or "", s.detail)
-                for s in stuck[:300]
-            ],
-        )
+        table(("kind", "claims"), [(str(kind), f"{page.total:,}") for kind, page in pages.items()])
     )
+    rows = [
+        (s.kind, s.claim_id, s.payer_id, s.step or "-", s.since or "", s.detail)
+        for page in pages.values()
+        for s in page.claims
+    ]
+    if rows:
+        print(table(("kind", "claim", "payer", "step", "since", "detail"), rows))
+    else:
+        print("no stuck claims")
 
 
 def print_claim(history: Any) -> None:

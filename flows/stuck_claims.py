@@ -3,51 +3,42 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 from prefect.events import emit_event
 from prefect.states import Completed
 
 from flows.params import StuckClaimsParams, current_params
 from tasks.db.session import session_scope, shared_engine
-from tasks.db.stuck import Stuck, find_stuck
-from tasks.retry import retry_if_transient
+from tasks.db.stuck import StuckKind, StuckPage, StuckPolicy, find_stuck
+from tasks.retry import io_task
 
-KINDS = (
-    "running_past_lease",
-    "errored",
-    "held_too_long",
-    "ready_not_submitted",
-    "no_remittance",
-    "timely_filing",
-)
-RELATED_LIMIT = 50  # claim ids attached to each event; the table artifact has them all
+# Claims listed per kind: in the table artifact, and named in each kind's event (the
+# counts are whole; the claim database has every stuck claim, `claimguard stuck` pages them).
+TABLE_ROWS_PER_KIND = 200
+RELATED_LIMIT = 50
 
 
-@task(
-    name="find-stuck-claims",
-    retries=3,
-    retry_delay_seconds=[2, 10, 30],
-    retry_condition_fn=retry_if_transient,
-    cache_policy=NO_CACHE,
-    persist_result=False,
-)
-def find_stuck_claims(params: StuckClaimsParams) -> list[Stuck]:
-    as_of = params.as_of or dt.date.today()
+def stuck_policy(params: StuckClaimsParams) -> StuckPolicy:
+    return StuckPolicy(
+        as_of=params.as_of or dt.date.today(),
+        held_days=params.held_days,
+        ready_days=params.ready_days,
+        remittance_days=params.remittance_days,
+        filing_days=params.timely_filing_days,
+        warn_fraction=params.warn_fraction,
+    )
+
+
+@io_task(name="find-stuck-claims")
+def find_stuck_claims(
+    params: StuckClaimsParams, limit: int = TABLE_ROWS_PER_KIND
+) -> dict[StuckKind, StuckPage]:
+    """Each kind's count and its first `limit` claims, one query per kind."""
     with session_scope(shared_engine()) as session:
-        return find_stuck(
-            session,
-            as_of=as_of,
-            held_days=params.held_days,
-            ready_days=params.ready_days,
-            remittance_days=params.remittance_days,
-            filing_days=params.timely_filing_days,
-            warn_fraction=params.warn_fraction,
-        )
+        return find_stuck(session, stuck_policy(params), limit=limit)
 
 
 def _run_name() -> str:
@@ -60,47 +51,47 @@ def _run_name() -> str:
 @flow(name="stuck-claims", flow_run_name=_run_name)
 def stuck_claims(params: StuckClaimsParams = StuckClaimsParams()) -> State:  # noqa: B008 - a form default
     """Find stuck claims, publish a table, and emit one Prefect event per kind with its count."""
-    stuck = find_stuck_claims(params)
-    counts = Counter(s.kind for s in stuck)
-    for kind in KINDS:
-        ids = [s.claim_id for s in stuck if s.kind == kind]
+    pages = find_stuck_claims(params)
+    for kind, page in pages.items():
         emit_event(
             event=f"claimguard.stuck.{kind}",
             resource={
                 "prefect.resource.id": f"claimguard.stuck.{kind}",
-                "prefect.resource.name": kind,
+                "prefect.resource.name": kind.value,
             },
             related=[
                 {"prefect.resource.id": f"claimguard.claim.{cid}", "prefect.resource.role": "claim"}
-                for cid in ids[:RELATED_LIMIT]
+                for cid in dict.fromkeys(s.claim_id for s in page.claims[:RELATED_LIMIT])
             ],
-            payload={"count": len(ids)},
+            payload={"count": page.total},
         )
     rows = [
         {
-            "kind": s.kind,
+            "kind": s.kind.value,
             "claim_id": s.claim_id,
             "payer": s.payer_id,
             "step": s.step,
             "since": str(s.since or ""),
             "detail": s.detail,
         }
-        for s in stuck
+        for page in pages.values()
+        for s in page.claims
     ]
     create_table_artifact(
-        rows[:1000] or [{"kind": "none", "detail": "no stuck claims"}],
+        rows or [{"kind": "none", "detail": "no stuck claims"}],
         key="stuck-claims",
-        description="Stuck claims by kind (claim ids only)",
+        description=f"Stuck claims, the first {TABLE_ROWS_PER_KIND} of each kind (claim ids only)",
     )
+    counts = {kind.value: page.total for kind, page in pages.items()}
     lines = [
         "# Stuck claims",
         "",
         "| kind | claims |",
         "| --- | ---: |",
-        *(f"| {k} | {counts.get(k, 0):,} |" for k in KINDS),
+        *(f"| {kind} | {total:,} |" for kind, total in counts.items()),
     ]
     create_markdown_artifact(
         "\n".join(lines), key="stuck-claims-summary", description="Stuck claims by kind"
     )
-    get_run_logger().info("stuck claims: %s", dict(counts))
-    return Completed(message=f"{len(stuck)} stuck claim(s)", data=dict(counts))
+    get_run_logger().info("stuck claims: %s", counts)
+    return Completed(message=f"{sum(counts.values())} stuck claim(s)", data=counts)

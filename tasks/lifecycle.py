@@ -7,6 +7,7 @@ infrastructure failures only (tasks.retry); evaluation itself is pure and never 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -140,23 +141,33 @@ def record_chunk_error(
 
 
 class ReauditResult(BaseModel):
-    changes: list[reaudit.Change]
-    written: int
+    """What re-auditing one chunk did (its changes are in the reaudit_change table)."""
+
     claims: int
+    changed_claims: int
+    changes: int
+    written: int
 
 
 @io_task(name="re-audit-chunk", task_run_name="re-audit chunk {chunk_no}")
 def reaudit_chunk(
     key: str, chunk_no: int, steps: list[Step], dry_run: bool, flow_run_id: str | None
 ) -> ReauditResult:
-    """Re-evaluate one chunk and report what changed; write new checkpoints unless dry run."""
+    """Re-evaluate one chunk, record what changed; write new checkpoints unless dry run."""
+    startup.settle()  # a worker process's first chunk: after its imports, before the work
     engine = shared_engine()
     with session_scope(engine) as session:
         claim_ids = work.chunk_claims(session, key, steps[0], chunk_no)
-    changes, written = reaudit.reaudit_claims(
-        engine, claim_ids, steps, current_rule_set(), dry_run=dry_run, flow_run_id=flow_run_id
+    counts = reaudit.reaudit_claims(
+        engine,
+        claim_ids,
+        steps,
+        current_rule_set(),
+        batch_key=key,
+        dry_run=dry_run,
+        flow_run_id=flow_run_id,
     )
-    return ReauditResult(changes=changes, written=written, claims=len(claim_ids))
+    return ReauditResult(**dataclasses.asdict(counts))
 
 
 @io_task(name="record-audit-run")

@@ -1,15 +1,22 @@
-"""Re-audit: judge claims again under the current rules and say what changed against their last checkpoint."""
+"""Re-audit: judge claims again under the current rules and record what changed against their
+last checkpoint, claim-step by claim-step, in the `reaudit_change` table.
+
+A re-audit of a year of claims changes too many claim-steps to hold or to hand to Prefect:
+each chunk writes its changes beside its checkpoints, in the same transaction, and returns
+counts; reports read the changes back a page at a time.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypedDict
 
-from pydantic import BaseModel
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
-from rules.engine import evaluate
+from rules.engine import StepResult, evaluate
 from rules.loader import RuleSet
 from rules.outcomes import Finding, Step
 from tasks.db import models as m
@@ -18,15 +25,27 @@ from tasks.db.contexts import ContextLoader
 from tasks.db.session import session_scope
 from tasks.startup import collector_paused
 
+IN_CHUNK = 500
 
-class Change(BaseModel):
-    """One claim-step whose findings differ from its last checkpoint (rule ids and lines only)."""
 
+@dataclass(frozen=True, kw_only=True)
+class ReauditCounts:
+    """What re-auditing some claims did: claims judged, claims and claim-steps changed,
+    checkpoints written (none in a dry run)."""
+
+    claims: int
+    changed_claims: int
+    changes: int
+    written: int
+
+
+class ChangeRow(TypedDict):
+    batch_key: str
     claim_id: str
     step: Step
-    status_before: str
+    status_before: str  # a checkpoint status, or "none"
     status_after: str
-    added: list[str]
+    added: list[str]  # rule ids, with "@lineN" for a line's finding
     removed: list[str]
 
 
@@ -41,35 +60,26 @@ def reaudit_claims(
     steps: Sequence[Step],
     rule_set: RuleSet,
     *,
+    batch_key: str,
     dry_run: bool,
     flow_run_id: str | None,
-) -> tuple[list[Change], int]:
-    """Evaluate, compare with each claim-step's newest checkpoint, and (unless dry run) append the new outcome."""
-    changes: list[Change] = []
-    written = 0
+) -> ReauditCounts:
+    """Evaluate, compare with each claim-step's newest checkpoint, record the differences
+    under `batch_key`, and (unless dry run) append the new outcomes."""
+    written = changes = 0
+    changed: set[str] = set()
     started = dt.datetime.now(dt.UTC)
     with session_scope(engine) as session:
         # A re-audit of step 5 alone reads only what the audit reads (see ContextLoader.load).
         audit_only = set(steps) == {Step.POST_PAYMENT_AUDIT}
         contexts = ContextLoader(session).load(claim_ids, for_audit=audit_only)
         for step in steps:
-            before = _latest(session, claim_ids, step)
             results = [evaluate(rule_set, ctx, step) for ctx in contexts]
-            for result in results:
-                old = before.get(result.claim_id)
-                old_keys, new_keys = (_keys(old.findings) if old else set()), _keys(result.findings)
-                old_status = old.status.value if old else "none"
-                if old_keys != new_keys or old_status != result.status.value:
-                    changes.append(
-                        Change(
-                            claim_id=result.claim_id,
-                            step=step,
-                            status_before=old_status,
-                            status_after=result.status.value,
-                            added=sorted(new_keys - old_keys),
-                            removed=sorted(old_keys - new_keys),
-                        )
-                    )
+            rows = _changes(session, results, step, batch_key)
+            if rows:
+                session.execute(insert(m.ReauditChange), rows)
+            changes += len(rows)
+            changed.update(row["claim_id"] for row in rows)
             if not dry_run:
                 attempts = next_attempts(
                     session, [r.claim_id for r in results], step, rule_set.version
@@ -77,13 +87,39 @@ def reaudit_claims(
                 written += append_checkpoints(
                     session, results, attempts=attempts, flow_run_id=flow_run_id, started_at=started
                 )
-    return changes, written
+    return ReauditCounts(
+        claims=len(claim_ids), changed_claims=len(changed), changes=changes, written=written
+    )
+
+
+def _changes(
+    session: Session, results: list[StepResult], step: Step, batch_key: str
+) -> list[ChangeRow]:
+    before = _latest(session, [r.claim_id for r in results], step)
+    rows: list[ChangeRow] = []
+    for result in results:
+        old = before.get(result.claim_id)
+        old_keys, new_keys = (_keys(old.findings) if old else set()), _keys(result.findings)
+        old_status = old.status.value if old else "none"
+        if old_keys != new_keys or old_status != result.status.value:
+            rows.append(
+                ChangeRow(
+                    batch_key=batch_key,
+                    claim_id=result.claim_id,
+                    step=step,
+                    status_before=old_status,
+                    status_after=result.status.value,
+                    added=sorted(new_keys - old_keys),
+                    removed=sorted(old_keys - new_keys),
+                )
+            )
+    return rows
 
 
 def _latest(session: Session, claim_ids: Sequence[str], step: Step) -> dict[str, m.ClaimCheckpoint]:
     out: dict[str, m.ClaimCheckpoint] = {}
-    for start in range(0, len(claim_ids), 500):
-        chunk = claim_ids[start : start + 500]
+    for start in range(0, len(claim_ids), IN_CHUNK):
+        chunk = claim_ids[start : start + IN_CHUNK]
         newest = (
             select(func.max(m.ClaimCheckpoint.id))
             .where(m.ClaimCheckpoint.claim_id.in_(chunk), m.ClaimCheckpoint.step == step)
@@ -94,3 +130,29 @@ def _latest(session: Session, claim_ids: Sequence[str], step: Step) -> dict[str,
         ):
             out[row.claim_id] = row
     return out
+
+
+def changes_of(session: Session, batch_key: str, *, page: int = 1_000) -> Iterator[m.ReauditChange]:
+    """A re-audit's changes in claim-id and step order, read a page at a time."""
+    last: tuple[str, str] | None = None
+    while True:
+        query = select(m.ReauditChange).where(m.ReauditChange.batch_key == batch_key)
+        if last is not None:
+            query = query.where(
+                (m.ReauditChange.claim_id > last[0])
+                | ((m.ReauditChange.claim_id == last[0]) & (m.ReauditChange.step > last[1]))
+            )
+        rows = list(
+            session.scalars(
+                query.order_by(m.ReauditChange.claim_id, m.ReauditChange.step).limit(page)
+            )
+        )
+        yield from rows
+        if len(rows) < page:
+            return
+        last = (rows[-1].claim_id, rows[-1].step.value)
+
+
+def change_count(session: Session, batch_key: str) -> int:
+    query = select(func.count()).where(m.ReauditChange.batch_key == batch_key)
+    return int(session.scalar(query) or 0)

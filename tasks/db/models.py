@@ -374,6 +374,22 @@ class AuditRun(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class ReauditChange(Base):
+    """One claim-step whose outcome a re-audit changed: the statuses and the rule ids (with
+    their line) added and removed. Written as the re-audit's chunks finish, read in pages."""
+
+    __tablename__ = "reaudit_change"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_key: Mapped[str] = mapped_column(String(64), index=True)
+    claim_id: Mapped[record_id] = mapped_column(ForeignKey("claim.claim_id"))
+    step: Mapped[Step] = mapped_column(enum_column(Step))
+    status_before: Mapped[str] = mapped_column(String(16))  # a checkpoint status, or "none"
+    status_after: Mapped[str] = mapped_column(String(16))
+    added: Mapped[list[Any]]
+    removed: Mapped[list[Any]]
+    __table_args__ = (UniqueConstraint("batch_key", "claim_id", "step"),)
+
+
 class RemittancePayment(Base):
     """One 835 transaction set: a payment (or a notice of no payment) keyed by its trace.
 

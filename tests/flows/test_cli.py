@@ -229,6 +229,12 @@ class TestCommands:
         assert result.returncode == 2
         assert "no such file or folder: nowhere.jsonl" in result.stderr
 
+    def test_the_changes_of_an_unknown_re_audit_are_an_error(self, tmp_path: Path):
+        """Asking for a re-audit's changes under a batch key that has none is one line, exit 2."""
+        result = run(tmp_path, "report", "changes", "no-such-batch")
+        assert result.returncode == 2
+        assert result.stderr.strip() == "error: no re-audit changes under batch key no-such-batch"
+
     def test_generate_then_strict_load(self, tmp_path: Path):
         """`generate` writes a day; `load --strict` exits 0 when nothing is quarantined."""
         assert run(tmp_path, "generate", "--claims", "40", "--out", "day").returncode == 0

@@ -29,6 +29,7 @@ from tasks.checking import record_errors
 from tasks.db import models as m
 from tasks.db.session import session_scope, shared_engine
 from tasks.inbox import load_paths
+from tasks.reaudit import changes_of
 from tasks.retry import TransientSourceError
 from tasks.rule_source import current_rule_set
 from tasks.synthetic.defects import Defect
@@ -195,8 +196,11 @@ class TestReaudit:
             ),
             return_state=True,
         )
-        changes = state.result()
+        summary = state.result()
+        with session_scope(shared_engine()) as session:
+            changes = list(changes_of(session, summary.batch_key, page=7))
         assert {c.claim_id for c in changes} == expected
+        assert (summary.changed, summary.changes) == (len(expected), len(changes))
         assert all("DEF-DOC-007" in c.added and c.removed == [] for c in changes)
         assert len(checkpoint_counts()) == CLAIMS  # a dry run writes no checkpoint
         with session_scope(shared_engine()) as session:
@@ -272,9 +276,11 @@ class TestStuckClaims:
         params = StuckClaimsParams(as_of=dt.date(2027, 9, 30), held_days=14)
         state = stuck_claims(params, return_state=True)
         assert state.is_completed()
-        kinds = {}
-        for s in find_stuck_claims.fn(params):
-            kinds.setdefault(s.kind, set()).add(s.claim_id)
+        pages = find_stuck_claims.fn(params, limit=10_000)
+        kinds = {kind.value: {s.claim_id for s in page.claims} for kind, page in pages.items()}
+        assert {kind.value: page.total for kind, page in pages.items()} == {
+            kind: len(ids) for kind, ids in kinds.items()
+        }
         assert kinds["running_past_lease"] == set(ready[5:7])
         assert kinds["errored"] == set(ready[7:9])
         assert kinds["no_remittance"] == set(ready[:5])

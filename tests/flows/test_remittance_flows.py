@@ -96,9 +96,10 @@ class TestDailyIntakeWithX12:
                     )
                 )
             )
-        stuck = find_stuck_claims.fn(StuckClaimsParams(as_of=dt.date(2027, 6, 30)))
+        pages = find_stuck_claims.fn(StuckClaimsParams(as_of=dt.date(2027, 6, 30)), limit=10_000)
         assert paid and not any(
             s.claim_id in paid
             and s.kind in ("no_remittance", "timely_filing", "ready_not_submitted")
-            for s in stuck
+            for page in pages.values()
+            for s in page.claims
         )

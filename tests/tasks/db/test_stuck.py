@@ -1,0 +1,128 @@
+"""The stuck-claims monitor: one counted, paged query per kind; what it reads does not grow
+with the claims on file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from rules.outcomes import PRE_SUBMISSION_STEPS, Step
+from tasks.checking import record_errors
+from tasks.db import models as m
+from tasks.db.repository import mark_submitted
+from tasks.db.session import session_scope
+from tasks.db.stuck import StuckKind, StuckPolicy, find_kind, find_stuck
+from tasks.inbox import load_paths
+from tasks.pipeline import check_selection
+from tasks.rule_source import current_rule_set
+from tasks.synthetic.generator import GeneratorConfig, generate
+from tests.conftest import sqlite_engine
+
+# Far enough on that every unsent claim is near its filing limit and every hold is old.
+POLICY = StuckPolicy(
+    as_of=dt.date(2030, 1, 1),
+    held_days=14,
+    ready_days=3,
+    remittance_days={"_default": 30, "medicare": 45},
+    filing_days={"_default": 90, "medicare": 365},
+    warn_fraction=0.8,
+)
+
+
+def _practice(folder: Path, claims: int) -> Engine:
+    """Claims checked in steps 1-4; the first five sent, two errored in step 5, a dead lease."""
+    engine = sqlite_engine(folder / "claims.db")
+    generate(GeneratorConfig(seed=11, claims=claims), folder / "inbox")
+    load_paths(engine, [folder / "inbox"])
+    check_selection(engine, {"unchecked_steps": PRE_SUBMISSION_STEPS}, PRE_SUBMISSION_STEPS)
+    with session_scope(engine) as session:
+        ids = sorted(session.scalars(select(m.Claim.claim_id)))
+        mark_submitted(session, ids[:5])
+        session.add(
+            m.WorkChunk(
+                batch_key="dead-worker",
+                step=Step.VERIFICATION,
+                chunk_no=0,
+                claim_ids=ids[5:7],
+                state="running",
+                leased_by="host:1",
+                lease_expires_at=dt.datetime(2029, 1, 1, tzinfo=dt.UTC),
+            )
+        )
+    record_errors(engine, ids[7:9], Step.POST_PAYMENT_AUDIT, current_rule_set(), "TimeoutError")
+    return engine
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    return _practice(tmp_path_factory.mktemp("small"), 60)
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    return _practice(tmp_path_factory.mktemp("large"), 240)
+
+
+def _reading(session: Session) -> list[int]:
+    """Rows each statement of the session returns, as they are fetched."""
+    counts: list[int] = []
+
+    @event.listens_for(session, "do_orm_execute")
+    def count(state: ORMExecuteState) -> Any:
+        frozen = state.invoke_statement().freeze()
+        counts.append(len(frozen().all()))
+        return frozen()
+
+    return counts
+
+
+def test_each_kind_is_found_with_its_count(small: Engine):
+    """Every kind is found, its count is of claims, and the page lists those claims."""
+    with session_scope(small) as session:
+        ids = sorted(session.scalars(select(m.Claim.claim_id)))
+        pages = find_stuck(session, POLICY, limit=1_000)
+    listed = {kind: {s.claim_id for s in page.claims} for kind, page in pages.items()}
+    assert {kind: page.total for kind, page in pages.items()} == {
+        kind: len(claims) for kind, claims in listed.items()
+    }
+    assert listed[StuckKind.RUNNING_PAST_LEASE] == set(ids[5:7])
+    assert listed[StuckKind.ERRORED] == set(ids[7:9])
+    assert listed[StuckKind.NO_REMITTANCE] == set(ids[:5])
+    assert listed[StuckKind.TIMELY_FILING] == set(ids[5:])
+    assert listed[StuckKind.HELD_TOO_LONG] and listed[StuckKind.READY_NOT_SUBMITTED]
+    assert not listed[StuckKind.HELD_TOO_LONG] & listed[StuckKind.READY_NOT_SUBMITTED]
+
+
+def test_a_kind_is_paged_by_claim_id(small: Engine):
+    """Pages of three, each after the last id of the one before, list the whole kind once."""
+    with session_scope(small) as session:
+        whole = find_kind(session, StuckKind.TIMELY_FILING, POLICY, limit=1_000)
+        paged: list[str] = []
+        after = None
+        while True:
+            page = find_kind(session, StuckKind.TIMELY_FILING, POLICY, limit=3, after=after)
+            assert page.total == whole.total
+            if not page.claims:
+                break
+            paged += [s.claim_id for s in page.claims]
+            after = paged[-1]
+    assert paged == [s.claim_id for s in whole.claims] and len(paged) == whole.total > 3
+
+
+def test_what_the_monitor_reads_does_not_grow_with_the_claims_on_file(small: Engine, large: Engine):
+    """Four times the claims on file, the same statements and the same rows read; only the
+    counts grow."""
+    read, totals = {}, {}
+    for name, engine in (("small", small), ("large", large)):
+        with session_scope(engine) as session:
+            counts = _reading(session)
+            pages = find_stuck(session, POLICY, limit=2)
+        read[name], totals[name] = counts, sum(page.total for page in pages.values())
+    assert read["small"] == read["large"]
+    assert sum(read["large"]) <= 6 * (1 + 2 + 2)  # a count, a page, its details, per kind
+    assert totals["large"] > 3 * totals["small"]
