@@ -12,6 +12,8 @@ import datetime as dt
 import os
 import shutil
 
+from sqlalchemy import Engine
+
 from flows import report
 from rules.outcomes import PRE_SUBMISSION_STEPS
 from tasks.db.checkpoints import step_summary
@@ -36,7 +38,6 @@ def run_demo(*, database_url: str | None, claims: int, seed: int) -> int:
     settings = get_settings()
     if database_url:
         os.environ["CLAIMGUARD_DATABASE_URL"] = database_url  # the flow's tasks read it
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     inbox = settings.home / "inbox"
     shutil.rmtree(inbox, ignore_errors=True)
     config = GeneratorConfig(
@@ -76,9 +77,9 @@ def run_demo(*, database_url: str | None, claims: int, seed: int) -> int:
     return 0 if state.is_completed() else 1
 
 
-def _print_results(engine: object, files: int) -> None:
+def _print_results(engine: Engine, files: int) -> None:
     rule_set = current_rule_set()
-    with session_scope(engine) as session:  # type: ignore[arg-type]
+    with session_scope(engine) as session:
         report.print_intake_files(recent_intake_files(session, files))
         print("\nclaims by payer")
         print(report.table(("payer", "claims"), sorted(claims_by_payer(session).items())))

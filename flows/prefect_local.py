@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from prefect.settings import (
+    PREFECT_SERVER_ANALYTICS_ENABLED,
     PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
     get_current_settings,
     temporary_settings,
@@ -20,12 +22,13 @@ LOCAL_SERVER_WAIT_SECONDS = 120
 
 @contextmanager
 def local_mode() -> Iterator[None]:
-    """Within the block, a temporary server is waited for 120 s, unless the user chose a wait
-    of their own (PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)."""
-    ephemeral = get_current_settings().server.ephemeral
-    if "startup_timeout_seconds" in ephemeral.model_fields_set:
-        yield
-        return
-    wait = {PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: LOCAL_SERVER_WAIT_SECONDS}
-    with temporary_settings(updates=wait):
+    """Within the block, a temporary server is waited for 120 s and sends no usage analytics
+    (the sends fail on a closed network, noisily), unless the user set either themselves."""
+    settings = get_current_settings().server
+    updates: dict[Any, Any] = {}
+    if "startup_timeout_seconds" not in settings.ephemeral.model_fields_set:
+        updates[PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS] = LOCAL_SERVER_WAIT_SECONDS
+    if "analytics_enabled" not in settings.model_fields_set:
+        updates[PREFECT_SERVER_ANALYTICS_ENABLED] = False
+    with temporary_settings(updates=updates):
         yield

@@ -15,7 +15,7 @@ from rules import fees
 from rules.codes import PayerKind
 from rules.context import ClaimContext
 from rules.records import ClaimLine
-from rules.remit import ZERO, RemitLine
+from rules.remit import WRITE_OFFS, ZERO, RemitLine
 from rules.tables import Tables
 
 CENT = Decimal("0.01")
@@ -150,7 +150,7 @@ def _denial_carc(remit: RemitLine, tables: Tables) -> bool:
     # A line is denied when an adjustment other than the contractual write-off (45),
     # sequestration (253) or patient responsibility takes the whole payment.
     return remit.paid == 0 and any(
-        a.group != "PR" and a.reason not in ("45", "253") and a.reason in tables.carc
+        a.group != "PR" and a.reason not in WRITE_OFFS and a.reason in tables.carc
         for a in remit.adjustments
     )
 
@@ -158,6 +158,6 @@ def _denial_carc(remit: RemitLine, tables: Tables) -> bool:
 def _denial_category(remit: RemitLine, tables: Tables) -> tuple[str, str]:
     for adjustment in remit.adjustments:
         row = tables.carc.get(adjustment.reason)
-        if row is not None and adjustment.group != "PR" and adjustment.reason not in ("45", "253"):
+        if row is not None and adjustment.group != "PR" and adjustment.reason not in WRITE_OFFS:
             return row.category, row.prevented_by
     return "other", ""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 
+from rules.codes import FrequencyCode
 from rules.records import (
     Authorization,
     Claim,
@@ -30,7 +31,7 @@ from rules.records import (
 from rules.remit import RemitClaim, effective, merge_split
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PriorService:
     """A line billed on another claim for the same patient, used for duplicates and frequency."""
 
@@ -41,7 +42,7 @@ class PriorService:
     modifiers: tuple[str, ...]
     units: Decimal
     rendering_npi: str
-    frequency_code: str
+    frequency_code: FrequencyCode
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +212,7 @@ def prior_services(claim: Claim) -> list[PriorService]:
             modifiers=tuple(line.modifiers),
             units=line.units,
             rendering_npi=line.rendering_npi or claim.rendering_npi,
-            frequency_code=claim.frequency_code.value,
+            frequency_code=claim.frequency_code,
         )
         for line in claim.lines
     ]

@@ -13,7 +13,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# CARCs the audit reads by meaning: the contractual write-off and Medicare sequestration.
+CONTRACTUAL = "45"
 SEQUESTRATION = "253"
+WRITE_OFFS = frozenset({CONTRACTUAL, SEQUESTRATION})  # not denials, whatever their amount
 ZERO = Decimal("0")
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
@@ -120,26 +121,20 @@ def check_step_once(
     The unique key refuses a checkpoint another worker already wrote; the claims it wrote
     are then done, and a second pass writes only what is still missing.
     """
+    check = partial(
+        check_step,
+        engine,
+        claim_ids,
+        step,
+        rule_set,
+        force=force,
+        flow_run_id=flow_run_id,
+        contexts=contexts,
+    )
     try:
-        return check_step(
-            engine,
-            claim_ids,
-            step,
-            rule_set,
-            force=force,
-            flow_run_id=flow_run_id,
-            contexts=contexts,
-        )
+        return check()
     except IntegrityError:
-        return check_step(
-            engine,
-            claim_ids,
-            step,
-            rule_set,
-            force=force,
-            flow_run_id=flow_run_id,
-            contexts=contexts,
-        )
+        return check()
 
 
 def record_errors(

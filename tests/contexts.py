@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from rules.codes import FrequencyCode
 from rules.context import ClaimContext, Participant, PriorService
 from rules.records import (
     Authorization,
@@ -280,5 +281,5 @@ def _prior(h: dict[str, Any]) -> PriorService:
         modifiers=tuple(h.get("modifiers", ())),
         units=Decimal(str(h.get("units", "1"))),
         rendering_npi=h.get("rendering_npi", NPI),
-        frequency_code=str(h.get("frequency_code", "1")),
+        frequency_code=FrequencyCode(str(h.get("frequency_code", "1"))),
     )

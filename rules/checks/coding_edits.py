@@ -14,7 +14,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from rules.checks.base import CheckParams, Env, Hit, check, units
-from rules.codes import Credential, LocationKind, Modality, Modifier, PatientLocation, ProcedureCode
+from rules.codes import (
+    Credential,
+    FrequencyCode,
+    LocationKind,
+    Modality,
+    Modifier,
+    PatientLocation,
+    ProcedureCode,
+)
 from rules.context import ClaimContext
 from rules.outcomes import Step
 from rules.records import ClaimLine
@@ -51,7 +59,7 @@ def ncci_pairs(ctx: ClaimContext, p: NcciPairs, env: Env) -> list[Hit]:
             if (
                 prior.service_date == line.service_date
                 and prior.rendering_npi == (line.rendering_npi or ctx.claim.rendering_npi)
-                and prior.frequency_code != "8"
+                and prior.frequency_code is not FrequencyCode.VOID
                 and (prior.claim_date, prior.claim_id) < ctx.sort_key
             ):
                 hit = _pair_hit(
@@ -371,7 +379,7 @@ class DuplicateService(CheckParams):
 @check(E, DuplicateService)
 def duplicate_service(ctx: ClaimContext, p: DuplicateService, env: Env) -> list[Hit]:
     """The same patient, date, code and provider was already billed on an earlier claim."""
-    if ctx.claim.frequency_code.value in ("7", "8"):
+    if ctx.claim.frequency_code in (FrequencyCode.REPLACEMENT, FrequencyCode.VOID):
         return []  # a replacement or void refers to the original on purpose
     hits = []
     for line in ctx.claim.lines:
@@ -381,7 +389,7 @@ def duplicate_service(ctx: ClaimContext, p: DuplicateService, env: Env) -> list[
             for s in ctx.history_on(line.service_date)
             if s.procedure_code == line.procedure_code
             and s.rendering_npi == npi
-            and s.frequency_code == "1"
+            and s.frequency_code is FrequencyCode.ORIGINAL
             and (s.claim_date, s.claim_id) < ctx.sort_key
         ]
         if earlier:

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from rules.checks.base import CheckParams, Env, Hit, check, units
-from rules.codes import AuthKind, Modality, ProcedureCode
+from rules.codes import AuthKind, FrequencyCode, Modality, ProcedureCode
 from rules.context import ClaimContext
 from rules.outcomes import Step
 from rules.records import Authorization, ClaimLine
@@ -300,7 +300,9 @@ def frequency_within(ctx: ClaimContext, p: FrequencyWithin, env: Env) -> list[Hi
     dates = mine | {
         s.service_date
         for s in ctx.history
-        if s.procedure_code in p.codes and s.frequency_code != "8" and s.service_date <= dos
+        if s.procedure_code in p.codes
+        and s.frequency_code is not FrequencyCode.VOID
+        and s.service_date <= dos
     }
     hits = []
     if p.max_per_week is not None:

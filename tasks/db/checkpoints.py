@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from rules.engine import StepResult
-from rules.outcomes import CheckpointStatus, Step
+from rules.outcomes import CheckpointStatus, Severity, Step
 from tasks.db import models as m
 from tasks.db.base import Base
 from tasks.db.bulk import insert_many
@@ -171,7 +171,8 @@ def step_summary(
                 func.count(func.distinct(m.CheckpointFinding.checkpoint_id)),
             )
             .where(
-                m.CheckpointFinding.checkpoint_id.in_(chunk), m.CheckpointFinding.severity == "held"
+                m.CheckpointFinding.checkpoint_id.in_(chunk),
+                m.CheckpointFinding.severity == Severity.HELD,
             )
             .group_by(m.CheckpointFinding.rule_id)
         )

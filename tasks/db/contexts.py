@@ -211,14 +211,14 @@ class ContextLoader:
                 )
                 out[row.patient_id].append(
                     PriorService(
-                        row.claim_id,
-                        row.claim_date,
-                        row.service_date,
-                        row.procedure_code,
-                        mods,
-                        row.units,
-                        row.line_npi or row.rendering_npi,
-                        row.frequency_code.value,
+                        claim_id=row.claim_id,
+                        claim_date=row.claim_date,
+                        service_date=row.service_date,
+                        procedure_code=row.procedure_code,
+                        modifiers=mods,
+                        units=row.units,
+                        rendering_npi=row.line_npi or row.rendering_npi,
+                        frequency_code=row.frequency_code,
                     )
                 )
         return out

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_
 from sqlalchemy import select as sql_select
 from sqlalchemy.orm import Session, aliased
 
-from rules.outcomes import CheckpointStatus, Step
+from rules.outcomes import CheckpointStatus, Severity, Step
 from tasks.db import models as m
 
 IN_CHUNK = 500  # ids per IN (...) list: well inside every database's parameter limit
@@ -183,7 +183,7 @@ def _held_by(rule_id: str) -> ColumnElement[bool]:
         m.ClaimCheckpoint.claim_id == m.Claim.claim_id,
         m.CheckpointFinding.checkpoint_id == m.ClaimCheckpoint.id,
         m.CheckpointFinding.rule_id == rule_id,
-        m.CheckpointFinding.severity == "held",
+        m.CheckpointFinding.severity == Severity.HELD,
         ~exists().where(
             later.claim_id == m.ClaimCheckpoint.claim_id,
             later.step == m.ClaimCheckpoint.step,

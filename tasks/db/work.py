@@ -13,6 +13,7 @@ import hashlib
 import os
 import socket
 from collections.abc import Iterable, Iterator, Sequence
+from enum import StrEnum
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, or_, select, update
@@ -23,10 +24,21 @@ from sqlalchemy.orm import Session
 from rules.outcomes import Step
 from tasks.db import models as m
 
-DONE, PENDING, RUNNING, ERROR = "done", "pending", "running", "error"
+
+class ChunkState(StrEnum):
+    """Where one step of a chunk is: waiting, leased by a worker, finished, or failed (to
+    be leased again)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    ERROR = "error"
 
 
+# A plan's rows go to the database a few at a time: at most this many rows, or chunks
+# holding this many claim ids in all (a 10,000-claim chunk is one row per step).
 PLAN_ROWS_PER_INSERT = 80
+PLAN_IDS_PER_INSERT = 40_000
 
 
 def batch_key(
@@ -63,22 +75,22 @@ def plan(
         index_elements=["batch_key", "step", "chunk_no"]
     )
     rows: list[dict[str, Any]] = []
-    claims = planned = 0
+    claims = planned = held = 0
     for chunk_no, ids in enumerate(chunks):
-        claims, planned = claims + len(ids), chunk_no + 1
+        claims, planned, held = claims + len(ids), chunk_no + 1, held + len(ids) * len(steps)
         rows += [
             {
                 "batch_key": key,
                 "step": step,
                 "chunk_no": chunk_no,
                 "claim_ids": list(ids),
-                "state": PENDING,
+                "state": ChunkState.PENDING,
             }
             for step in steps
         ]
-        if len(rows) >= PLAN_ROWS_PER_INSERT:
+        if len(rows) >= PLAN_ROWS_PER_INSERT or held >= PLAN_IDS_PER_INSERT:
             session.execute(statement, rows)
-            rows = []
+            rows, held = [], 0
     if rows:
         session.execute(statement, rows)
     return Planned(claims=claims, chunks=planned)
@@ -100,7 +112,7 @@ def lease(
         m.WorkChunk.chunk_no == chunk_no,
     )
     holder = session.scalar(
-        select(m.WorkChunk.leased_by).where(*where, m.WorkChunk.state == RUNNING)
+        select(m.WorkChunk.leased_by).where(*where, m.WorkChunk.state == ChunkState.RUNNING)
     )
     # A worker on this machine that no longer exists (killed, crashed) holds nothing: its
     # chunk is taken now, not when the lease runs out.
@@ -110,10 +122,10 @@ def lease(
         .where(
             *where,
             or_(
-                m.WorkChunk.state.in_((PENDING, ERROR)),
-                and_(m.WorkChunk.state == RUNNING, m.WorkChunk.lease_expires_at < now),
+                m.WorkChunk.state.in_((ChunkState.PENDING, ChunkState.ERROR)),
+                and_(m.WorkChunk.state == ChunkState.RUNNING, m.WorkChunk.lease_expires_at < now),
                 # A retry of the same worker takes back its own lease.
-                and_(m.WorkChunk.state == RUNNING, m.WorkChunk.leased_by.in_(takeable)),
+                and_(m.WorkChunk.state == ChunkState.RUNNING, m.WorkChunk.leased_by.in_(takeable)),
             ),
         )
         .with_for_update(skip_locked=True)
@@ -121,7 +133,7 @@ def lease(
     chunk = session.scalars(query).first()
     if chunk is None:
         return None
-    chunk.state, chunk.leased_by = RUNNING, worker
+    chunk.state, chunk.leased_by = ChunkState.RUNNING, worker
     chunk.lease_expires_at = now + dt.timedelta(seconds=seconds)
     chunk.attempts += 1
     return list(chunk.claim_ids)
@@ -152,7 +164,7 @@ def close(
 ) -> None:
     """Mark a leased chunk done (with what checking it wrote), or failed with a reason (no patient data in it)."""
     values = {
-        "state": ERROR if error else DONE,
+        "state": ChunkState.ERROR if error else ChunkState.DONE,
         "last_error": error,
         "outcome": outcome,
         "finished_at": dt.datetime.now(dt.UTC),
@@ -175,7 +187,7 @@ def finished_by(
         m.WorkChunk.batch_key == key,
         m.WorkChunk.step == step,
         m.WorkChunk.chunk_no == chunk_no,
-        m.WorkChunk.state == DONE,
+        m.WorkChunk.state == ChunkState.DONE,
         m.WorkChunk.leased_by == worker,
     )
     return session.scalar(query)
@@ -186,7 +198,7 @@ def expired_leases(session: Session, now: dt.datetime) -> list[m.WorkChunk]:
     return list(
         session.scalars(
             select(m.WorkChunk).where(
-                m.WorkChunk.state == RUNNING, m.WorkChunk.lease_expires_at < now
+                m.WorkChunk.state == ChunkState.RUNNING, m.WorkChunk.lease_expires_at < now
             )
         )
     )

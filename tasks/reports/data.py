@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from rules.leaks import AuditedLine, ClaimState, Rates, by_week
 from rules.leaks import rates as leaks_rates
 from rules.loader import RuleSet
-from rules.outcomes import PRE_SUBMISSION_STEPS, CheckpointStatus, Finding, Step
+from rules.outcomes import PRE_SUBMISSION_STEPS, CheckpointStatus, Finding, Severity, Step
 from rules.remit import RemitClaim, RemitLine, effective, merge_split
 from tasks.db import models as m
 from tasks.db import selection
@@ -321,7 +321,7 @@ def _held_rows(session: Session, page: Sequence[str]) -> list[dict[str, Any]]:
         ))  # fmt: skip
     rows = []
     for cid, step in held:
-        found = [f for f in findings[latest[(cid, step)][0]] if f.severity.value == "held"]
+        found = [f for f in findings[latest[(cid, step)][0]] if f.severity is Severity.HELD]
         payer, date = info.get(cid, ("", None))
         rows.append(
             {
