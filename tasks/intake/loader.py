@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from tasks.db import models as m
 from tasks.db.bulk import insert_many
 from tasks.db.session import session_scope
 from tasks.db.statistics import refresh_statistics
+from tasks.intake.quarantine import quarantine
 from tasks.intake.reader import Parsed
 from tasks.intake.reasons import Reason, RecordRef
 from tasks.intake.resolver import Action, Decision, Resolver
@@ -31,7 +32,6 @@ from tasks.intake.rows import INSERT_ORDER, SPECS
 
 BATCH_SIZE = 2000
 MAX_DEFERRED = 20000
-RAW_KEEP_BYTES = 1 << 20
 MAX_PROBLEMS_KEPT = 1000  # the report keeps the first ones; the quarantine table keeps all
 
 
@@ -192,26 +192,19 @@ class _BatchLoader:
 
     def _quarantine(self, session: Session, parsed: Parsed, reasons: tuple[Reason, ...]) -> None:
         raw = parsed.raw
-        exists = select(m.IntakeQuarantine.id).where(
-            m.IntakeQuarantine.source_sha256 == self.report.sha256,
-            m.IntakeQuarantine.locator == raw.locator,
+        quarantine(
+            session,
+            file_id=self.file_id,
+            source_path=self.report.path,
+            source_sha256=self.report.sha256,
+            locator=raw.locator,
+            record_type=parsed.record_type,
+            record_key=parsed.record_key,
+            raw=raw.data,
+            raw_size=raw.size,
+            reasons=reasons,
+            truncated=raw.truncated,
         )
-        if session.execute(exists).first() is None:
-            session.add(
-                m.IntakeQuarantine(
-                    intake_file_id=self.file_id,
-                    source_path=self.report.path,
-                    source_sha256=self.report.sha256,
-                    locator=raw.locator,
-                    record_type=parsed.record_type,
-                    record_key=parsed.record_key,
-                    raw=raw.data[:RAW_KEEP_BYTES].decode("utf-8", errors="backslashreplace"),
-                    raw_size_bytes=raw.size,
-                    raw_truncated=raw.truncated or len(raw.data) > RAW_KEEP_BYTES,
-                    reasons=[reason.model_dump() for reason in reasons],
-                )
-            )
-            session.flush()
 
     def _count(self, outcomes: list[tuple[Parsed, Decision]]) -> None:
         for parsed, decision in outcomes:

@@ -28,6 +28,7 @@ from tasks.db import models as m
 from tasks.db.session import session_scope
 from tasks.db.statistics import refresh_statistics
 from tasks.intake.loader import finish_file, start_file
+from tasks.intake.quarantine import quarantine
 from tasks.intake.reasons import Reason
 from tasks.x12.readahead import READ_HERE, DocumentSource
 from tasks.x12.reader import TransactionSet, X12FileError, sniff
@@ -494,26 +495,19 @@ def _quarantine(
     report.problems.append(
         f"{locator}: quarantined ({reasons[0].found if reasons else 'unreadable'})"
     )
+    data = raw.encode("latin-1", errors="replace")  # X12 is read as latin-1: bytes as they came
     with session_scope(engine) as session:
-        exists = select(m.IntakeQuarantine.id).where(
-            m.IntakeQuarantine.source_sha256 == report.sha256,
-            m.IntakeQuarantine.locator == locator[:64],
-        )
-        if session.execute(exists).first() is not None:
-            return
-        session.add(
-            m.IntakeQuarantine(
-                intake_file_id=file_id,
-                source_path=report.path,
-                source_sha256=report.sha256,
-                locator=locator[:64],
-                record_type="x12_835",
-                record_key=(key or "")[:64] or None,
-                raw=raw[: 1 << 20],
-                raw_size_bytes=len(raw),
-                raw_truncated=len(raw) > 1 << 20,
-                reasons=[r.model_dump() for r in reasons],
-            )
+        quarantine(
+            session,
+            file_id=file_id,
+            source_path=report.path,
+            source_sha256=report.sha256,
+            locator=locator,
+            record_type="x12_835",
+            record_key=key,
+            raw=data,
+            raw_size=len(data),
+            reasons=reasons,
         )
 
 

@@ -1,0 +1,60 @@
+"""The one writer of the quarantine: a refused record kept with every reason, once per file
+and place in it, cut to what its columns hold (lengths read from the table itself)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import String, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from tasks.db import models as m
+from tasks.intake.reasons import Reason
+
+RAW_KEEP_BYTES = 1 << 20  # a record's head is kept; a longer one is marked truncated
+
+
+def quarantine(
+    session: Session,
+    *,
+    file_id: int,
+    source_path: str,
+    source_sha256: str,
+    locator: str,
+    record_type: str | None,
+    record_key: str | None,
+    raw: bytes,
+    raw_size: int,
+    reasons: Sequence[Reason],
+    truncated: bool = False,
+) -> bool:
+    """Keep a refused record; False when this file's record at `locator` is kept already
+    (the same file loaded again)."""
+    locator = _fit(m.IntakeQuarantine.locator, locator)
+    kept = select(m.IntakeQuarantine.id).where(
+        m.IntakeQuarantine.source_sha256 == source_sha256, m.IntakeQuarantine.locator == locator
+    )
+    if session.execute(kept).first() is not None:
+        return False
+    session.add(
+        m.IntakeQuarantine(
+            intake_file_id=file_id,
+            source_path=_fit(m.IntakeQuarantine.source_path, source_path),
+            source_sha256=source_sha256,
+            locator=locator,
+            record_type=record_type,
+            record_key=_fit(m.IntakeQuarantine.record_key, record_key or "") or None,
+            raw=raw[:RAW_KEEP_BYTES].decode("utf-8", errors="backslashreplace"),
+            raw_size_bytes=raw_size,
+            raw_truncated=truncated or len(raw) > RAW_KEEP_BYTES,
+            reasons=[reason.model_dump() for reason in reasons],
+        )
+    )
+    session.flush()
+    return True
+
+
+def _fit(column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None], value: str) -> str:
+    """`value` cut to the column's length."""
+    kind = column.type
+    return value[: kind.length] if isinstance(kind, String) and kind.length else value
