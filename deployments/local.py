@@ -11,10 +11,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
-HOST = os.environ.get("CLAIMGUARD_PREFECT_HOST", "127.0.0.1")
-PORT = os.environ.get("CLAIMGUARD_PREFECT_PORT", "4200")
+from tasks.settings import get_settings
 
 
 def _healthy(api: str) -> bool:
@@ -26,8 +24,10 @@ def _healthy(api: str) -> bool:
 
 
 def main() -> None:
-    api = f"http://{HOST}:{PORT}/api"
-    home = Path(os.environ.get("PREFECT_HOME", ".claimguard/prefect")).resolve()
+    settings = get_settings()
+    host, port = settings.prefect_host, str(settings.prefect_port)
+    api = f"http://{host}:{port}/api"
+    home = settings.prefect_home.resolve()
     env = {
         **os.environ,
         "PREFECT_HOME": str(home),
@@ -37,7 +37,7 @@ def main() -> None:
     home.mkdir(parents=True, exist_ok=True)
     log = (home / "server.log").open("a")
     server = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", HOST, "--port", PORT],
+        [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", port],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -49,7 +49,7 @@ def main() -> None:
                 sys.exit(f"the Prefect server did not start; see {home / 'server.log'}")
             time.sleep(1)
         print(
-            f"Prefect UI: http://{HOST}:{PORT}  (API {api}); serving the ClaimGuard deployments. Ctrl-C stops.",
+            f"Prefect UI: http://{host}:{port}  (API {api}); serving the ClaimGuard deployments. Ctrl-C stops.",
             flush=True,
         )
         subprocess.run([sys.executable, "-m", "deployments.serve"], env=env, check=False)

@@ -9,8 +9,6 @@ past one machine.
 
 from __future__ import annotations
 
-import os
-
 from prefect import serve
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.schedules import Cron, Interval
@@ -20,22 +18,20 @@ from flows.lifecycle import lifecycle
 from flows.reaudit import reaudit
 from flows.remittance_audit import remittance_audit
 from flows.stuck_claims import stuck_claims
-
-TIMEZONE = os.environ.get("CLAIMGUARD_TIMEZONE", "America/Chicago")  # the practice's business day
-DAILY_CRON = os.environ.get("CLAIMGUARD_DAILY_CRON", "30 6 * * *")
-# Remittances arrive when payers pay; a schedule is opt-in (e.g. "0 14 * * 1-5").
-REMIT_CRON = os.environ.get("CLAIMGUARD_REMIT_CRON")
+from tasks.settings import Settings, get_settings
 
 
-def deployments() -> list[object]:
+def deployments(settings: Settings | None = None) -> list[object]:
     """The deployments served together: scheduled intake and monitor; remittance audit, re-audit and lifecycle on demand."""
+    settings = settings or get_settings()
+    remit_cron = settings.remit_cron
     one_at_a_time = ConcurrencyLimitConfig(
         limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE
     )
     return [
         daily_intake.to_deployment(
             name="daily-intake",
-            schedule=Cron(DAILY_CRON, timezone=TIMEZONE),
+            schedule=Cron(settings.daily_cron, timezone=settings.timezone),
             concurrency_limit=one_at_a_time,
             tags=["claimguard", "scheduled"],
             description="Load the inbox and run steps 1-4, every business morning.",
@@ -53,7 +49,7 @@ def deployments() -> list[object]:
         ),
         remittance_audit.to_deployment(
             name="remittance-audit",
-            schedule=Cron(REMIT_CRON, timezone=TIMEZONE) if REMIT_CRON else None,
+            schedule=Cron(remit_cron, timezone=settings.timezone) if remit_cron else None,
             concurrency_limit=one_at_a_time,
             tags=["claimguard", "on-demand"],
             description="Post a folder of 835s, audit every paid line (step 5), report the leaks.",

@@ -209,11 +209,12 @@ def schema(*, out: Path = Path("docs/claim-packet.schema.json")) -> int:
 
 @app.command
 @_in_local_mode
-def demo(*, database_url: str | None = None, claims: int = 600, seed: int = 2026) -> int:
+def demo(*, claims: int = 600, seed: int = 2026) -> int:
     """Run the main job on a generated quarter of sample data and print what happened."""
     from flows.demo import run_demo
+    from tasks.settings import get_settings
 
-    return run_demo(database_url=database_url, claims=claims, seed=seed)
+    return run_demo(get_settings(), claims=claims, seed=seed)
 
 
 @app.command

@@ -9,7 +9,6 @@ is written, and the files move to processed/.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 
 from sqlalchemy import Engine
@@ -21,7 +20,7 @@ from tasks.db.repository import claims_by_payer, quarantined, recent_intake_file
 from tasks.db.session import open_database, session_scope
 from tasks.reports import build
 from tasks.rule_source import current_rule_set
-from tasks.settings import get_settings
+from tasks.settings import Settings
 from tasks.synthetic.generator import GeneratorConfig, generate
 from tasks.synthetic.x12gen import write_claims, write_remittances
 
@@ -33,11 +32,12 @@ DEMO_DAYS = 91
 DEMO_UNDERPAYER = ("summit_commercial", "90853")
 
 
-def run_demo(*, database_url: str | None, claims: int, seed: int) -> int:
-    """Generate, run daily-intake, print what happened. Run twice: the second load changes nothing."""
-    settings = get_settings()
-    if database_url:
-        os.environ["CLAIMGUARD_DATABASE_URL"] = database_url  # the flow's tasks read it
+def run_demo(settings: Settings, *, claims: int, seed: int) -> int:
+    """Generate, run daily-intake, print what happened. Run twice: the second load changes nothing.
+
+    The claim database is the settings' (CLAIMGUARD_DATABASE_URL), as for every flow: the
+    flow's tasks, in this process and in its workers, find it there.
+    """
     inbox = settings.home / "inbox"
     shutil.rmtree(inbox, ignore_errors=True)
     config = GeneratorConfig(
@@ -55,7 +55,7 @@ def run_demo(*, database_url: str | None, claims: int, seed: int) -> int:
     print(
         f"  claims sent as {len(claim_files)} 837P file(s); payments in {len(remits)} 835 file(s) (one resent)\n"
     )
-    engine = open_database(database_url)
+    engine = open_database(settings.database_url)
     print(
         f"claim database: {engine.url.render_as_string(hide_password=True)}; running the daily-intake flow (Prefect local mode)\n"
     )

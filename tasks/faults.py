@@ -7,7 +7,6 @@ that rate with a transient error (a locked database, or an unreadable source fil
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import OperationalError
 
 from tasks.intake.reader import SourceReadError
+from tasks.settings import get_settings
 
 _lock = threading.Lock()
 
@@ -27,7 +27,8 @@ class _Armed:
 
 _ARMED: dict[str, _Armed] = {}
 _FIRED: dict[str, int] = {}
-_RNG = random.Random(os.environ.get("CLAIMGUARD_FAULT_SEED", "0"))
+_RNG = random.Random()
+_SEEDED: list[str] = []
 
 
 def inject(point: str, *, times: int, error: BaseException) -> None:
@@ -55,15 +56,24 @@ def maybe_fail(point: str) -> None:
             armed.times -= 1
             _FIRED[point] = _FIRED.get(point, 0) + 1
             raise armed.error
-    rate = _env_rates().get(point, 0.0)
-    if rate and _RNG.random() < rate:
+    settings = get_settings()
+    rate = _rates(settings.faults).get(point, 0.0)
+    if rate and _draw(settings.fault_seed) < rate:
         with _lock:
             _FIRED[point] = _FIRED.get(point, 0) + 1
         raise _transient(point)
 
 
-def _env_rates() -> dict[str, float]:
-    spec = os.environ.get("CLAIMGUARD_FAULTS", "")
+def _draw(seed: str) -> float:
+    """The next number of the sequence seeded by `seed` (seeded once per process)."""
+    with _lock:
+        if [seed] != _SEEDED:
+            _RNG.seed(seed)
+            _SEEDED[:] = [seed]
+        return _RNG.random()
+
+
+def _rates(spec: str) -> dict[str, float]:
     rates = {}
     for item in filter(None, (s.strip() for s in spec.split(","))):
         name, _, value = item.partition(":")

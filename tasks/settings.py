@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path(".claimguard")
@@ -26,6 +27,21 @@ class Settings(BaseSettings):
     workers: int | None = None
     # Where the ICD-10-CM table is kept once read from its library ("off": keep nothing).
     cache_dir: str | None = None
+    # The served schedules (`make serve`): the practice's business day.
+    timezone: str = "America/Chicago"
+    daily_cron: str = "30 6 * * *"
+    # Remittances arrive when payers pay; a schedule is opt-in (e.g. "0 14 * * 1-5").
+    remit_cron: str | None = None
+    # The Prefect server `make serve` starts, and where it keeps its database.
+    prefect_host: str = "127.0.0.1"
+    prefect_port: int = Field(default=4200, ge=1, le=65535)
+    prefect_home: Path = Field(default=DEFAULT_HOME / "prefect", validation_alias="PREFECT_HOME")
+    # Fault injection, for tests and `make chaos` only: cap a SQLite file at this many pages
+    # (SQLite then answers "database or disk is full"); fail named points at a rate
+    # ("check_step:0.05,load_file:0.01") with transient errors, drawn from a seeded sequence.
+    sqlite_max_pages: int | None = Field(default=None, ge=1)
+    faults: str = ""
+    fault_seed: str = "0"
 
 
 def get_settings() -> Settings:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,9 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, *, sqlite_max_pages: int | None = None, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout (and, to inject a
+    full disk, a cap of `sqlite_max_pages`)."""
     # orjson for the JSON columns: several times faster than the standard library.
     kwargs.setdefault("json_serializer", _json_dumps)
     kwargs.setdefault("json_deserializer", orjson.loads)
@@ -34,12 +35,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if parsed.database and parsed.database != ":memory:" and not uri:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, max_pages=sqlite_max_pages))
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, max_pages: int | None) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the monitor read while intake writes; NORMAL sync is safe under WAL.
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -47,7 +48,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     # Fault injection (tests, `make chaos`): cap the file at N pages, so SQLite answers
     # "database or disk is full" exactly as it would on a full disk.
-    max_pages = os.environ.get("CLAIMGUARD_SQLITE_MAX_PAGES")
     if max_pages:
         cursor.execute(f"PRAGMA max_page_count={int(max_pages)}")
     cursor.close()
@@ -61,16 +61,18 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-_ENGINES: dict[str, Engine] = {}
+_ENGINES: dict[tuple[str, int | None], Engine] = {}
 
 
 def shared_engine(url: str | None = None) -> Engine:
-    """One migrated engine per database URL per process (tasks reuse its connection pool)."""
+    """One migrated engine per database (URL and settings) per process: tasks reuse its
+    connection pool."""
     from tasks.settings import get_settings
 
-    key = url or get_settings().database_url
+    settings = get_settings()
+    key = (url or settings.database_url, settings.sqlite_max_pages)
     if key not in _ENGINES:
-        _ENGINES[key] = open_database(key)
+        _ENGINES[key] = open_database(key[0])
     return _ENGINES[key]
 
 
@@ -79,7 +81,8 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Engine:
     from tasks.db.migrate import upgrade
     from tasks.settings import get_settings
 
-    engine = make_engine(url or get_settings().database_url)
+    settings = get_settings()
+    engine = make_engine(url or settings.database_url, sqlite_max_pages=settings.sqlite_max_pages)
     if migrate:
         upgrade(engine)
     return engine

@@ -35,19 +35,16 @@ def test_served_deployments_match_prefect_yaml():
 
 def test_the_remittance_audit_runs_on_a_schedule_only_when_asked(monkeypatch):
     """Remittances come when payers pay: CLAIMGUARD_REMIT_CRON opts in to a schedule."""
-    import importlib
-
     import deployments.serve as serve
+    from tasks.settings import Settings
 
     assert not {d.name: d for d in serve.deployments()}["remittance-audit"].schedules
     monkeypatch.setenv("CLAIMGUARD_REMIT_CRON", "0 14 * * 1-5")
-    scheduled = importlib.reload(serve)
-    try:
-        (schedule,) = {d.name: d for d in scheduled.deployments()}["remittance-audit"].schedules
-        assert schedule.schedule.cron == "0 14 * * 1-5"
-    finally:
-        monkeypatch.delenv("CLAIMGUARD_REMIT_CRON")
-        importlib.reload(serve)
+    (schedule,) = {d.name: d for d in serve.deployments()}["remittance-audit"].schedules
+    assert schedule.schedule.cron == "0 14 * * 1-5"
+    named = serve.deployments(Settings(remit_cron="0 9 * * 1", timezone="America/New_York"))
+    (schedule,) = {d.name: d for d in named}["remittance-audit"].schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 9 * * 1", "America/New_York")
 
 
 def test_reaudit_form_requires_a_reason_and_a_selection():
