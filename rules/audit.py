@@ -29,7 +29,7 @@ class Outcome(StrEnum):
     NO_CONTRACT = "no_contract"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LineAudit:
     line_number: int | None
     procedure_code: str
@@ -96,15 +96,15 @@ def audit_line(
     if (paid == 0 and allowed <= 0) or _denial_carc(remit, tables):
         category, step = _denial_category(remit, tables)
         return LineAudit(
-            line.line_number,
-            line.procedure_code,
-            Outcome.DENIED,
-            None,
-            allowed,
-            paid,
-            ZERO,
-            None,
-            patient,
+            line_number=line.line_number,
+            procedure_code=line.procedure_code,
+            outcome=Outcome.DENIED,
+            expected_allowed=None,
+            allowed=allowed,
+            paid=paid,
+            variance=ZERO,
+            expected_patient=None,
+            patient=patient,
             denial_category=category,
             prevented_by=step,
             codes=codes,
@@ -112,15 +112,15 @@ def audit_line(
     expected = expected_allowed(ctx, tables, line)
     if expected is None:
         return LineAudit(
-            line.line_number,
-            line.procedure_code,
-            Outcome.NO_CONTRACT,
-            None,
-            allowed,
-            paid,
-            ZERO,
-            None,
-            patient,
+            line_number=line.line_number,
+            procedure_code=line.procedure_code,
+            outcome=Outcome.NO_CONTRACT,
+            expected_allowed=None,
+            allowed=allowed,
+            paid=paid,
+            variance=ZERO,
+            expected_patient=None,
+            patient=patient,
             codes=codes,
         )
     variance = expected.amount - allowed
@@ -130,18 +130,18 @@ def audit_line(
     elif -variance > tolerance:
         outcome = Outcome.OVERPAID
     return LineAudit(
-        line.line_number,
-        line.procedure_code,
-        outcome,
-        expected.amount,
-        allowed,
-        paid,
-        variance,
-        expected_patient_share(ctx, expected.amount),
-        patient,
-        expected.source,
-        expected.detail,
-        expected.illustrative,
+        line_number=line.line_number,
+        procedure_code=line.procedure_code,
+        outcome=outcome,
+        expected_allowed=expected.amount,
+        allowed=allowed,
+        paid=paid,
+        variance=variance,
+        expected_patient=expected_patient_share(ctx, expected.amount),
+        patient=patient,
+        contract_source=expected.source,
+        contract_detail=expected.detail,
+        illustrative=expected.illustrative,
         codes=codes,
     )
 

@@ -30,7 +30,7 @@ class CheckParams(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Hit:
     """One thing a check found; the engine turns it into a Finding with the rule's metadata."""
 

@@ -67,10 +67,10 @@ def code_matches_session_type(ctx: ClaimContext, p: CodeMatchesSessionType, env:
         label = kind.value.replace("_", " ")
         return [
             Hit(
-                f"The session was {label}, which is not billable as psychotherapy; the claim bills {ln.procedure_code}.",
-                ln.line_number,
-                {**evidence, "billed": ln.procedure_code},
-                "Do not bill psychotherapy for this session, or bill the payer's code for this service if it has one.",
+                message=f"The session was {label}, which is not billable as psychotherapy; the claim bills {ln.procedure_code}.",
+                line_number=ln.line_number,
+                evidence={**evidence, "billed": ln.procedure_code},
+                fix="Do not bill psychotherapy for this session, or bill the payer's code for this service if it has one.",
             )
             for ln in lines
         ]
@@ -79,10 +79,10 @@ def code_matches_session_type(ctx: ClaimContext, p: CodeMatchesSessionType, env:
     first = lines[0]
     return [
         Hit(
-            f"The session was {kind.value.replace('_', ' ')} ({session.minutes} min); {first.procedure_code} does not describe it. Expected {' or '.join(allowed) or 'another code'}.",
-            first.line_number,
-            {**evidence, "billed": first.procedure_code, "expected": allowed},
-            f"Bill {' or '.join(allowed)} if the documentation supports it.",
+            message=f"The session was {kind.value.replace('_', ' ')} ({session.minutes} min); {first.procedure_code} does not describe it. Expected {' or '.join(allowed) or 'another code'}.",
+            line_number=first.line_number,
+            evidence={**evidence, "billed": first.procedure_code, "expected": allowed},
+            fix=f"Bill {' or '.join(allowed)} if the documentation supports it.",
         )
     ]
 
@@ -115,10 +115,10 @@ def setting_requires_codes(ctx: ClaimContext, p: SettingRequiresCodes, env: Env)
         return []
     return [
         Hit(
-            f"In this setting (POS {ctx.claim.place_of_service}) the payer requires {' or '.join(p.required)} instead of {ln.procedure_code}.",
-            ln.line_number,
-            {"place_of_service": ctx.claim.place_of_service, "billed": ln.procedure_code},
-            f"Bill {' or '.join(p.required)}.",
+            message=f"In this setting (POS {ctx.claim.place_of_service}) the payer requires {' or '.join(p.required)} instead of {ln.procedure_code}.",
+            line_number=ln.line_number,
+            evidence={"place_of_service": ctx.claim.place_of_service, "billed": ln.procedure_code},
+            fix=f"Bill {' or '.join(p.required)}.",
         )
         for ln in ctx.claim.lines
         if ln.procedure_code in p.instead_of
@@ -136,10 +136,10 @@ def modifier_required(ctx: ClaimContext, p: ModifierRequired, env: Env) -> list[
     """The payer wants a modifier on these codes (e.g. HQ for a group setting on Medicaid)."""
     return [
         Hit(
-            f"{ctx.claim.payer_id} requires modifier {p.modifier} on {ln.procedure_code}.",
-            ln.line_number,
-            {"procedure_code": ln.procedure_code, "modifiers": list(ln.modifiers)},
-            f"Add modifier {p.modifier}.",
+            message=f"{ctx.claim.payer_id} requires modifier {p.modifier} on {ln.procedure_code}.",
+            line_number=ln.line_number,
+            evidence={"procedure_code": ln.procedure_code, "modifiers": list(ln.modifiers)},
+            fix=f"Add modifier {p.modifier}.",
         )
         for ln in ctx.claim.lines
         if ln.procedure_code in p.codes and p.modifier not in ln.modifiers
@@ -159,10 +159,10 @@ def group_has_participants(ctx: ClaimContext, p: GroupHasParticipants, env: Env)
         return []
     return [
         Hit(
-            f"{ln.procedure_code} is a group code, but the roster lists {len(ctx.session.roster)} participant(s).",
-            ln.line_number,
-            {"roster_size": len(ctx.session.roster)},
-            "Bill the individual psychotherapy code that fits the minutes.",
+            message=f"{ln.procedure_code} is a group code, but the roster lists {len(ctx.session.roster)} participant(s).",
+            line_number=ln.line_number,
+            evidence={"roster_size": len(ctx.session.roster)},
+            fix="Bill the individual psychotherapy code that fits the minutes.",
         )
         for ln in _lines(ctx.claim.lines, p.group_codes)
     ]

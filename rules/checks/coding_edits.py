@@ -102,10 +102,10 @@ def _pair_hit(
     line = line_of.get(edit.column_2, line_of.get(edit.column_1))
     if edit.modifier_indicator == "0":
         return Hit(
-            f"NCCI pairs {edit.column_1} with {edit.column_2}{where}; modifier indicator 0: no modifier allows both.",
-            line,
-            evidence,
-            f"Remove {edit.column_2}; only {edit.column_1} is payable.",
+            message=f"NCCI pairs {edit.column_1} with {edit.column_2}{where}; modifier indicator 0: no modifier allows both.",
+            line_number=line,
+            evidence=evidence,
+            fix=f"Remove {edit.column_2}; only {edit.column_1} is payable.",
         )
     if col2_mods & BYPASS_MODIFIERS:
         return None
@@ -116,10 +116,10 @@ def _pair_hit(
         else ""
     )
     return Hit(
-        f"NCCI pairs {edit.column_1} (column 1) with {edit.column_2} (column 2){where} without a bypass modifier on {edit.column_2}{note}.",
-        line,
-        evidence,
-        f"If the services were separate encounters, add XE (or 59) to {edit.column_2}; otherwise remove it.",
+        message=f"NCCI pairs {edit.column_1} (column 1) with {edit.column_2} (column 2){where} without a bypass modifier on {edit.column_2}{note}.",
+        line_number=line,
+        evidence=evidence,
+        fix=f"If the services were separate encounters, add XE (or 59) to {edit.column_2}; otherwise remove it.",
     )
 
 
@@ -153,16 +153,16 @@ def units_within_mue(ctx: ClaimContext, p: UnitsWithinMue, env: Env) -> list[Hit
             )
             hits.append(
                 Hit(
-                    f"{code} billed {units(billed)} units on {day}; the MUE is {mue.units}{appeal}.",
-                    first_line[(code, day)],
-                    {
+                    message=f"{code} billed {units(billed)} units on {day}; the MUE is {mue.units}{appeal}.",
+                    line_number=first_line[(code, day)],
+                    evidence={
                         "code": code,
                         "units": units(billed),
                         "mue": mue.units,
                         "mai": mue.adjudication_indicator,
                         "illustrative": mue.illustrative,
                     },
-                    f"Bill {mue.units} unit(s) of {code} for the date.",
+                    fix=f"Bill {mue.units} unit(s) of {code} for the date.",
                 )
             )
     return hits
@@ -191,19 +191,19 @@ def addon_has_primary(ctx: ClaimContext, p: AddonHasPrimary, env: Env) -> list[H
         if excluded:
             hits.append(
                 Hit(
-                    f"{line.procedure_code} may not be billed with {', '.join(excluded)}.",
-                    line.line_number,
-                    evidence,
-                    f"Remove {line.procedure_code}.",
+                    message=f"{line.procedure_code} may not be billed with {', '.join(excluded)}.",
+                    line_number=line.line_number,
+                    evidence=evidence,
+                    fix=f"Remove {line.procedure_code}.",
                 )
             )
         elif not same_day & primaries:
             hits.append(
                 Hit(
-                    f"{line.procedure_code} is an add-on code billed without an eligible primary code ({', '.join(sorted(primaries))}).",
-                    line.line_number,
-                    evidence,
-                    f"Bill {line.procedure_code} only with its primary service.",
+                    message=f"{line.procedure_code} is an add-on code billed without an eligible primary code ({', '.join(sorted(primaries))}).",
+                    line_number=line.line_number,
+                    evidence=evidence,
+                    fix=f"Bill {line.procedure_code} only with its primary service.",
                 )
             )
     return hits
@@ -230,10 +230,10 @@ def addon_factor_documented(ctx: ClaimContext, p: AddonFactorDocumented, env: En
             )
             hits.append(
                 Hit(
-                    f"{p.addon} is billed but this patient's note documents {what}.",
-                    line.line_number,
-                    {"note_id": ctx.note.note_id if ctx.note else None},
-                    f"Remove {p.addon}, or document the factor (one of the four), what was done, and why.",
+                    message=f"{p.addon} is billed but this patient's note documents {what}.",
+                    line_number=line.line_number,
+                    evidence={"note_id": ctx.note.note_id if ctx.note else None},
+                    fix=f"Remove {p.addon}, or document the factor (one of the four), what was done, and why.",
                 )
             )
     return hits
@@ -273,19 +273,19 @@ def telehealth_place_of_service(
             where = "at home" if session.patient_location is PatientLocation.HOME else "not at home"
             hits.append(
                 Hit(
-                    f"Telehealth with the patient {where} is billed with POS {expected}, not {pos}.",
-                    line.line_number,
-                    evidence,
-                    f"Use place of service {expected}.",
+                    message=f"Telehealth with the patient {where} is billed with POS {expected}, not {pos}.",
+                    line_number=line.line_number,
+                    evidence=evidence,
+                    fix=f"Use place of service {expected}.",
                 )
             )
         elif not telehealth and pos in TELEHEALTH_POS:
             hits.append(
                 Hit(
-                    f"The session was in person but is billed with telehealth POS {pos}.",
-                    line.line_number,
-                    evidence,
-                    "Use the place of service where the session was held.",
+                    message=f"The session was in person but is billed with telehealth POS {pos}.",
+                    line_number=line.line_number,
+                    evidence=evidence,
+                    fix="Use the place of service where the session was held.",
                 )
             )
     return hits
@@ -320,10 +320,13 @@ def telehealth_modifiers(ctx: ClaimContext, p: TelehealthModifiers, env: Env) ->
         if problem:
             hits.append(
                 Hit(
-                    problem[0],
-                    line.line_number,
-                    {"modifiers": list(line.modifiers), "modality": session.modality.value},
-                    problem[1],
+                    message=problem[0],
+                    line_number=line.line_number,
+                    evidence={
+                        "modifiers": list(line.modifiers),
+                        "modality": session.modality.value,
+                    },
+                    fix=problem[1],
                 )
             )
     return hits
@@ -395,14 +398,14 @@ def duplicate_service(ctx: ClaimContext, p: DuplicateService, env: Env) -> list[
         if earlier:
             hits.append(
                 Hit(
-                    f"{line.procedure_code} on {line.service_date} by {npi} was already billed on claim {earlier[0]}.",
-                    line.line_number,
-                    {
+                    message=f"{line.procedure_code} on {line.service_date} by {npi} was already billed on claim {earlier[0]}.",
+                    line_number=line.line_number,
+                    evidence={
                         "procedure_code": line.procedure_code,
                         "service_date": str(line.service_date),
                         "earlier_claims": earlier,
                     },
-                    "Do not send this claim; correct the original with a replacement (frequency 7) if needed.",
+                    fix="Do not send this claim; correct the original with a replacement (frequency 7) if needed.",
                 )
             )
     return hits
@@ -438,7 +441,7 @@ def provider_type_allowed(ctx: ClaimContext, p: ProviderTypeAllowed, env: Env) -
     since = f"; it pays {provider.credential.value} services from {min(starts)}" if starts else ""
     return [
         Hit(
-            f"{ctx.claim.payer_id} does not pay services by a {provider.credential.value} on {dos}{since}.",
+            message=f"{ctx.claim.payer_id} does not pay services by a {provider.credential.value} on {dos}{since}.",
             evidence={"credential": provider.credential.value, "service_date": str(dos)},
         )
     ]
@@ -467,10 +470,10 @@ def code_valid_on_date(ctx: ClaimContext, p: CodeValidOnDate, env: Env) -> list[
             )
             hits.append(
                 Hit(
-                    f"{line.procedure_code} {state}; it is not valid on {line.service_date}.",
-                    line.line_number,
-                    {"code": line.procedure_code, "source": row.source},
-                    "Bill the code valid on the date of service.",
+                    message=f"{line.procedure_code} {state}; it is not valid on {line.service_date}.",
+                    line_number=line.line_number,
+                    evidence={"code": line.procedure_code, "source": row.source},
+                    fix="Bill the code valid on the date of service.",
                 )
             )
     return hits

@@ -34,14 +34,14 @@ def note_on_file(ctx: ClaimContext, p: NoteOnFile, env: Env) -> list[Hit]:
     if ctx.session is None:
         return [
             Hit(
-                "No group session or note is on file for this claim (a claim from an 837 carries none); documentation cannot be checked.",
+                message="No group session or note is on file for this claim (a claim from an 837 carries none); documentation cannot be checked.",
                 fix="Load the session and this patient's note (a claim packet with the same claim_id).",
             )
         ]
     if ctx.note is None:
         return [
             Hit(
-                f"No note for this patient is on file for session {ctx.session.session_id}.",
+                message=f"No note for this patient is on file for session {ctx.session.session_id}.",
                 evidence={"session_id": ctx.session.session_id},
                 fix="Load this patient's note for the session.",
             )
@@ -72,7 +72,7 @@ def note_elements_present(ctx: ClaimContext, p: NoteElementsPresent, env: Env) -
     elements = ctx.note.elements
     return [
         Hit(
-            f"Note {ctx.note.note_id} does not document {name.replace('_', ' ')}.",
+            message=f"Note {ctx.note.note_id} does not document {name.replace('_', ' ')}.",
             evidence={"note_id": ctx.note.note_id, "element": name},
             fix=f"Add the {name.replace('_', ' ')} for this patient to the note.",
         )
@@ -100,7 +100,7 @@ def note_signed_by_rendering(ctx: ClaimContext, p: NoteSignedByRendering, env: E
     found = "unsigned" if signer is None else f"signed by {signer}"
     return [
         Hit(
-            f"Note {note.note_id} is {found}; it must be signed by the rendering provider {ctx.claim.rendering_npi}.",
+            message=f"Note {note.note_id} is {found}; it must be signed by the rendering provider {ctx.claim.rendering_npi}.",
             evidence={"note_id": note.note_id, "signed_by_npi": signer},
         )
     ]
@@ -131,18 +131,18 @@ def primary_diagnosis_supports(
         if any(dx.startswith(z) for z in p.never_primary_prefixes):
             hits.append(
                 Hit(
-                    f"{line.procedure_code} points first to {dx}, a factor (Z) code; Z codes may support but not justify psychotherapy.",
-                    line.line_number,
-                    evidence,
-                    "Point the line first to the mental-health diagnosis treated (F01-F99); keep the Z code as secondary.",
+                    message=f"{line.procedure_code} points first to {dx}, a factor (Z) code; Z codes may support but not justify psychotherapy.",
+                    line_number=line.line_number,
+                    evidence=evidence,
+                    fix="Point the line first to the mental-health diagnosis treated (F01-F99); keep the Z code as secondary.",
                 )
             )
         elif not any(dx.startswith(a) for a in p.allowed_prefixes):
             hits.append(
                 Hit(
-                    f"{line.procedure_code} points first to {dx}, outside {', '.join(p.allowed_prefixes)}.",
-                    line.line_number,
-                    evidence,
+                    message=f"{line.procedure_code} points first to {dx}, outside {', '.join(p.allowed_prefixes)}.",
+                    line_number=line.line_number,
+                    evidence=evidence,
                 )
             )
     return hits
@@ -175,7 +175,7 @@ def notes_not_cloned(ctx: ClaimContext, p: NotesNotCloned, env: Env) -> list[Hit
     ids = ", ".join(m[0] for m in matches)
     return [
         Hit(
-            f"Note {ctx.note.note_id} repeats the individual content of {ids} (similarity {max(m[1] for m in matches):.2f} ≥ {p.threshold:.2f}).",
+            message=f"Note {ctx.note.note_id} repeats the individual content of {ids} (similarity {max(m[1] for m in matches):.2f} ≥ {p.threshold:.2f}).",
             evidence={
                 "note_id": ctx.note.note_id,
                 "matches": [{"note_id": i, "similarity": s} for i, s in matches],
@@ -238,7 +238,7 @@ def note_names_no_other_participant(
             what = "the name" if last else "the first name"
             hits.append(
                 Hit(
-                    f"Note {note.note_id} contains {what} of another participant (patient {person.patient_id}).",
+                    message=f"Note {note.note_id} contains {what} of another participant (patient {person.patient_id}).",
                     evidence={
                         "note_id": note.note_id,
                         "other_patient_id": person.patient_id,
@@ -285,7 +285,7 @@ def group_size_within(ctx: ClaimContext, p: GroupSizeWithin, env: Env) -> list[H
     if not p.min_size <= size <= p.max_size:
         hits.append(
             Hit(
-                f"The group had {size} participants; {ctx.claim.payer_id} allows {p.min_size} to {p.max_size}.",
+                message=f"The group had {size} participants; {ctx.claim.payer_id} allows {p.min_size} to {p.max_size}.",
                 evidence=evidence,
                 fix="Split groups larger than the payer's maximum.",
             )
@@ -295,7 +295,7 @@ def group_size_within(ctx: ClaimContext, p: GroupSizeWithin, env: Env) -> list[H
         found = "not documented" if documented is None else f"documented as {documented}"
         hits.append(
             Hit(
-                f"The group size is {found} in note {ctx.note.note_id}; the roster lists {size}.",
+                message=f"The group size is {found} in note {ctx.note.note_id}; the roster lists {size}.",
                 evidence={**evidence, "documented": documented},
                 fix="Record the number of participants in the note.",
             )
@@ -320,7 +320,7 @@ def credentials_documented(ctx: ClaimContext, p: CredentialsDocumented, env: Env
         )
         hits.append(
             Hit(
-                f"Note {note.note_id} records credential {found}; the rendering provider is {provider.credential.value}.",
+                message=f"Note {note.note_id} records credential {found}; the rendering provider is {provider.credential.value}.",
                 evidence={
                     "note_id": note.note_id,
                     "documented": found,
@@ -331,7 +331,7 @@ def credentials_documented(ctx: ClaimContext, p: CredentialsDocumented, env: Env
     if provider.supervisor_npi and note.elements.supervisor_npi != provider.supervisor_npi:
         hits.append(
             Hit(
-                f"Note {note.note_id} does not name the supervising provider {provider.supervisor_npi}.",
+                message=f"Note {note.note_id} does not name the supervising provider {provider.supervisor_npi}.",
                 evidence={"note_id": note.note_id, "supervisor_npi": provider.supervisor_npi},
             )
         )
@@ -351,7 +351,7 @@ def telehealth_documented(ctx: ClaimContext, p: TelehealthDocumented, env: Env) 
         return []
     return [
         Hit(
-            f"Note {ctx.note.note_id} is for a {ctx.session.modality.value.replace('_', ' ')} session but records no telehealth details.",
+            message=f"Note {ctx.note.note_id} is for a {ctx.session.modality.value.replace('_', ' ')} session but records no telehealth details.",
             evidence={"note_id": ctx.note.note_id, "modality": ctx.session.modality.value},
             fix="Record the modality, the patient's location and consent.",
         )

@@ -49,29 +49,29 @@ def paid_as_contracted(ctx: ClaimContext, p: PaidAsContracted, env: Env) -> list
         if result.outcome is audit.Outcome.UNDERPAID:
             hits.append(
                 Hit(
-                    f"{line.procedure_code} was allowed ${result.allowed}; the contract allows ${result.expected_allowed}: underpaid by ${result.variance}.",
-                    line.line_number,
-                    evidence,
-                    "Appeal the underpayment with the contract's fee schedule.",
+                    message=f"{line.procedure_code} was allowed ${result.allowed}; the contract allows ${result.expected_allowed}: underpaid by ${result.variance}.",
+                    line_number=line.line_number,
+                    evidence=evidence,
+                    fix="Appeal the underpayment with the contract's fee schedule.",
                 )
             )
         elif result.outcome is audit.Outcome.OVERPAID:
             hits.append(
                 Hit(
-                    f"{line.procedure_code} was allowed ${result.allowed}; the contract allows ${result.expected_allowed}: overpaid by ${-result.variance}.",
-                    line.line_number,
-                    evidence,
-                    "Expect a take-back; confirm the fee schedule.",
+                    message=f"{line.procedure_code} was allowed ${result.allowed}; the contract allows ${result.expected_allowed}: overpaid by ${-result.variance}.",
+                    line_number=line.line_number,
+                    evidence=evidence,
+                    fix="Expect a take-back; confirm the fee schedule.",
                     severity=None,
                 )
             )
         elif result.outcome is audit.Outcome.NO_CONTRACT:
             hits.append(
                 Hit(
-                    f"No fee schedule row covers {line.procedure_code} for {ctx.claim.payer_id}; the payment could not be audited.",
-                    line.line_number,
-                    evidence,
-                    "Add the contract's rate to the fee schedule.",
+                    message=f"No fee schedule row covers {line.procedure_code} for {ctx.claim.payer_id}; the payment could not be audited.",
+                    line_number=line.line_number,
+                    evidence=evidence,
+                    fix="Add the contract's rate to the fee schedule.",
                 )
             )
     return hits
@@ -95,13 +95,13 @@ def patient_share_as_plan(ctx: ClaimContext, p: PatientShareAsPlan, env: Env) ->
             more = "more" if gap > 0 else "less"
             hits.append(
                 Hit(
-                    f"The patient was assigned ${result.patient} for {line.procedure_code}; the plan's terms give ${result.expected_patient} ({more} by ${abs(gap)}).",
-                    line.line_number,
-                    {
+                    message=f"The patient was assigned ${result.patient} for {line.procedure_code}; the plan's terms give ${result.expected_patient} ({more} by ${abs(gap)}).",
+                    line_number=line.line_number,
+                    evidence={
                         "patient_responsibility": str(result.patient),
                         "expected": str(result.expected_patient),
                     },
-                    "Check the member's benefits; correct the patient statement or appeal.",
+                    fix="Check the member's benefits; correct the patient statement or appeal.",
                 )
             )
     return hits
@@ -126,16 +126,16 @@ def denial_explained(ctx: ClaimContext, p: DenialExplained, env: Env) -> list[Hi
             )
             hits.append(
                 Hit(
-                    f"{line.procedure_code} was denied ({', '.join(result.codes)}): {result.denial_category.replace('_', ' ')}{step}.",
-                    line.line_number,
-                    {
+                    message=f"{line.procedure_code} was denied ({', '.join(result.codes)}): {result.denial_category.replace('_', ' ')}{step}.",
+                    line_number=line.line_number,
+                    evidence={
                         "category": result.denial_category,
                         "prevented_by": result.prevented_by,
                         "codes": result.codes,
                         # What the line would have paid: the amount an appeal is about.
                         "expected_allowed": str(expected.amount) if expected else None,
                     },
-                    "Correct and resubmit, or appeal, per the denial's category.",
+                    fix="Correct and resubmit, or appeal, per the denial's category.",
                 )
             )
     return hits
@@ -150,14 +150,14 @@ def remittance_balances(ctx: ClaimContext, p: RemittanceBalances, env: Env) -> l
     """Each remittance line balances: charge - adjustments = paid (835 line balancing)."""
     return [
         Hit(
-            f"Remittance line for {remit.procedure_code} does not balance: charge {remit.charge} - adjustments {remit.total('CO', 'OA', 'PI', 'PR')} is not the paid {remit.paid}.",
-            line.line_number,
-            {
+            message=f"Remittance line for {remit.procedure_code} does not balance: charge {remit.charge} - adjustments {remit.total('CO', 'OA', 'PI', 'PR')} is not the paid {remit.paid}.",
+            line_number=line.line_number,
+            evidence={
                 "charge": str(remit.charge),
                 "adjustments": str(remit.total("CO", "OA", "PI", "PR")),
                 "paid": str(remit.paid),
             },
-            "Ask the payer for a corrected remittance.",
+            fix="Ask the payer for a corrected remittance.",
         )
         for line, remit in _pairs(ctx)
         if not remit.balances

@@ -31,7 +31,7 @@ def payer_rules_on_file(ctx: ClaimContext, p: PayerRulesOnFile, env: Env) -> lis
         return []
     return [
         Hit(
-            f"Payer {ctx.claim.payer_id} has no payer rule set; only the default rules were applied.",
+            message=f"Payer {ctx.claim.payer_id} has no payer rule set; only the default rules were applied.",
             evidence={"payer_id": ctx.claim.payer_id},
         )
     ]
@@ -48,14 +48,14 @@ def coverage_active(ctx: ClaimContext, p: CoverageActive, env: Env) -> list[Hit]
     if cov is None:
         return [
             Hit(
-                f"Coverage {ctx.claim.coverage_id} is not on file.",
+                message=f"Coverage {ctx.claim.coverage_id} is not on file.",
                 evidence={"coverage_id": ctx.claim.coverage_id},
             )
         ]
     if cov.reported_by_claim:
         return [
             Hit(
-                f"Coverage {cov.coverage_id} is known only from the 837P that billed this claim; eligibility has not been verified.",
+                message=f"Coverage {cov.coverage_id} is known only from the 837P that billed this claim; eligibility has not been verified.",
                 evidence={"coverage_id": cov.coverage_id, "reported_by_claim": True},
                 fix="Verify eligibility (270/271 or the payer portal) and load the member's coverage record.",
             )
@@ -68,9 +68,9 @@ def coverage_active(ctx: ClaimContext, p: CoverageActive, env: Env) -> list[Hit]
             ends = cov.effective_to.isoformat() if cov.effective_to else "open"
             hits.append(
                 Hit(
-                    f"Coverage {cov.coverage_id} runs {cov.effective_from} to {ends}; the service on {line.service_date} falls outside it.",
-                    line.line_number,
-                    {
+                    message=f"Coverage {cov.coverage_id} runs {cov.effective_from} to {ends}; the service on {line.service_date} falls outside it.",
+                    line_number=line.line_number,
+                    evidence={
                         "coverage_id": cov.coverage_id,
                         "effective_from": str(cov.effective_from),
                         "effective_to": ends,
@@ -106,7 +106,7 @@ def billed_to_responsible_payer(
         message = f"The member's behavioural-health benefit is carved out to {responsible}, but the claim is billed to {ctx.claim.payer_id}."
     else:
         message = f"Coverage {cov.coverage_id} is with {plan.payer_id}, but the claim is billed to {ctx.claim.payer_id}."
-    return [Hit(message, evidence=evidence, fix=f"Bill {responsible} instead.")]
+    return [Hit(message=message, evidence=evidence, fix=f"Bill {responsible} instead.")]
 
 
 class PlanCoversService(CheckParams):
@@ -125,9 +125,9 @@ def plan_covers_service(ctx: ClaimContext, p: PlanCoversService, env: Env) -> li
         if not plan.covers_group_psychotherapy:
             hits.append(
                 Hit(
-                    f"Plan {plan.plan_id} does not cover {line.procedure_code}.",
-                    line.line_number,
-                    {"plan_id": plan.plan_id},
+                    message=f"Plan {plan.plan_id} does not cover {line.procedure_code}.",
+                    line_number=line.line_number,
+                    evidence={"plan_id": plan.plan_id},
                 )
             )
         elif (
@@ -137,9 +137,9 @@ def plan_covers_service(ctx: ClaimContext, p: PlanCoversService, env: Env) -> li
         ):
             hits.append(
                 Hit(
-                    f"Plan {plan.plan_id} does not cover telehealth; the session was {ctx.session.modality.value}.",
-                    line.line_number,
-                    {"plan_id": plan.plan_id, "modality": ctx.session.modality.value},
+                    message=f"Plan {plan.plan_id} does not cover telehealth; the session was {ctx.session.modality.value}.",
+                    line_number=line.line_number,
+                    evidence={"plan_id": plan.plan_id, "modality": ctx.session.modality.value},
                 )
             )
     return hits
@@ -173,13 +173,13 @@ def auth_number_on_claim(ctx: ClaimContext, p: AuthNumberOnClaim, env: Env) -> l
             message = f"{ctx.claim.payer_id} requires a {word} for {line.procedure_code}; none is on the claim or on file."
         hits.append(
             Hit(
-                message,
-                line.line_number,
-                {
+                message=message,
+                line_number=line.line_number,
+                evidence={
                     "procedure_code": line.procedure_code,
                     "on_file": [a.auth_number for a in on_file],
                 },
-                fix,
+                fix=fix,
             )
         )
     return hits
@@ -198,17 +198,17 @@ def auth_valid_for_service(ctx: ClaimContext, p: AuthValidForService, env: Env) 
         if auth is None:
             hits.append(
                 Hit(
-                    f"Authorization {number} is not on file for {ctx.claim.payer_id} and this patient.",
-                    line.line_number,
-                    evidence,
+                    message=f"Authorization {number} is not on file for {ctx.claim.payer_id} and this patient.",
+                    line_number=line.line_number,
+                    evidence=evidence,
                 )
             )
         elif line.procedure_code not in auth.procedure_codes:
             hits.append(
                 Hit(
-                    f"Authorization {number} covers {', '.join(auth.procedure_codes)}, not {line.procedure_code}.",
-                    line.line_number,
-                    evidence,
+                    message=f"Authorization {number} covers {', '.join(auth.procedure_codes)}, not {line.procedure_code}.",
+                    line_number=line.line_number,
+                    evidence=evidence,
                 )
             )
         elif auth.rendering_npi and auth.rendering_npi != (
@@ -216,9 +216,9 @@ def auth_valid_for_service(ctx: ClaimContext, p: AuthValidForService, env: Env) 
         ):
             hits.append(
                 Hit(
-                    f"Authorization {number} is for rendering provider {auth.rendering_npi}, not {ctx.claim.rendering_npi}.",
-                    line.line_number,
-                    evidence,
+                    message=f"Authorization {number} is for rendering provider {auth.rendering_npi}, not {ctx.claim.rendering_npi}.",
+                    line_number=line.line_number,
+                    evidence=evidence,
                 )
             )
     return hits
@@ -237,9 +237,9 @@ def auth_in_date_range(ctx: ClaimContext, p: AuthInDateRange, env: Env) -> list[
             state = "expired" if line.service_date > auth.end_date else "not yet started"
             hits.append(
                 Hit(
-                    f"Authorization {auth.auth_number} runs {auth.start_date} to {auth.end_date}; it had {state} on {line.service_date}.",
-                    line.line_number,
-                    {
+                    message=f"Authorization {auth.auth_number} runs {auth.start_date} to {auth.end_date}; it had {state} on {line.service_date}.",
+                    line_number=line.line_number,
+                    evidence={
                         "auth_number": auth.auth_number,
                         "start_date": str(auth.start_date),
                         "end_date": str(auth.end_date),
@@ -265,15 +265,15 @@ def auth_units_remaining(ctx: ClaimContext, p: AuthUnitsRemaining, env: Env) -> 
         if line.units > left:
             hits.append(
                 Hit(
-                    f"Authorization {auth.auth_number} has {max(left, 0)} of {auth.units_approved} units left; the line bills {units(line.units)}.",
-                    line.line_number,
-                    {
+                    message=f"Authorization {auth.auth_number} has {max(left, 0)} of {auth.units_approved} units left; the line bills {units(line.units)}.",
+                    line_number=line.line_number,
+                    evidence={
                         "auth_number": auth.auth_number,
                         "units_approved": auth.units_approved,
                         "units_used": auth.units_used,
                         "units_billed": units(line.units),
                     },
-                    "Request more units (a concurrent review) before billing.",
+                    fix="Request more units (a concurrent review) before billing.",
                 )
             )
     return hits
@@ -310,7 +310,7 @@ def frequency_within(ctx: ClaimContext, p: FrequencyWithin, env: Env) -> list[Hi
         if len(week) > p.max_per_week:
             hits.append(
                 Hit(
-                    f"This is session {len(week)} in the week of {_monday(dos)}; {ctx.claim.payer_id} allows {p.max_per_week} a week.",
+                    message=f"This is session {len(week)} in the week of {_monday(dos)}; {ctx.claim.payer_id} allows {p.max_per_week} a week.",
                     evidence={"sessions_this_week": len(week), "limit": p.max_per_week},
                 )
             )
@@ -319,7 +319,7 @@ def frequency_within(ctx: ClaimContext, p: FrequencyWithin, env: Env) -> list[Hi
         if len(year) > p.max_per_year:
             hits.append(
                 Hit(
-                    f"This is session {len(year)} in {dos.year}; {ctx.claim.payer_id} allows {p.max_per_year} a year.",
+                    message=f"This is session {len(year)} in {dos.year}; {ctx.claim.payer_id} allows {p.max_per_year} a year.",
                     evidence={"sessions_this_year": len(year), "limit": p.max_per_year},
                 )
             )
@@ -336,7 +336,7 @@ def provider_enrolled(ctx: ClaimContext, p: ProviderEnrolled, env: Env) -> list[
     if ctx.rendering is None:
         return [
             Hit(
-                f"Rendering provider {ctx.claim.rendering_npi} is not on file.",
+                message=f"Rendering provider {ctx.claim.rendering_npi} is not on file.",
                 evidence={"rendering_npi": ctx.claim.rendering_npi},
             )
         ]
@@ -350,7 +350,7 @@ def provider_enrolled(ctx: ClaimContext, p: ProviderEnrolled, env: Env) -> list[
             return []
     return [
         Hit(
-            f"Rendering provider {ctx.rendering.npi} is not enrolled with {ctx.claim.payer_id} on {dos}.",
+            message=f"Rendering provider {ctx.rendering.npi} is not enrolled with {ctx.claim.payer_id} on {dos}.",
             evidence={"rendering_npi": ctx.rendering.npi, "payer_id": ctx.claim.payer_id},
         )
     ]
