@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from rules.codes import Credential
-from rules.tables import FeeRow, Tables
+from rules.tables import FeeBasis, FeeRow, Tables
 
 CENT = Decimal("0.01")
 # CMS place-of-service codes paid at the facility rate; POS 02 is facility, POS 10 is not.
@@ -101,7 +101,7 @@ def contract_amount(
     )
     if row is None:
         return None
-    if row.basis == "amount":
+    if row.basis is FeeBasis.AMOUNT:
         return Expected(row.value, row.source, f"contract amount for {code}", row.illustrative)
     base = medicare_amount(tables, code, place_of_service, credential, on)
     if base is None:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,31 @@ from rules.errors import RuleProblem
 BYPASS_MODIFIERS = frozenset({"59", "XE", "XS", "XP", "XU"})
 
 
+class ModifierIndicator(StrEnum):
+    """An NCCI edit's modifier indicator (CMS PTP table)."""
+
+    NEVER = "0"  # no modifier allows both codes
+    BYPASSABLE = "1"  # an NCCI-associated modifier allows both when the services were distinct
+    NOT_APPLICABLE = "9"  # the edit was deleted back to its effective date
+
+
+class AddonRelation(StrEnum):
+    PRIMARY = "primary"  # the add-on may go with this code
+    NEVER_WITH = "never_with"  # the add-on must not go with this code
+
+
+class FeeBasis(StrEnum):
+    AMOUNT = "amount"  # the allowed amount itself
+    PERCENT_OF_MEDICARE = "percent_of_medicare"  # a share of the Medicare fee schedule amount
+
+
 @dataclass(frozen=True, slots=True)
 class PtpEdit:
     column_1: str
     column_2: str
     effective: dt.date
     deleted: dt.date | None
-    modifier_indicator: str  # 0 never bypassed, 1 bypassed by an NCCI modifier, 9 not applicable
+    modifier_indicator: ModifierIndicator
     rationale: str
     illustrative: bool
     source: str
@@ -51,7 +70,7 @@ class Mue:
 class AddonEdit:
     addon: str
     other: str
-    relation: str  # "primary": may go with; "never_with": must not go with
+    relation: AddonRelation
     effective: dt.date
     deleted: dt.date | None
     source: str
@@ -101,7 +120,7 @@ class FeeRow:
     provider_type: str  # a credential, a group (mft_mhc, csw), or any
     effective: dt.date
     ends: dt.date | None
-    basis: str  # amount, percent_of_medicare
+    basis: FeeBasis
     value: Decimal
     illustrative: bool
     source: str
@@ -144,7 +163,10 @@ class Tables:
         """The PTP edit between two codes on a date, whichever is column 1."""
         for key in ((code_a, code_b), (code_b, code_a)):
             for edit in self.ptp.get(key, ()):
-                if _active(edit.effective, edit.deleted, on) and edit.modifier_indicator != "9":
+                if (
+                    _active(edit.effective, edit.deleted, on)
+                    and edit.modifier_indicator is not ModifierIndicator.NOT_APPLICABLE
+                ):
                     return edit
         return None
 
@@ -278,7 +300,7 @@ def load_tables(folder: Path, problems: list[RuleProblem]) -> Tables:
 
 def _read_ptp(t: Tables, r: _Reader, line: int, row: dict[str, str]) -> None:
     indicator = r.get(row, line, "Modifier 0=not allowed 1=allowed 9=not applicable", str)
-    if indicator not in ("0", "1", "9"):
+    if indicator not in set(ModifierIndicator):
         r.problems.append(
             RuleProblem(
                 f"{r.path.name}:{line}",
@@ -293,7 +315,7 @@ def _read_ptp(t: Tables, r: _Reader, line: int, row: dict[str, str]) -> None:
         column_2=r.get(row, line, "Column 2", code),
         effective=r.get(row, line, "Effective Date", date),
         deleted=r.get(row, line, "Deletion Date", date, optional=True),
-        modifier_indicator=indicator,
+        modifier_indicator=ModifierIndicator(indicator),
         rationale=row.get("PTP Edit Rationale", ""),
         illustrative=r.get(row, line, "Illustrative", flag),
         source=row.get("Source", "CMS NCCI PTP practitioner table"),
@@ -327,7 +349,7 @@ def _read_mue(t: Tables, r: _Reader, line: int, row: dict[str, str]) -> None:
 
 def _read_addons(t: Tables, r: _Reader, line: int, row: dict[str, str]) -> None:
     relation = row.get("Relation", "")
-    if relation not in ("primary", "never_with"):
+    if relation not in set(AddonRelation):
         r.problems.append(
             RuleProblem(
                 f"{r.path.name}:{line}",
@@ -340,7 +362,7 @@ def _read_addons(t: Tables, r: _Reader, line: int, row: dict[str, str]) -> None:
     edit = AddonEdit(
         addon=r.get(row, line, "Add-on Code", code),
         other=r.get(row, line, "Other Code", code),
-        relation=relation,
+        relation=AddonRelation(relation),
         effective=r.get(row, line, "Effective Date", date),
         deleted=r.get(row, line, "Deletion Date", date, optional=True),
         source=row.get("Source", ""),
@@ -390,7 +412,7 @@ def _read_gpci(t: Tables, r: _Reader, line: int, row: dict[str, str]) -> None:
 
 def _read_fees(t: Tables, r: _Reader, line: int, row: dict[str, str]) -> None:
     basis = row.get("Basis", "")
-    if basis not in ("amount", "percent_of_medicare"):
+    if basis not in set(FeeBasis):
         r.problems.append(
             RuleProblem(
                 f"{r.path.name}:{line}",
@@ -409,7 +431,7 @@ def _read_fees(t: Tables, r: _Reader, line: int, row: dict[str, str]) -> None:
         provider_type=row.get("Provider Type", "") or "any",
         effective=r.get(row, line, "Effective Date", date),
         ends=r.get(row, line, "End Date", date, optional=True),
-        basis=basis,
+        basis=FeeBasis(basis),
         value=r.get(row, line, "Value", Decimal),
         illustrative=r.get(row, line, "Illustrative", flag),
         source=row.get("Source", ""),

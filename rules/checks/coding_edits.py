@@ -26,7 +26,7 @@ from rules.codes import (
 from rules.context import ClaimContext
 from rules.outcomes import Step
 from rules.records import ClaimLine
-from rules.tables import BYPASS_MODIFIERS
+from rules.tables import BYPASS_MODIFIERS, AddonRelation, ModifierIndicator
 
 E = Step.CODING_EDITS
 TELEHEALTH_POS = ("02", "10")
@@ -95,12 +95,12 @@ def _pair_hit(
     evidence = {
         "column_1": edit.column_1,
         "column_2": edit.column_2,
-        "modifier_indicator": edit.modifier_indicator,
+        "modifier_indicator": edit.modifier_indicator.value,
         "table": edit.source,
         "illustrative": edit.illustrative,
     }
     line = line_of.get(edit.column_2, line_of.get(edit.column_1))
-    if edit.modifier_indicator == "0":
+    if edit.modifier_indicator is ModifierIndicator.NEVER:
         return Hit(
             message=f"NCCI pairs {edit.column_1} with {edit.column_2}{where}; modifier indicator 0: no modifier allows both.",
             line_number=line,
@@ -185,8 +185,10 @@ def addon_has_primary(ctx: ClaimContext, p: AddonHasPrimary, env: Env) -> list[H
             for ln in ctx.claim.lines
             if ln.service_date == line.service_date and ln is not line
         }
-        primaries = {r.other for r in rows if r.relation == "primary"}
-        excluded = sorted(same_day & {r.other for r in rows if r.relation == "never_with"})
+        primaries = {r.other for r in rows if r.relation is AddonRelation.PRIMARY}
+        excluded = sorted(
+            same_day & {r.other for r in rows if r.relation is AddonRelation.NEVER_WITH}
+        )
         evidence = {"addon": line.procedure_code, "with": sorted(same_day)}
         if excluded:
             hits.append(
