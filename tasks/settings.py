@@ -9,9 +9,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path(".claimguard")
-# Claims per chunk, a task run per step and chunk in the flows (the plain pipeline's too). At
-# 100,000 claims, 10,000 took the flow's checking from 30.5 to 26.3 s against 5,000 (half the
-# task runs; plain Python is the same either way), for about 130 MB more in each worker.
+# Claims per chunk, a task run per step and chunk in the flows (the plain pipeline's too):
+# large enough that Prefect's cost per task run is a few per cent of a chunk's work, small
+# enough that a worker holds one chunk's contexts (some 250 MB) comfortably.
 CHUNK_SIZE = 10_000
 
 

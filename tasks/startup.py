@@ -3,9 +3,8 @@
 A process that imports Prefect holds about 300,000 objects that live as long as it does
 (modules, Pydantic models, the server's routes), and the ICD-10-CM table adds its own.
 Loading and checking claims allocate enough to set off the cyclic collector many times a
-second, and each of its full passes walks every object still tracked. Measured at 100,000
-claims (one JSON packet file, SQLite): loading took 27.1 s in a process without Prefect,
-34.5 s in one that had imported it, and 24.4 s there after `gc.freeze()`, which moves every
+second, and each of its full passes walks every object still tracked: in a process that has
+imported Prefect, a load spends about a quarter of its time there. `gc.freeze()` moves every
 object alive at that moment into a generation the collector no longer walks.
 
 Frozen objects are never collected, so this is done once, after imports and before the

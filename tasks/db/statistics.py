@@ -6,8 +6,7 @@ moments ago has none, or figures from when it was a tenth of its size. Without t
 planner takes `step = 'verification'` (one of four values) to match 0.5 % of the
 checkpoints, reads every checkpoint of that step through the step index for each chunk,
 and, in a prepared statement, compares each row against the 500 ids of the IN list one by
-one: steps 1-4 at 100,000 claims took 75 times as long as at 10,000. So whoever writes in
-bulk (intake batches, 835 sets, checkpoint chunks) asks for a refresh as it goes.
+one, so a run grows slower with every chunk. So whoever writes in bulk (intake batches, 835 sets, checkpoint chunks) asks for a refresh as it goes.
 
 Growth is read from the table's size on disk against the size ANALYZE last saw
 (`pg_class.relpages`): both are exact at once, where the activity counters
@@ -18,8 +17,7 @@ here; it is left alone.
 Doubling is not enough for the checkpoint table, whose queries each name one step: a step
 can go from no rows to a fifth of the table (the first post-payment audits) while the table
 grows by a quarter. Statistics from before then say the step has no rows, and the planner
-read every audit once per claim: one page of step 5's selection took 137 to 300 s at
-100,000 claims. So a checkpoint writer names its step, and the table is analyzed again once
+reads every audit once per claim. So a checkpoint writer names its step, and the table is analyzed again once
 it has grown by more than the rows ANALYZE saw of that step: every new row might be of the
 step, so past that point the step may have more than doubled unseen.
 """
