@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Enum, MetaData, Numeric, String
+from sqlalchemy import JSON, DateTime, Dialect, Enum, FromClause, MetaData, Numeric, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -69,3 +70,21 @@ money = Annotated[Decimal, mapped_column(Numeric(10, 2))]
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def fit(table: FromClause, row: dict[str, Any]) -> dict[str, Any]:
+    """`row` with each text value cut to what its column holds (lengths read from `table`)."""
+    lengths = _lengths(table)
+    return {
+        key: value[: lengths[key]] if isinstance(value, str) and key in lengths else value
+        for key, value in row.items()
+    }
+
+
+@cache
+def _lengths(table: FromClause) -> dict[str, int]:
+    return {
+        column.key: column.type.length
+        for column in table.columns
+        if isinstance(column.type, String) and column.type.length
+    }

@@ -19,7 +19,6 @@ from rules.engine import StepResult
 from rules.outcomes import CheckpointStatus, Severity, Step
 from tasks.db import models as m
 from tasks.db.base import Base
-from tasks.db.bulk import insert_many
 
 CHECKPOINT = Base.metadata.tables["claim_checkpoint"]
 FINDING_INDEX = Base.metadata.tables["checkpoint_finding"]
@@ -123,7 +122,7 @@ def append_checkpoints(
         for i, f in enumerate(res.findings, start=1)
     ]
     if index:
-        insert_many(session.connection(), FINDING_INDEX, index)
+        session.execute(insert(FINDING_INDEX), index)
     return len(rows)
 
 

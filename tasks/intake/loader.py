@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from rules import records as r
 from tasks.db import models as m
-from tasks.db.bulk import insert_many
 from tasks.db.session import session_scope
 from tasks.db.statistics import refresh_statistics
 from tasks.intake.quarantine import quarantine
@@ -188,7 +187,7 @@ class _BatchLoader:
                 self._quarantine(session, parsed, decision.reasons)
         for table in INSERT_ORDER:
             if inserts.get(table):
-                insert_many(session.connection(), table, inserts[table])
+                session.execute(insert(table), inserts[table])
 
     def _quarantine(self, session: Session, parsed: Parsed, reasons: tuple[Reason, ...]) -> None:
         raw = parsed.raw

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import String, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tasks.db import models as m
+from tasks.db.base import fit
 from tasks.intake.reasons import Reason
 
 RAW_KEEP_BYTES = 1 << 20  # a record's head is kept; a longer one is marked truncated
@@ -30,31 +31,27 @@ def quarantine(
 ) -> bool:
     """Keep a refused record; False when this file's record at `locator` is kept already
     (the same file loaded again)."""
-    locator = _fit(m.IntakeQuarantine.locator, locator)
+    row = fit(
+        m.IntakeQuarantine.__table__,
+        {
+            "intake_file_id": file_id,
+            "source_path": source_path,
+            "source_sha256": source_sha256,
+            "locator": locator,
+            "record_type": record_type,
+            "record_key": record_key or None,
+            "raw": raw[:RAW_KEEP_BYTES].decode("utf-8", errors="backslashreplace"),
+            "raw_size_bytes": raw_size,
+            "raw_truncated": truncated or len(raw) > RAW_KEEP_BYTES,
+            "reasons": [reason.model_dump() for reason in reasons],
+        },
+    )
     kept = select(m.IntakeQuarantine.id).where(
-        m.IntakeQuarantine.source_sha256 == source_sha256, m.IntakeQuarantine.locator == locator
+        m.IntakeQuarantine.source_sha256 == source_sha256,
+        m.IntakeQuarantine.locator == row["locator"],
     )
     if session.execute(kept).first() is not None:
         return False
-    session.add(
-        m.IntakeQuarantine(
-            intake_file_id=file_id,
-            source_path=_fit(m.IntakeQuarantine.source_path, source_path),
-            source_sha256=source_sha256,
-            locator=locator,
-            record_type=record_type,
-            record_key=_fit(m.IntakeQuarantine.record_key, record_key or "") or None,
-            raw=raw[:RAW_KEEP_BYTES].decode("utf-8", errors="backslashreplace"),
-            raw_size_bytes=raw_size,
-            raw_truncated=truncated or len(raw) > RAW_KEEP_BYTES,
-            reasons=[reason.model_dump() for reason in reasons],
-        )
-    )
+    session.add(m.IntakeQuarantine(**row))
     session.flush()
     return True
-
-
-def _fit(column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None], value: str) -> str:
-    """`value` cut to the column's length."""
-    kind = column.type
-    return value[: kind.length] if isinstance(kind, String) and kind.length else value

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from rules import matching
 from rules.remit import RemitClaim, RemitLine, payment_balances
 from tasks.db import models as m
+from tasks.db.base import fit
 from tasks.db.session import session_scope
 from tasks.db.statistics import refresh_statistics
 from tasks.intake.loader import finish_file, start_file
@@ -212,37 +213,43 @@ def _write_payment(
     payment_id = session.execute(
         insert(m.RemittancePayment).returning(m.RemittancePayment.id),
         [
-            {
-                "intake_file_id": file_id,
-                "set_control_number": found.set_control_number[:9],
-                "payer_key": found.payer_key,
-                "payer_name": found.payer_name[:120],
-                "payer_id": payer_id,
-                "trace_number": found.trace_number[:50],
-                "handling_code": found.handling_code[:2],
-                "method": found.method,
-                "amount": found.amount,
-                "paid_on": found.paid_on,
-                "payee_id": found.payee_id,
-                "claims_paid": survey.claims_paid,
-                "provider_adjustments": survey.provider_adjustments,
-                "balanced": not survey.problems,
-                "problems": survey.problems,
-            }
+            fit(
+                m.RemittancePayment.__table__,
+                {
+                    "intake_file_id": file_id,
+                    "set_control_number": found.set_control_number,
+                    "payer_key": found.payer_key,
+                    "payer_name": found.payer_name,
+                    "payer_id": payer_id,
+                    "trace_number": found.trace_number,
+                    "handling_code": found.handling_code,
+                    "method": found.method,
+                    "amount": found.amount,
+                    "paid_on": found.paid_on,
+                    "payee_id": found.payee_id,
+                    "claims_paid": survey.claims_paid,
+                    "provider_adjustments": survey.provider_adjustments,
+                    "balanced": not survey.problems,
+                    "problems": survey.problems,
+                },
+            )
         ],
     ).scalar_one()
     if found.provider_adjustments:
         session.execute(
             insert(m.ProviderAdjustment),
             [
-                {
-                    "payment_id": payment_id,
-                    "provider_key": a.provider_key[:80],
-                    "fiscal_period": a.fiscal_period,
-                    "reason": a.reason[:2],
-                    "reference": a.reference,
-                    "amount": a.amount,
-                }
+                fit(
+                    m.ProviderAdjustment.__table__,
+                    {
+                        "payment_id": payment_id,
+                        "provider_key": a.provider_key,
+                        "fiscal_period": a.fiscal_period,
+                        "reason": a.reason,
+                        "reference": a.reference,
+                        "amount": a.amount,
+                    },
+                )
                 for a in found.provider_adjustments
             ],
         )
@@ -311,24 +318,27 @@ def _write_claims(
 def _claim_row(
     payment_id: int, claim: Claim835, fact: _ClaimFacts, found: matching.ClaimMatch
 ) -> dict[str, Any]:
-    return {
-        "payment_id": payment_id,
-        "position": claim.position,
-        "control_number": claim.control_number[:38],
-        "status_code": claim.status_code[:2],
-        "charge": claim.charge,
-        "paid": claim.paid,
-        "patient_responsibility": claim.patient_responsibility,
-        "filing_indicator": claim.filing_indicator,
-        "payer_claim_control_number": claim.payer_claim_control_number,
-        "service_date": fact.reported,
-        "adjustments": [a.model_dump(mode="json") for a in claim.adjustments],
-        "remark_codes": claim.remark_codes,
-        "balanced": fact.balanced,
-        "claim_id": found.claim_id,
-        "match_method": found.method,
-        "unmatched_reason": found.reason or None,
-    }
+    return fit(
+        m.RemittanceClaim.__table__,
+        {
+            "payment_id": payment_id,
+            "position": claim.position,
+            "control_number": claim.control_number,
+            "status_code": claim.status_code,
+            "charge": claim.charge,
+            "paid": claim.paid,
+            "patient_responsibility": claim.patient_responsibility,
+            "filing_indicator": claim.filing_indicator,
+            "payer_claim_control_number": claim.payer_claim_control_number,
+            "service_date": fact.reported,
+            "adjustments": [a.model_dump(mode="json") for a in claim.adjustments],
+            "remark_codes": claim.remark_codes,
+            "balanced": fact.balanced,
+            "claim_id": found.claim_id,
+            "match_method": found.method,
+            "unmatched_reason": found.reason or None,
+        },
+    )
 
 
 def _line_rows(
@@ -358,25 +368,28 @@ def _line_rows(
     for line, balanced, found in zip(claim.lines, fact.lines_balanced, matches, strict=True):
         report.lines["matched" if found.line_number is not None else "unmatched"] += 1
         rows.append(
-            {
-                "remittance_claim_id": remit_claim_id,
-                "position": line.position,
-                "procedure_code": line.procedure_code[:48],
-                "modifiers": line.modifiers,
-                "original_code": line.original_code,
-                "charge": line.charge,
-                "paid": line.paid,
-                "units_paid": line.units_paid,
-                "service_date": line.service_date,
-                "line_control_number": line.line_control_number,
-                "adjustments": [a.model_dump(mode="json") for a in line.adjustments],
-                "remark_codes": line.remark_codes,
-                "allowed_reported": line.allowed_reported,
-                "balanced": balanced,
-                "line_number": found.line_number,
-                "match_method": found.method,
-                "unmatched_reason": found.reason or None,
-            }
+            fit(
+                m.RemittanceLine.__table__,
+                {
+                    "remittance_claim_id": remit_claim_id,
+                    "position": line.position,
+                    "procedure_code": line.procedure_code,
+                    "modifiers": line.modifiers,
+                    "original_code": line.original_code,
+                    "charge": line.charge,
+                    "paid": line.paid,
+                    "units_paid": line.units_paid,
+                    "service_date": line.service_date,
+                    "line_control_number": line.line_control_number,
+                    "adjustments": [a.model_dump(mode="json") for a in line.adjustments],
+                    "remark_codes": line.remark_codes,
+                    "allowed_reported": line.allowed_reported,
+                    "balanced": balanced,
+                    "line_number": found.line_number,
+                    "match_method": found.method,
+                    "unmatched_reason": found.reason or None,
+                },
+            )
         )
     return rows
 
