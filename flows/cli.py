@@ -306,11 +306,11 @@ def report_changes(
     csv: write every change to this file.
     """
     from tasks.db.session import open_database, session_scope
-    from tasks.reaudit import change_count
+    from tasks.reaudit import batch_exists
 
     with session_scope(open_database(database_url)) as session:
-        if change_count(session, batch_key) == 0:
-            print(f"error: no re-audit changes under batch key {batch_key}", file=sys.stderr)
+        if not batch_exists(session, batch_key):
+            print(f"error: no re-audit has batch key {batch_key}", file=sys.stderr)
             return 2
     return _print_changes(batch_key, csv=csv, database_url=database_url)
 

@@ -3,6 +3,7 @@ chunks in a process per core."""
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -56,7 +57,7 @@ def lifecycle(params: LifecycleParams = LifecycleParams()) -> State:  # noqa: B0
 
 
 def run_lifecycle(params: LifecycleParams) -> State:
-    """The lifecycle's body, shared with the flows that call it inline (daily intake, re-audit)."""
+    """The lifecycle's body."""
     startup.settle()
     logger = get_run_logger()
     run_id = str(flow_run.id) if flow_run.id else None
@@ -64,7 +65,10 @@ def run_lifecycle(params: LifecycleParams) -> State:
     unchecked = selection.pop("unchecked", False)
     criteria = {**selection, "unchecked_steps": params.steps if unchecked else []}
     plan = plan_batch(
-        criteria, params.steps, params.chunk_size, salt=(run_id or "") if params.force else ""
+        criteria,
+        params.steps,
+        params.chunk_size,
+        salt=(run_id or uuid.uuid4().hex) if params.force else "",
     )
     logger.info(
         "batch %s: %s claims in %s chunks per step", plan.key[:12], plan.claims, plan.chunks

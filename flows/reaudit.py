@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from flows.lifecycle import run_chunks
 from flows.params import ReauditParams, current_params
+from flows.report import change_row
 from tasks import startup
 from tasks.db.session import session_scope, shared_engine
 from tasks.lifecycle import plan_batch, reaudit_chunk, record_audit_run
@@ -85,7 +86,7 @@ class ReauditSummary(BaseModel):
 
 def _publish(params: ReauditParams, counts: ReauditSummary) -> None:
     mode = (
-        "dry run: nothing written"
+        "dry run: no checkpoints written (the changes are recorded)"
         if params.dry_run
         else f"{counts.checkpoints_written:,} checkpoints written"
     )
@@ -119,14 +120,4 @@ def _publish(params: ReauditParams, counts: ReauditSummary) -> None:
 def first_changes(batch_key: str, limit: int) -> list[dict[str, str]]:
     """The re-audit's first changes in claim order, as table rows."""
     with session_scope(shared_engine()) as session:
-        return [
-            {
-                "claim_id": c.claim_id,
-                "step": c.step.value,
-                "before": c.status_before,
-                "after": c.status_after,
-                "added": ", ".join(c.added),
-                "removed": ", ".join(c.removed),
-            }
-            for c in islice(changes_of(session, batch_key, page=limit), limit)
-        ]
+        return [change_row(c) for c in islice(changes_of(session, batch_key, page=limit), limit)]

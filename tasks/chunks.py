@@ -20,7 +20,6 @@ from sqlalchemy import Engine
 
 from rules.loader import RuleSet
 from rules.outcomes import Step
-from tasks import faults
 from tasks.checking import ChunkContexts, check_step_once
 from tasks.db import selection as selection_module
 from tasks.db import work
@@ -66,7 +65,7 @@ def plan_selection(
         # Two reads of the selection, a page at a time, rather than holding every id: one
         # to name the batch, one to write its chunks (a page is a chunk).
         stamps = selection_module.claim_stamps(session, **selection)
-        key = work.batch_key(stamps, list(steps), rule_set.version, salt)
+        key = work.batch_key(stamps, list(steps), rule_set.version, salt, chunk_size=chunk_size)
         pages = selection_module.claim_pages(session, size=chunk_size, **selection)
         planned = work.plan(session, key, pages, list(steps))
     return BatchPlan(key=key, claims=planned.claims, chunks=planned.chunks)
@@ -100,7 +99,6 @@ def process_chunk(
             return ChunkResult(step=step, chunk_no=chunk_no, leased=True, **earlier)
         return ChunkResult(step=step, chunk_no=chunk_no, leased=False, statuses={}, skipped_done=0)
     try:
-        faults.maybe_fail("check_step")
         counts = check_step_once(
             engine,
             claim_ids,

@@ -1,8 +1,11 @@
 """Prefect tasks of the lifecycle: thin wrappers over chunk leases, step checks and re-audits.
 
-Tasks take references (a batch key, a step, a chunk number), never claim
-objects: Prefect hashes and stores task arguments. Retries are for transient
-infrastructure failures only (tasks.retry); evaluation itself is pure and never retried.
+Tasks take references (a batch key, a step, a chunk number), never claims. The one
+exception is a chunk's contexts cache, handed from step to step inside one worker process:
+`io_task` tasks neither hash, cache nor store their arguments, and a task called in its
+caller's process is never pickled, so patient data stays in the process that read it.
+Retries are for transient infrastructure failures only (tasks.retry); evaluation itself is
+pure and never retried.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
 from rules.outcomes import Step
-from tasks import reaudit, startup
+from tasks import faults, reaudit, startup
 from tasks.checking import ChunkContexts, record_errors
 from tasks.chunks import BatchPlan, ChunkResult, plan_selection, process_chunk, worker_name
 from tasks.db import models, work
@@ -51,6 +54,7 @@ def check_step_chunk(
     contexts: ChunkContexts,
 ) -> ChunkResult:
     """Lease a chunk as this process (host:pid), check one step for its claims, close the chunk."""
+    faults.maybe_fail("check_step")
     return process_chunk(
         shared_engine(),
         key,
@@ -121,13 +125,7 @@ def _step_of_chunk(
     )
 
 
-@task(
-    name="record-chunk-error",
-    retries=3,
-    retry_delay_seconds=[1, 5, 15],
-    cache_policy=NO_CACHE,
-    persist_result=False,
-)
+@io_task(name="record-chunk-error")
 def record_chunk_error(
     key: str, step: Step, chunk_no: int, message: str, flow_run_id: str | None
 ) -> int:

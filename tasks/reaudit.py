@@ -66,29 +66,31 @@ def reaudit_claims(
 ) -> ReauditCounts:
     """Evaluate, compare with each claim-step's newest checkpoint, record the differences
     under `batch_key`, and (unless dry run) append the new outcomes."""
-    written = changes = 0
-    changed: set[str] = set()
     started = dt.datetime.now(dt.UTC)
+    # Everything is read and judged first, then written in one short transaction: chunks
+    # re-audited side by side then wait for each other's writes, not for each other's work.
     with session_scope(engine) as session:
         # A re-audit of step 5 alone reads only what the audit reads (see ContextLoader.load).
         audit_only = set(steps) == {Step.POST_PAYMENT_AUDIT}
         contexts = ContextLoader(session).load(claim_ids, for_audit=audit_only)
-        for step in steps:
-            results = [evaluate(rule_set, ctx, step) for ctx in contexts]
-            rows = _changes(session, results, step, batch_key)
-            if rows:
-                session.execute(insert(m.ReauditChange), rows)
-            changes += len(rows)
-            changed.update(row["claim_id"] for row in rows)
-            if not dry_run:
-                attempts = next_attempts(
-                    session, [r.claim_id for r in results], step, rule_set.version
-                )
-                written += append_checkpoints(
-                    session, results, attempts=attempts, flow_run_id=flow_run_id, started_at=started
-                )
+        judged = [(step, [evaluate(rule_set, ctx, step) for ctx in contexts]) for step in steps]
+        changes = [
+            row for step, results in judged for row in _changes(session, results, step, batch_key)
+        ]
+    written = 0
+    with session_scope(engine) as session:
+        if changes:
+            session.execute(insert(m.ReauditChange), changes)
+        for step, results in judged if not dry_run else []:
+            attempts = next_attempts(session, [r.claim_id for r in results], step, rule_set.version)
+            written += append_checkpoints(
+                session, results, attempts=attempts, flow_run_id=flow_run_id, started_at=started
+            )
     return ReauditCounts(
-        claims=len(claim_ids), changed_claims=len(changed), changes=changes, written=written
+        claims=len(claim_ids),
+        changed_claims=len({row["claim_id"] for row in changes}),
+        changes=len(changes),
+        written=written,
     )
 
 
@@ -156,3 +158,9 @@ def changes_of(session: Session, batch_key: str, *, page: int = 1_000) -> Iterat
 def change_count(session: Session, batch_key: str) -> int:
     query = select(func.count()).where(m.ReauditChange.batch_key == batch_key)
     return int(session.scalar(query) or 0)
+
+
+def batch_exists(session: Session, batch_key: str) -> bool:
+    """Whether a re-audit planned this batch (it may have changed nothing)."""
+    query = select(m.WorkChunk.id).where(m.WorkChunk.batch_key == batch_key).limit(1)
+    return session.execute(query).first() is not None

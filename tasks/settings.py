@@ -16,7 +16,10 @@ CHUNK_SIZE = 10_000
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CLAIMGUARD_", extra="ignore")
+    # A variable set but empty (CLAIMGUARD_CACHE_DIR=) means the default, as in a shell.
+    model_config = SettingsConfigDict(
+        env_prefix="CLAIMGUARD_", extra="ignore", env_ignore_empty=True
+    )
 
     # SQLite in the working folder by default; PostgreSQL when the URL says so.
     database_url: str = f"sqlite:///{DEFAULT_HOME / 'claimguard.db'}"

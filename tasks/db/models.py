@@ -380,7 +380,7 @@ class ReauditChange(Base):
 
     __tablename__ = "reaudit_change"
     id: Mapped[int] = mapped_column(primary_key=True)
-    batch_key: Mapped[str] = mapped_column(String(64), index=True)
+    batch_key: Mapped[str] = mapped_column(String(64))  # read through the unique key
     claim_id: Mapped[record_id] = mapped_column(ForeignKey("claim.claim_id"))
     step: Mapped[Step] = mapped_column(enum_column(Step))
     status_before: Mapped[str] = mapped_column(String(16))  # a checkpoint status, or "none"

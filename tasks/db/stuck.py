@@ -2,7 +2,9 @@
 
 Each kind is a condition on the claim table (its current checkpoints, submissions and
 remittances), so the monitor asks the database for a count and for one page of claims in
-claim-id order: what it reads grows with the page, not with the claims on file. A claim's
+claim-id order: the database does the counting, and what the monitor reads and holds
+grows with the page, not with the claims on file. A claim never checked counts too (one
+near its filing limit is all the more stuck). A claim's
 current checkpoint for a step is its newest; day counts are per payer, with a `_default`.
 """
 
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from rules.outcomes import PRE_SUBMISSION_STEPS, CheckpointStatus, Severity, Step
 from tasks.db import models as m
-from tasks.db.work import ChunkState
+from tasks.db.work import expired_leases
 
 IN_CHUNK = 500
 OK = (CheckpointStatus.PASSED, CheckpointStatus.WARNING)
@@ -359,26 +361,18 @@ _DESCRIBE: dict[StuckKind, Callable[[Session, StuckPolicy, list[Row]], list[Stuc
 def _running_past_lease(
     session: Session, policy: StuckPolicy, *, limit: int, after: str | None
 ) -> StuckPage:
-    """Claims of work chunks still marked running after their lease ended (a worker died).
-
-    Read from the expired chunks, which are few: a chunk is leased again by the next run.
-    """
-    chunks = session.scalars(
-        select(m.WorkChunk).where(
-            m.WorkChunk.state == ChunkState.RUNNING, m.WorkChunk.lease_expires_at < policy.now
-        )
-    ).all()
-    held = sorted(
-        (
-            (cid, chunk)
-            for chunk in chunks
-            for cid in chunk.claim_ids
-            if after is None or cid > after
-        ),
-        key=lambda pair: (pair[0], pair[1].step.value),
-    )
-    page = held[:limit]
-    payers = _payers(session, [cid for cid, _ in page])
+    """Claims of work chunks still marked running after their lease ended: their worker died
+    and no run of the same batch has leased them again. Read from the expired chunks, which
+    are few; a claim in two such chunks (two steps) is one claim, listed once per step."""
+    # Judged today, a lease is judged against the present: one ending later today has not ended.
+    present = dt.datetime.now(dt.UTC)
+    now = present if policy.as_of == present.date() else policy.now
+    by_claim: dict[str, list[m.WorkChunk]] = defaultdict(list)
+    for chunk in expired_leases(session, now):
+        for cid in chunk.claim_ids:
+            by_claim[cid].append(chunk)
+    page = sorted(cid for cid in by_claim if after is None or cid > after)[:limit]
+    payers = _payers(session, page)
     claims = [
         Stuck(
             kind=StuckKind.RUNNING_PAST_LEASE,
@@ -388,6 +382,7 @@ def _running_past_lease(
             since=chunk.lease_expires_at.date() if chunk.lease_expires_at else None,
             detail=f"leased by {chunk.leased_by}, lease ended {chunk.lease_expires_at:%Y-%m-%d %H:%M}",
         )
-        for cid, chunk in page
+        for cid in page
+        for chunk in sorted(by_claim[cid], key=lambda c: c.step.value)
     ]
-    return StuckPage(kind=StuckKind.RUNNING_PAST_LEASE, total=len(held), claims=claims)
+    return StuckPage(kind=StuckKind.RUNNING_PAST_LEASE, total=len(by_claim), claims=claims)

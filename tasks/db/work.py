@@ -42,17 +42,24 @@ PLAN_IDS_PER_INSERT = 40_000
 
 
 def batch_key(
-    claim_ids: Iterable[str], steps: Sequence[Step], rule_set_version: str, salt: str = ""
+    claims: Iterable[str],
+    steps: Sequence[Step],
+    rule_set_version: str,
+    salt: str = "",
+    *,
+    chunk_size: int = 0,
 ) -> str:
-    """A stable name for 'these claims, these steps, this rule set' (plus a salt for forced runs).
+    """A stable name for 'these claims, these steps, this rule set, in chunks of this size'
+    (plus a salt for forced runs): a run asked the same again finds the same chunks.
 
-    The ids are hashed as they come, so a batch's ids can be streamed from the database.
+    `claims` are hashed as they come (claim ids, or ids with the time each was received),
+    so a batch's claims can be streamed from the database.
     """
     digest = hashlib.sha256()
-    for part in (rule_set_version, salt, ",".join(s.value for s in steps)):
+    for part in (rule_set_version, salt, ",".join(s.value for s in steps), str(chunk_size)):
         digest.update(part.encode() + b"\0")
-    for claim_id in claim_ids:
-        digest.update(claim_id.encode() + b"\0")
+    for claim in claims:
+        digest.update(claim.encode() + b"\0")
     return digest.hexdigest()[:32]
 
 
@@ -194,7 +201,8 @@ def finished_by(
 
 
 def expired_leases(session: Session, now: dt.datetime) -> list[m.WorkChunk]:
-    """Chunks marked running whose lease has run out: their claims are stuck in that step."""
+    """Chunks marked running whose lease ran out before `now`: their claims are stuck in that
+    step until a run of the same batch leases them again."""
     return list(
         session.scalars(
             select(m.WorkChunk).where(

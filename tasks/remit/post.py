@@ -68,9 +68,7 @@ def post_file(engine: Engine, path: Path, documents: DocumentSource = READ_HERE)
     except X12FileError as error:
         report.sets_in = 1
         reason = Reason(field="(file)", expected="an X12 835 interchange", found=str(error))
-        _quarantine(
-            engine, file_id, report, "file", data.decode("latin-1")[: 1 << 20], None, [reason]
-        )
+        _quarantine(engine, file_id, report, "file", data, None, [reason])
         _finish_file(engine, file_id, report)
         return report
     for tx in document.sets:
@@ -93,7 +91,9 @@ def _post_set(engine: Engine, file_id: int, report: RemitFileReport, tx: Transac
                 Reason(field="(set)", expected="readable amounts and codes", found=str(error))
             ]
     if found is None or survey is None:
-        _quarantine(engine, file_id, report, tx.locator, tx.text(), tx.control_number, reasons)
+        # The set's text as read (X12 is decoded latin-1, so this gives back its bytes).
+        text = tx.text().encode("latin-1", errors="replace")
+        _quarantine(engine, file_id, report, tx.locator, text, tx.control_number, reasons)
         return
     with session_scope(engine) as session:
         if _already_posted(session, found):
@@ -500,7 +500,7 @@ def _quarantine(
     file_id: int,
     report: RemitFileReport,
     locator: str,
-    raw: str,
+    raw: bytes,
     key: str | None,
     reasons: list[Reason],
 ) -> None:
@@ -508,7 +508,6 @@ def _quarantine(
     report.problems.append(
         f"{locator}: quarantined ({reasons[0].found if reasons else 'unreadable'})"
     )
-    data = raw.encode("latin-1", errors="replace")  # X12 is read as latin-1: bytes as they came
     with session_scope(engine) as session:
         quarantine(
             session,
@@ -518,8 +517,8 @@ def _quarantine(
             locator=locator,
             record_type="x12_835",
             record_key=key,
-            raw=data,
-            raw_size=len(data),
+            raw=raw,
+            raw_size=len(raw),
             reasons=reasons,
         )
 

@@ -38,7 +38,8 @@ def parsed_records(
         document = documents.document(path, data, hashlib.sha256(data).hexdigest())
     except X12FileError as error:
         reason = Reason(field="(file)", expected="an X12 837P interchange", found=str(error))
-        yield Parsed(RawRecord("file", data[: 1 << 20], len(data)), None, (reason,), "x12", None)
+        raw = RawRecord("file", data[: 1 << 20], len(data), truncated=len(data) > 1 << 20)
+        yield Parsed(raw, None, (reason,), "x12", None)
         return
     directory = load_directory(engine)
     for tx in document.sets:

@@ -233,7 +233,7 @@ class TestCommands:
         """Asking for a re-audit's changes under a batch key that has none is one line, exit 2."""
         result = run(tmp_path, "report", "changes", "no-such-batch")
         assert result.returncode == 2
-        assert result.stderr.strip() == "error: no re-audit changes under batch key no-such-batch"
+        assert result.stderr.strip() == "error: no re-audit has batch key no-such-batch"
 
     def test_generate_then_strict_load(self, tmp_path: Path):
         """`generate` writes a day; `load --strict` exits 0 when nothing is quarantined."""

@@ -3,6 +3,7 @@ with the claims on file."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -126,3 +127,41 @@ def test_what_the_monitor_reads_does_not_grow_with_the_claims_on_file(small: Eng
     assert read["small"] == read["large"]
     assert sum(read["large"]) <= 6 * (1 + 2 + 2)  # a count, a page, its details, per kind
     assert totals["large"] > 3 * totals["small"]
+
+
+def test_a_claim_whose_lease_ran_out_in_two_steps_is_one_claim(tmp_path: Path):
+    """Counted once, paged by claim: a page of one lists both of its steps; judged today, a
+    lease that ends later today has not run out."""
+    engine = _practice(tmp_path, 30)
+    now = dt.datetime.now(dt.UTC)
+    with session_scope(engine) as session:
+        ids = sorted(session.scalars(select(m.Claim.claim_id)))
+        leases = [
+            ("dead-1", Step.VERIFICATION, ids[20:22], now - dt.timedelta(days=1)),
+            ("dead-2", Step.CODE_CONFIRMATION, ids[20:22], now - dt.timedelta(hours=1)),
+            ("live", Step.VERIFICATION, ids[24:26], now + dt.timedelta(minutes=10)),
+        ]
+        for key, step, claims, ends in leases:
+            session.add(
+                m.WorkChunk(
+                    batch_key=key,
+                    step=step,
+                    chunk_no=0,
+                    claim_ids=claims,
+                    state="running",
+                    leased_by=f"host:{key}",
+                    lease_expires_at=ends,
+                )
+            )
+    today = dataclasses.replace(POLICY, as_of=now.date())
+    with session_scope(engine) as session:
+        first = find_kind(session, StuckKind.RUNNING_PAST_LEASE, today, limit=1)
+        second = find_kind(
+            session, StuckKind.RUNNING_PAST_LEASE, today, limit=1, after=first.claims[0].claim_id
+        )
+    assert first.total == second.total == 2  # the chunk of _practice ends in 2029
+    assert [(s.claim_id, s.step) for s in first.claims] == [
+        (ids[20], "code_confirmation"),
+        (ids[20], "verification"),
+    ]
+    assert {s.claim_id for s in second.claims} == {ids[21]}

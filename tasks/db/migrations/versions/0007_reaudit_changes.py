@@ -52,9 +52,7 @@ def upgrade() -> None:
             "batch_key", "claim_id", "step", name="uq_reaudit_change_batch_key_claim_id_step"
         ),
     )
-    op.create_index("ix_reaudit_change_batch_key", "reaudit_change", ["batch_key"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_reaudit_change_batch_key", table_name="reaudit_change")
     op.drop_table("reaudit_change")
