@@ -31,6 +31,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).with_name("results")
+sys.path.insert(0, str(ROOT))  # tests.support.faults, the fault injection this run installs
+
+from tests.support.faults import environment as fault_environment  # noqa: E402
 
 
 def make_inbox(folder: Path, claims: int) -> None:
@@ -52,7 +55,9 @@ def _env(home: Path, url: str, faults: str = "") -> dict[str, str]:
         PYTHONPATH=str(ROOT),
     )
     if faults:
-        env["CLAIMGUARD_FAULTS"] = faults
+        # Every process of the run (the CLI, Prefect's temporary server, the chunk
+        # workers) installs the faults at start-up: tests/support/faults.py.
+        env.update(fault_environment(faults))
     return env
 
 

@@ -10,9 +10,10 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec, cast
+from typing import Annotated, ParamSpec, TypeVar, cast
 
 from cyclopts import App, Parameter, validators
+from pydantic import BaseModel
 
 from flows import report
 from tasks.settings import CHUNK_SIZE
@@ -32,6 +33,7 @@ app.command(rules_app)
 app.command(claim_app)
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
 P = ParamSpec("P")
+M = TypeVar("M", bound=BaseModel)
 
 
 def main() -> None:
@@ -40,6 +42,27 @@ def main() -> None:
 
     use_cached_code_tables()
     sys.exit(app() or 0)
+
+
+# Form fields whose command option has another name.
+OPTIONS = {"claim_ids": "--claim", "payer_id": "--payer", "held_by_rule": "--rule"}
+
+
+def _form(model: type[M], **values: object) -> M:
+    """A flow's parameters from the command's options; a value the form refuses is one line
+    naming the option, and exit 2."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        option = OPTIONS.get(field, "--" + field.replace("_", "-"))
+        problem = first["msg"].removeprefix("Value error, ")
+        where = f"{option}: " if field else ""
+        print(f"error: {where}{problem[0].lower()}{problem[1:]}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _in_local_mode(command: Callable[P, int]) -> Callable[P, int]:
@@ -225,7 +248,7 @@ def run(*, inbox: Path = Path(".claimguard/inbox"), chunk_size: int = CHUNK_SIZE
     from flows.params import DailyIntakeParams
 
     state = daily_intake(
-        DailyIntakeParams(inbox=str(inbox), chunk_size=chunk_size), return_state=True
+        _form(DailyIntakeParams, inbox=str(inbox), chunk_size=chunk_size), return_state=True
     )
     print(f"daily-intake: {state.type.value.lower()} ({state.message})")
     return 0 if state.is_completed() else 1
@@ -259,7 +282,8 @@ def reaudit(
     from flows.reaudit import ReauditSummary
     from flows.reaudit import reaudit as reaudit_flow
 
-    params = ReauditParams(
+    params = _form(
+        ReauditParams,
         claim_ids=claim or [],
         payer_id=payer,
         service_from=service_from,
@@ -333,7 +357,7 @@ def stuck(
     from flows.params import StuckClaimsParams
     from flows.stuck_claims import find_stuck_claims, stuck_claims
 
-    params = StuckClaimsParams(held_days=held_days, ready_days=ready_days, as_of=as_of)
+    params = _form(StuckClaimsParams, held_days=held_days, ready_days=ready_days, as_of=as_of)
     state = stuck_claims(params, return_state=True)
     print(f"stuck-claims: {state.type.value.lower()} ({state.message})")
     report.print_stuck(find_stuck_claims.fn(params, limit=limit))
@@ -414,8 +438,11 @@ def remit_audit(
     from flows.params import RemittanceAuditParams
     from flows.remittance_audit import remittance_audit
 
-    params = RemittanceAuditParams(
-        folder=str(folder), report_dir=str(report_dir), alarm_months=alarm_months
+    params = _form(
+        RemittanceAuditParams,
+        folder=str(folder),
+        report_dir=str(report_dir),
+        alarm_months=alarm_months,
     )
     state = remittance_audit(params, return_state=True)
     print(f"remittance-audit: {state.type.value.lower()} ({state.message})")

@@ -124,7 +124,7 @@ class ReauditParams(BaseModel):
             or self.held_by_rule
         ):
             raise ValueError(
-                "select claims: claim_ids, payer_id and/or a service date range, or held_by_rule"
+                "select claims: claim ids, a payer and/or a date-of-service range, or the rule holding them"
             )
         return self
 

@@ -14,7 +14,6 @@ from typing import Literal
 from prefect.client.schemas.objects import State
 from pydantic import BaseModel, Field
 
-from tasks import faults
 from tasks.db.session import shared_engine
 from tasks.inbox import FileOutcome, file_away, load_file, x12_files
 from tasks.remit.post import post_file
@@ -105,7 +104,6 @@ UNUSABLE = {
 @io_task(name="load-intake-file", task_run_name="load {path}")
 def load_intake_file(path: str, documents: DocumentSource) -> FileResult:
     """Load one packet file; bad records are quarantined, not raised."""
-    faults.maybe_fail("load_file")
     report = load_file(shared_engine(), Path(path), documents=documents)
     return FileResult(
         path=path,
@@ -123,7 +121,6 @@ def load_intake_file(path: str, documents: DocumentSource) -> FileResult:
 @io_task(name="post-remittance-file", task_run_name="post {path}")
 def post_remittance_file(path: str, documents: DocumentSource) -> RemitResult:
     """Post one 835 file: payments once each, every CLP/SVC matched or queued with its reason."""
-    faults.maybe_fail("post_remittance")
     report = post_file(shared_engine(), Path(path), documents)
     return RemitResult(
         path=path,

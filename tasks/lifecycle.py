@@ -19,7 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
 from rules.outcomes import Step
-from tasks import faults, reaudit, startup
+from tasks import reaudit, startup
 from tasks.checking import ChunkContexts, record_errors
 from tasks.chunks import BatchPlan, ChunkResult, plan_selection, process_chunk, worker_name
 from tasks.db import models, work
@@ -54,7 +54,6 @@ def check_step_chunk(
     contexts: ChunkContexts,
 ) -> ChunkResult:
     """Lease a chunk as this process (host:pid), check one step for its claims, close the chunk."""
-    faults.maybe_fail("check_step")
     return process_chunk(
         shared_engine(),
         key,

@@ -39,12 +39,9 @@ class Settings(BaseSettings):
     prefect_host: str = "127.0.0.1"
     prefect_port: int = Field(default=4200, ge=1, le=65535)
     prefect_home: Path = Field(default=DEFAULT_HOME / "prefect", validation_alias="PREFECT_HOME")
-    # Fault injection, for tests and `make chaos` only: cap a SQLite file at this many pages
-    # (SQLite then answers "database or disk is full"); fail named points at a rate
-    # ("check_step:0.05,load_file:0.01") with transient errors, drawn from a seeded sequence.
+    # Cap a SQLite file at this many pages: SQLite then answers "database or disk is full",
+    # as on a full disk (the fault tests and `make chaos` use it).
     sqlite_max_pages: int | None = Field(default=None, ge=1)
-    faults: str = ""
-    fault_seed: str = "0"
 
 
 def get_settings() -> Settings:

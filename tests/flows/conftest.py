@@ -24,7 +24,7 @@ def claim_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh SQLite claim database that the flows' tasks use (through CLAIMGUARD_DATABASE_URL)."""
     url = f"sqlite:///{tmp_path / 'claims.db'}"
     monkeypatch.setenv("CLAIMGUARD_DATABASE_URL", url)
-    from tasks import faults
+    from tests.support import faults
 
     faults.clear()
     yield url

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import faults
+
 pytestmark = pytest.mark.prefect  # the commands start Prefect in local mode
 CLI = [sys.executable, "-c", "from flows.cli import main; main()"]
 
@@ -150,7 +152,7 @@ class TestPrivacy:
             "run",
             "--inbox",
             str(inbox),
-            env={"CLAIMGUARD_FAULTS": "check_step:0.5,load_file:0.1,post_remittance:0.5"},
+            env=faults.environment("check_step:0.5,load_file:0.1,post_remittance:0.5"),
         )
         outputs = first + second + faulty.stdout + faulty.stderr
         assert _hits(secrets, outputs) == []
@@ -234,6 +236,17 @@ class TestCommands:
         result = run(tmp_path, "report", "changes", "no-such-batch")
         assert result.returncode == 2
         assert result.stderr.strip() == "error: no re-audit has batch key no-such-batch"
+
+    def test_a_value_the_flow_refuses_is_one_line_naming_the_option(self, tmp_path: Path):
+        """A flow's form refusing an option's value is a user error: one line, exit 2."""
+        result = run(tmp_path, "run", "--chunk-size", "50")
+        assert result.returncode == 2
+        assert result.stderr.strip() == (
+            "error: --chunk-size: input should be greater than or equal to 100"
+        )
+        result = run(tmp_path, "reaudit", "--reason", "no selection")
+        assert (result.returncode, result.stderr.count("\n")) == (2, 1)
+        assert result.stderr.startswith("error: select claims:")
 
     def test_generate_then_strict_load(self, tmp_path: Path):
         """`generate` writes a day; `load --strict` exits 0 when nothing is quarantined."""

@@ -28,6 +28,7 @@ from tasks.db.session import make_engine, session_scope, shared_engine
 from tasks.inbox import load_paths
 from tasks.synthetic.generator import GeneratorConfig, generate
 from tasks.synthetic.x12gen import write_claims, write_remittances
+from tests.support import faults
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 SEED = 47
@@ -95,8 +96,10 @@ class TestTransientFaults:
     def test_every_claim_is_checked_exactly_once_under_injected_faults(
         self, claim_db, inbox, monkeypatch
     ):
-        monkeypatch.setenv("CLAIMGUARD_FAULTS", "check_step:0.2,load_file:0.2,post_remittance:0.2")
-        monkeypatch.setenv("CLAIMGUARD_FAULT_SEED", "7")
+        spec = "check_step:0.2,load_file:0.2,post_remittance:0.2"
+        faults.install(spec, seed="7")  # this process: the files, and chunks checked here
+        for name, value in faults.environment(spec, seed="7").items():
+            monkeypatch.setenv(name, value)  # the chunk workers Prefect spawns
         for _ in range(3):  # a run whose retries ran out leaves work for the next one
             state = daily_intake(
                 DailyIntakeParams(inbox=str(inbox), chunk_size=100), return_state=True
@@ -105,8 +108,6 @@ class TestTransientFaults:
                 break
             refile_failed(inbox)
         assert state.is_completed(), state.message
-        from tasks import faults
-
         assert faults.fired("check_step") + faults.fired("load_file") > 0
         with session_scope(shared_engine()) as session:
             claims = set(session.scalars(select(m.Claim.claim_id)))

@@ -24,7 +24,6 @@ from flows.reaudit import reaudit
 from flows.stuck_claims import find_stuck_claims, stuck_claims
 from rules.loader import RULES_ROOT
 from rules.outcomes import PRE_SUBMISSION_STEPS, CheckpointStatus, Step
-from tasks import faults
 from tasks.checking import record_errors
 from tasks.db import models as m
 from tasks.db.session import session_scope, shared_engine
@@ -34,6 +33,7 @@ from tasks.retry import TransientSourceError
 from tasks.rule_source import current_rule_set
 from tasks.synthetic.defects import Defect
 from tasks.synthetic.generator import GeneratorConfig, generate
+from tests.support import faults
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 CLAIMS = 300
