@@ -30,7 +30,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	CLAIMGUARD_TEST_POSTGRES_URL= $(BIN)/python -m pytest $(XDIST) -m "not prefect" $(FAST_TESTS) $(PYTEST_ARGS)
+	CLAIMGUARD_TEST_POSTGRES_URL= $(BIN)/python -m pytest $(XDIST) -m "not prefect" -r fE $(FAST_TESTS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -9,16 +9,31 @@ import datetime as dt
 import functools
 import sys
 from collections.abc import Callable
+from itertools import islice
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar, cast
 
-from cyclopts import App, Parameter, validators
+from cyclopts import App, CycloptsError, Parameter, validators
 from pydantic import BaseModel
+from rich.text import Text
 
 from flows import report
+from rules.outcomes import Step
 from tasks.settings import CHUNK_SIZE
 
-app = App(name="claimguard", help="Stop revenue leaks in group psychotherapy billing.")
+
+def _one_line(error: CycloptsError) -> Text:
+    """A mistyped command or option: one line on stderr (cyclopts exits with status 2)."""
+    text = str(error).strip()
+    message = text.splitlines()[0] if text else type(error).__name__
+    return Text(f"error: {message}", no_wrap=True, overflow="ignore")
+
+
+app = App(
+    name="claimguard",
+    help="Stop revenue leaks in group psychotherapy billing.",
+    error_formatter=_one_line,
+)
 db_app = App(name="db", help="The claim database.")
 claim_app = App(name="claim", help="One claim: its lines, findings and checkpoint history.")
 rules_app = App(name="rules", help="The payer rule files and code tables.")
@@ -42,6 +57,12 @@ def main() -> None:
 
     use_cached_code_tables()
     sys.exit(app() or 0)
+
+
+def _fail(message: str) -> int:
+    """A user's error: one line on stderr, exit status 2."""
+    print(f"error: {message}", file=sys.stderr)
+    return 2
 
 
 # Form fields whose command option has another name.
@@ -154,14 +175,22 @@ def generate(
 
     Parameters
     ----------
-    seed: the same seed gives the same files, byte for byte.
-    claims: how many claims to make.
-    out: the folder to write into.
-    start: the first date of service (default 2026-11-02).
-    days: how many days of service to spread the claims over.
-    defect_rate: the rate of every claim-level defect (session-level defects get twice it).
-    rate: per-defect rates, e.g. --rate auth_missing=0.05 cloned_note=0.1.
-    x12: also pay the clean claims in 835 remittances (with planted payment problems) and
+    seed
+        The same seed gives the same files, byte for byte.
+    claims
+        How many claims to make.
+    out
+        The folder to write into.
+    start
+        The first date of service (default 2026-11-02).
+    days
+        How many days of service to spread the claims over.
+    defect_rate
+        The rate of every claim-level defect (session-level defects get twice it).
+    rate
+        Per-defect rates, e.g. --rate auth_missing=0.05 cloned_note=0.1.
+    x12
+        Also pay the clean claims in 835 remittances (with planted payment problems) and
         move the claims into 837P files, as a practice and its payers would exchange them.
     """
     from tasks.synthetic.defects import parse_rates
@@ -191,8 +220,10 @@ def load(paths: list[Path], /, *, database_url: str | None = None, strict: bool 
 
     Parameters
     ----------
-    paths: files or folders (a folder's JSON packets and 837P files; JSON first, then by name).
-    strict: exit with status 1 when any record was quarantined.
+    paths
+        Files or folders (a folder's JSON packets and 837P files; JSON first, then by name).
+    strict
+        Exit with status 1 when any record was quarantined.
     """
     from tasks.db.session import open_database
     from tasks.inbox import load_paths
@@ -247,6 +278,8 @@ def run(*, inbox: Path = Path(".claimguard/inbox"), chunk_size: int = CHUNK_SIZE
     from flows.daily_intake import daily_intake
     from flows.params import DailyIntakeParams
 
+    if not inbox.is_dir():
+        return _fail(f"no such inbox folder: {inbox}")
     state = daily_intake(
         _form(DailyIntakeParams, inbox=str(inbox), chunk_size=chunk_size), return_state=True
     )
@@ -259,11 +292,16 @@ def run(*, inbox: Path = Path(".claimguard/inbox"), chunk_size: int = CHUNK_SIZE
 def reaudit(
     *,
     reason: str,
-    claim: Annotated[list[str] | None, Parameter(consume_multiple=True)] = None,
+    claim: Annotated[
+        list[str] | None, Parameter(consume_multiple=True, negative_iterable=())
+    ] = None,
     payer: str | None = None,
     service_from: dt.date | None = None,
     service_to: dt.date | None = None,
     rule: str | None = None,
+    step: Annotated[
+        list[Step] | None, Parameter(consume_multiple=True, negative_iterable=())
+    ] = None,
     dry_run: bool = False,
     csv: Path | None = None,
 ) -> int:
@@ -271,12 +309,25 @@ def reaudit(
 
     Parameters
     ----------
-    reason: why (stored with the run), e.g. "Q4 NCCI update".
-    claim: claim ids.
-    payer: a payer id; with --service-from/--service-to a date-of-service range.
-    rule: claims currently held by this rule id.
-    dry_run: report without writing checkpoints.
-    csv: write every change to this file (the terminal shows the first 200).
+    reason
+        Why (stored with the run), e.g. "Q4 NCCI update".
+    claim
+        Claim ids.
+    payer
+        A payer id; with --service-from/--service-to, a date-of-service range.
+    service_from
+        First date of service.
+    service_to
+        Last date of service.
+    rule
+        Claims currently held by this rule id.
+    step
+        The steps to re-check (default: steps 1-4; post-payment-audit re-audits what was
+        paid against the contract).
+    dry_run
+        Report what would change without writing checkpoints.
+    csv
+        Write every change to this file (the terminal shows the first 200).
     """
     from flows.params import ReauditParams
     from flows.reaudit import ReauditSummary
@@ -291,12 +342,21 @@ def reaudit(
         held_by_rule=rule,
         dry_run=dry_run,
         reason=reason,
+        **({"steps": step} if step else {}),
     )
     state = reaudit_flow(params, return_state=True)
     print(f"re-audit: {state.type.value.lower()} ({state.message})")
     if not state.is_completed():
         return 1
     summary = cast(ReauditSummary, state.result())
+    if summary.claims == 0:
+        return _fail(f"no claim matches the selection ({params.selection.describe()})")
+    if dry_run:
+        print("dry run: no checkpoints written")
+    print(
+        f"batch key {summary.batch_key}: "
+        f"claimguard report changes {summary.batch_key} --csv changes.csv lists every change"
+    )
     return _print_changes(summary.batch_key, csv=csv, database_url=None)
 
 
@@ -312,10 +372,8 @@ def _print_changes(batch_key: str, *, csv: Path | None, database_url: str | None
             write_csv(csv, rows, report.CHANGE_COLUMNS)
             print(f"wrote {total:,} change(s) to {csv}")
         else:
-            report.print_changes(
-                [report.change_row(c) for c in changes_of(session, batch_key, page=200)][:200],
-                total,
-            )
+            first = islice(changes_of(session, batch_key, page=200), 200)
+            report.print_changes([report.change_row(c) for c in first], total)
     return 0
 
 
@@ -327,7 +385,8 @@ def report_changes(
 
     Parameters
     ----------
-    csv: write every change to this file.
+    csv
+        Write every change to this file.
     """
     from tasks.db.session import open_database, session_scope
     from tasks.reaudit import batch_exists
@@ -352,7 +411,8 @@ def stuck(
 
     Parameters
     ----------
-    limit: claims listed per kind (in claim-id order).
+    limit
+        Claims listed per kind (in claim-id order).
     """
     from flows.params import StuckClaimsParams
     from flows.stuck_claims import find_stuck_claims, stuck_claims
@@ -360,6 +420,8 @@ def stuck(
     params = _form(StuckClaimsParams, held_days=held_days, ready_days=ready_days, as_of=as_of)
     state = stuck_claims(params, return_state=True)
     print(f"stuck-claims: {state.type.value.lower()} ({state.message})")
+    if not state.is_completed():
+        return 1
     report.print_stuck(find_stuck_claims.fn(params, limit=limit))
     return 0
 
@@ -367,10 +429,16 @@ def stuck(
 @app.command
 def submitted(claim_ids: list[str], /, *, database_url: str | None = None) -> int:
     """Record that claims were sent to the payer (the monitor then waits for their remittance)."""
-    from tasks.db.repository import mark_submitted
+    from tasks.db.repository import mark_submitted, unknown_claims
     from tasks.db.session import open_database, session_scope
 
     with session_scope(open_database(database_url)) as session:
+        unknown = unknown_claims(session, claim_ids)
+        if unknown:
+            shown = ", ".join(unknown[:5]) + (
+                f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+            )
+            return _fail(f"no such claim: {shown} (nothing was marked)")
         count = mark_submitted(session, claim_ids)
     print(f"{count} claim(s) marked submitted")
     return 0

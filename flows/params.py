@@ -116,6 +116,10 @@ class ReauditParams(BaseModel):
 
     @model_validator(mode="after")
     def _something_selected(self) -> ReauditParams:
+        if self.service_from and self.service_to and self.service_from > self.service_to:
+            raise ValueError(
+                f"the date-of-service range ends ({self.service_to}) before it starts ({self.service_from})"
+            )
         if not (
             self.claim_ids
             or self.payer_id

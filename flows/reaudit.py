@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from itertools import islice
 from typing import Any
@@ -35,6 +36,7 @@ def _run_name() -> str:
 @flow(name="re-audit", flow_run_name=_run_name)
 def reaudit(params: ReauditParams, chunk_size: int = CHUNK_SIZE) -> State:
     """Re-evaluate the selected claims under the current rules; report findings added and removed."""
+    started = dt.datetime.now(dt.UTC)
     startup.settle()
     logger = get_run_logger()
     run_id = str(flow_run.id) if flow_run.id else None
@@ -62,7 +64,13 @@ def reaudit(params: ReauditParams, chunk_size: int = CHUNK_SIZE) -> State:
         checkpoints_written=totals["written"],
     )
     record_audit_run(
-        run_id, "re-audit", params.reason, criteria, params.dry_run, counts.model_dump()
+        run_id,
+        "re-audit",
+        params.reason,
+        criteria,
+        params.dry_run,
+        counts.model_dump(),
+        started_at=started,
     )
     logger.info(
         "re-audit of %s claims: %s changed, %s checkpoints written",

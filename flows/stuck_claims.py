@@ -94,4 +94,6 @@ def stuck_claims(params: StuckClaimsParams = StuckClaimsParams()) -> State:  # n
         "\n".join(lines), key="stuck-claims-summary", description="Stuck claims by kind"
     )
     get_run_logger().info("stuck claims: %s", counts)
-    return Completed(message=f"{sum(counts.values())} stuck claim(s)", data=counts)
+    # A claim can be stuck in two ways (held, and near its filing limit): counts are per kind.
+    found = ", ".join(f"{kind} {total:,}" for kind, total in counts.items() if total)
+    return Completed(message=f"stuck claims by kind: {found or 'none'}", data=counts)

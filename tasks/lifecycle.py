@@ -175,10 +175,12 @@ def record_audit_run(
     selection: dict[str, Any],
     dry_run: bool,
     counts: dict[str, Any],
+    started_at: dt.datetime,
 ) -> int:
     """Keep who-ran-what-and-why next to the checkpoints it wrote."""
     with session_scope(shared_engine()) as session:
         row = models.AuditRun(
+            started_at=started_at,
             flow_run_id=flow_run_id,
             kind=kind,
             reason=reason,

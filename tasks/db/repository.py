@@ -73,6 +73,15 @@ def recent_intake_files(session: Session, limit: int) -> list[m.IntakeFile]:
     return rows[::-1]
 
 
+def unknown_claims(session: Session, claim_ids: list[str]) -> list[str]:
+    """The ids among `claim_ids` of no claim on file, in the order given."""
+    known: set[str] = set()
+    for start in range(0, len(claim_ids), 500):
+        chunk = claim_ids[start : start + 500]
+        known.update(session.scalars(select(m.Claim.claim_id).where(m.Claim.claim_id.in_(chunk))))
+    return [cid for cid in claim_ids if cid not in known]
+
+
 def mark_submitted(session: Session, claim_ids: list[str]) -> int:
     """Record submission of the given claims (once each); returns how many were newly marked."""
     import datetime as dt

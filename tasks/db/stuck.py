@@ -147,9 +147,13 @@ def _errored(policy: StuckPolicy) -> ColumnElement[bool]:
 
 
 def _held_too_long(policy: StuckPolicy) -> ColumnElement[bool]:
+    """Held before submission longer than `held_days` (a step-5 hold is a paid line to appeal,
+    in the appeals queue, not a claim waiting to be sent)."""
     cutoff = policy.days_ago(policy.held_days)
     return _has_current(
-        lambda cp: cp.status == CheckpointStatus.HELD, lambda cp: cp.finished_at <= cutoff
+        lambda cp: cp.step.in_(PRE_SUBMISSION_STEPS),
+        lambda cp: cp.status == CheckpointStatus.HELD,
+        lambda cp: cp.finished_at <= cutoff,
     )
 
 
@@ -240,8 +244,8 @@ def _describe_held(session: Session, policy: StuckPolicy, rows: list[Row]) -> li
     out = []
     for cid, payer, _ in rows:
         for cp in current.get(cid, []):
-            if cp.finished_at > cutoff:
-                continue  # held in this step only lately
+            if cp.finished_at > cutoff or cp.step not in PRE_SUBMISSION_STEPS:
+                continue  # held in this step only lately, or a paid line's audit
             held_by = sorted({f.rule_id for f in cp.findings if f.severity is Severity.HELD})
             out.append(
                 Stuck(

@@ -239,7 +239,8 @@ class TestCommands:
 
     def test_a_value_the_flow_refuses_is_one_line_naming_the_option(self, tmp_path: Path):
         """A flow's form refusing an option's value is a user error: one line, exit 2."""
-        result = run(tmp_path, "run", "--chunk-size", "50")
+        (tmp_path / "inbox").mkdir()
+        result = run(tmp_path, "run", "--inbox", "inbox", "--chunk-size", "50")
         assert result.returncode == 2
         assert result.stderr.strip() == (
             "error: --chunk-size: input should be greater than or equal to 100"
@@ -247,6 +248,27 @@ class TestCommands:
         result = run(tmp_path, "reaudit", "--reason", "no selection")
         assert (result.returncode, result.stderr.count("\n")) == (2, 1)
         assert result.stderr.startswith("error: select claims:")
+
+    @pytest.mark.parametrize(
+        ("args", "expected"),
+        [
+            (("run", "--inbox", "nowhere"), "error: no such inbox folder: nowhere"),
+            (("submitted", "NOPE-1"), "error: no such claim: NOPE-1 (nothing was marked)"),
+            (("stuck", "--limit", "0"), 'error: Invalid value "0" for --limit. Must be >= 1.'),
+            (
+                ("reaudit", "--reason", "rates", "--payer", "medicare",
+                 "--service-from", "2026-12-01", "--service-to", "2026-01-01"),
+                "error: the date-of-service range ends (2026-01-01) before it starts (2026-12-01)",
+            ),
+        ],
+    )  # fmt: skip
+    def test_a_mistaken_command_is_one_line_and_exit_2(
+        self, tmp_path: Path, args: tuple[str, ...], expected: str
+    ):
+        """A folder, claim, option value or date range that cannot be right: one line naming
+        it, status 2, nothing run."""
+        result = run(tmp_path, *args)
+        assert (result.returncode, result.stderr.strip()) == (2, expected)
 
     def test_generate_then_strict_load(self, tmp_path: Path):
         """`generate` writes a day; `load --strict` exits 0 when nothing is quarantined."""
