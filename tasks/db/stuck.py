@@ -365,16 +365,20 @@ _DESCRIBE: dict[StuckKind, Callable[[Session, StuckPolicy, list[Row]], list[Stuc
 def _running_past_lease(
     session: Session, policy: StuckPolicy, *, limit: int, after: str | None
 ) -> StuckPage:
-    """Claims of work chunks still marked running after their lease ended: their worker died
-    and no run of the same batch has leased them again. Read from the expired chunks, which
-    are few; a claim in two such chunks (two steps) is one claim, listed once per step."""
+    """Claims of work chunks still marked running after their lease ended: their worker died,
+    and the step has not been checked since, by a rerun of that batch or by any later one.
+    Read from the expired chunks, which are few; a claim in two such chunks (two steps) is
+    one claim, listed once per step."""
     # Judged today, a lease is judged against the present: one ending later today has not ended.
     present = dt.datetime.now(dt.UTC)
     now = present if policy.as_of == present.date() else policy.now
+    chunks = expired_leases(session, now)
+    done = _checked_since(session, chunks)
     by_claim: dict[str, list[m.WorkChunk]] = defaultdict(list)
-    for chunk in expired_leases(session, now):
+    for chunk in chunks:
         for cid in chunk.claim_ids:
-            by_claim[cid].append(chunk)
+            if (cid, chunk.step) not in done[chunk.id]:
+                by_claim[cid].append(chunk)
     page = sorted(cid for cid in by_claim if after is None or cid > after)[:limit]
     payers = _payers(session, page)
     claims = [
@@ -390,3 +394,22 @@ def _running_past_lease(
         for chunk in sorted(by_claim[cid], key=lambda c: c.step.value)
     ]
     return StuckPage(kind=StuckKind.RUNNING_PAST_LEASE, total=len(by_claim), claims=claims)
+
+
+def _checked_since(
+    session: Session, chunks: Sequence[m.WorkChunk]
+) -> dict[int, set[tuple[str, Step]]]:
+    """For each chunk, its claim-steps that have a result (not an error) written after the
+    chunk was planned: the work its dead worker left was done by another run."""
+    done: dict[int, set[tuple[str, Step]]] = {chunk.id: set() for chunk in chunks}
+    for chunk in chunks:
+        ids = list(chunk.claim_ids)
+        for start in range(0, len(ids), IN_CHUNK):
+            query = select(m.ClaimCheckpoint.claim_id).where(
+                m.ClaimCheckpoint.claim_id.in_(ids[start : start + IN_CHUNK]),
+                m.ClaimCheckpoint.step == chunk.step,
+                m.ClaimCheckpoint.status != CheckpointStatus.ERROR,
+                m.ClaimCheckpoint.started_at >= chunk.created_at,
+            )
+            done[chunk.id].update((cid, chunk.step) for cid in session.scalars(query))
+    return done

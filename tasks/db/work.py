@@ -201,8 +201,8 @@ def finished_by(
 
 
 def expired_leases(session: Session, now: dt.datetime) -> list[m.WorkChunk]:
-    """Chunks marked running whose lease ran out before `now`: their claims are stuck in that
-    step until a run of the same batch leases them again."""
+    """Chunks marked running whose lease ran out before `now`: their dead worker's claims
+    wait in that step for a rerun of the batch, or for a later run to check them."""
     return list(
         session.scalars(
             select(m.WorkChunk).where(

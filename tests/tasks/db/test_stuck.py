@@ -13,7 +13,7 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from rules.outcomes import PRE_SUBMISSION_STEPS, Step
-from tasks.checking import record_errors
+from tasks.checking import check_chunk, record_errors
 from tasks.db import models as m
 from tasks.db.repository import mark_submitted
 from tasks.db.session import session_scope
@@ -165,3 +165,31 @@ def test_a_claim_whose_lease_ran_out_in_two_steps_is_one_claim(tmp_path: Path):
         (ids[20], "verification"),
     ]
     assert {s.claim_id for s in second.claims} == {ids[21]}
+
+
+def test_a_dead_workers_claims_checked_by_a_later_run_are_not_stuck(tmp_path: Path):
+    """A chunk left running by a dead worker stops counting a claim once any later run has
+    checked that claim's step; the claims nobody checked since are still stuck."""
+    engine = _practice(tmp_path, 30)
+    now = dt.datetime.now(dt.UTC)
+    with session_scope(engine) as session:
+        ids = sorted(session.scalars(select(m.Claim.claim_id)))
+        session.add(
+            m.WorkChunk(
+                batch_key="abandoned",
+                step=Step.CODING_EDITS,
+                chunk_no=0,
+                claim_ids=ids[20:24],
+                state="running",
+                leased_by="host:gone",
+                lease_expires_at=now - dt.timedelta(hours=1),
+            )
+        )
+    today = dataclasses.replace(POLICY, as_of=now.date())
+    with session_scope(engine) as session:
+        before = find_kind(session, StuckKind.RUNNING_PAST_LEASE, today, limit=10)
+    check_chunk(engine, ids[20:22], [Step.CODING_EDITS], current_rule_set(), force=True)
+    with session_scope(engine) as session:
+        after = find_kind(session, StuckKind.RUNNING_PAST_LEASE, today, limit=10)
+    assert [s.claim_id for s in before.claims] == ids[20:24]
+    assert [s.claim_id for s in after.claims] == ids[22:24] and after.total == 2
