@@ -15,6 +15,7 @@ from typing import Annotated, ParamSpec, TypeVar, cast
 
 from cyclopts import App, CycloptsError, Parameter, validators
 from pydantic import BaseModel
+from rich.console import Console
 from rich.text import Text
 
 from flows import report
@@ -33,6 +34,8 @@ app = App(
     name="claimguard",
     help="Stop revenue leaks in group psychotherapy billing.",
     error_formatter=_one_line,
+    # Soft wrap: a long message stays one line (a terminal may still fold it on screen).
+    error_console=Console(stderr=True, soft_wrap=True),
 )
 db_app = App(name="db", help="The claim database.")
 claim_app = App(name="claim", help="One claim: its lines, findings and checkpoint history.")
@@ -506,6 +509,8 @@ def remit_audit(
     from flows.params import RemittanceAuditParams
     from flows.remittance_audit import remittance_audit
 
+    if not folder.is_dir():
+        return _fail(f"no such folder of 835s: {folder}")
     params = _form(
         RemittanceAuditParams,
         folder=str(folder),

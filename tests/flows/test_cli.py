@@ -253,6 +253,12 @@ class TestCommands:
         ("args", "expected"),
         [
             (("run", "--inbox", "nowhere"), "error: no such inbox folder: nowhere"),
+            (("remit", "audit", "--folder", "nowhere"), "error: no such folder of 835s: nowhere"),
+            (
+                ("reaudit", "--reason", "rates", "--payer", "x", "--step", "nosuchstep"),
+                'error: Invalid value "nosuchstep" for --step. Choose from: "verification", '
+                '"code-confirmation", "documentation", "coding-edits", "post-payment-audit".',
+            ),
             (("submitted", "NOPE-1"), "error: no such claim: NOPE-1 (nothing was marked)"),
             (("stuck", "--limit", "0"), 'error: Invalid value "0" for --limit. Must be >= 1.'),
             (

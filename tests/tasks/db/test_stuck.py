@@ -35,6 +35,23 @@ POLICY = StuckPolicy(
 )
 
 
+def _running(
+    session: Session, key: str, step: Step, claim_ids: list[str], ends: dt.datetime
+) -> None:
+    """A work chunk left running by a worker whose lease ends at `ends`."""
+    session.add(
+        m.WorkChunk(
+            batch_key=key,
+            step=step,
+            chunk_no=0,
+            claim_ids=claim_ids,
+            state="running",
+            leased_by=f"host:{key}",
+            lease_expires_at=ends,
+        )
+    )
+
+
 def _practice(folder: Path, claims: int) -> Engine:
     """Claims checked in steps 1-4; the first five sent, two errored in step 5, a dead lease."""
     engine = sqlite_engine(folder / "claims.db")
@@ -44,16 +61,8 @@ def _practice(folder: Path, claims: int) -> Engine:
     with session_scope(engine) as session:
         ids = sorted(session.scalars(select(m.Claim.claim_id)))
         mark_submitted(session, ids[:5])
-        session.add(
-            m.WorkChunk(
-                batch_key="dead-worker",
-                step=Step.VERIFICATION,
-                chunk_no=0,
-                claim_ids=ids[5:7],
-                state="running",
-                leased_by="host:1",
-                lease_expires_at=dt.datetime(2029, 1, 1, tzinfo=dt.UTC),
-            )
+        _running(
+            session, "dead", Step.VERIFICATION, ids[5:7], dt.datetime(2029, 1, 1, tzinfo=dt.UTC)
         )
     record_errors(engine, ids[7:9], Step.POST_PAYMENT_AUDIT, current_rule_set(), "TimeoutError")
     return engine
@@ -142,17 +151,7 @@ def test_a_claim_whose_lease_ran_out_in_two_steps_is_one_claim(tmp_path: Path):
             ("live", Step.VERIFICATION, ids[24:26], now + dt.timedelta(minutes=10)),
         ]
         for key, step, claims, ends in leases:
-            session.add(
-                m.WorkChunk(
-                    batch_key=key,
-                    step=step,
-                    chunk_no=0,
-                    claim_ids=claims,
-                    state="running",
-                    leased_by=f"host:{key}",
-                    lease_expires_at=ends,
-                )
-            )
+            _running(session, key, step, claims, ends)
     today = dataclasses.replace(POLICY, as_of=now.date())
     with session_scope(engine) as session:
         first = find_kind(session, StuckKind.RUNNING_PAST_LEASE, today, limit=1)
@@ -174,17 +173,7 @@ def test_a_dead_workers_claims_checked_by_a_later_run_are_not_stuck(tmp_path: Pa
     now = dt.datetime.now(dt.UTC)
     with session_scope(engine) as session:
         ids = sorted(session.scalars(select(m.Claim.claim_id)))
-        session.add(
-            m.WorkChunk(
-                batch_key="abandoned",
-                step=Step.CODING_EDITS,
-                chunk_no=0,
-                claim_ids=ids[20:24],
-                state="running",
-                leased_by="host:gone",
-                lease_expires_at=now - dt.timedelta(hours=1),
-            )
-        )
+        _running(session, "abandoned", Step.CODING_EDITS, ids[20:24], now - dt.timedelta(hours=1))
     today = dataclasses.replace(POLICY, as_of=now.date())
     with session_scope(engine) as session:
         before = find_kind(session, StuckKind.RUNNING_PAST_LEASE, today, limit=10)
