@@ -10,7 +10,12 @@ inputs and broken rule files, and a broken rule set never evaluates (it fails cl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 
 class ClaimCheckError(Exception):
@@ -42,3 +47,32 @@ class RuleFileError(ClaimCheckError, ValueError):
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"{len(problems)} problem(s) in the rule files:\n{lines}")
+
+
+def _message(item: ErrorDetails) -> str:
+    return item["msg"].removeprefix("Value error, ")
+
+
+def _no_rule(_loc: list[Any]) -> str | None:
+    return None
+
+
+def validation_problems(
+    where: str,
+    error: ValidationError,
+    *,
+    rule_id: Callable[[list[Any]], str | None] = _no_rule,
+    describe: Callable[[ErrorDetails], str] = _message,
+) -> list[RuleProblem]:
+    """One RuleProblem per thing Pydantic refused in a rule file or table row: where, the
+    rule (`rule_id` of the error's location), the field (a table's column name), and what
+    is wrong in words (`describe`)."""
+    return [
+        RuleProblem(
+            where,
+            rule_id(list(item["loc"])),
+            ".".join(str(part) for part in item["loc"]) or None,
+            describe(item),
+        )
+        for item in error.errors(include_url=False)
+    ]

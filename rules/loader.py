@@ -21,9 +21,10 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from rules.checks import REGISTRY, Env
-from rules.errors import RuleFileError, RuleProblem
+from rules.errors import RuleFileError, RuleProblem, validation_problems
 from rules.outcomes import Step
 from rules.schema import Rule, RuleFile
 from rules.tables import Tables, load_tables
@@ -155,24 +156,23 @@ def _load_file(root: Path, path: Path, problems: list[RuleProblem]) -> RuleFile 
 
 
 def _problems(where: str, data: dict[str, Any], error: ValidationError) -> list[RuleProblem]:
-    out = []
-    for item in error.errors(include_url=False):
-        loc = list(item["loc"])
-        rule_id = _rule_id(data, loc)
-        field_path = ".".join(str(p) for p in loc)
-        message = item["msg"].removeprefix("Value error, ")
+    def describe(item: ErrorDetails) -> str:
         if item["type"] == "union_tag_invalid":
             tag = item.get("ctx", {}).get("tag")
             close = difflib.get_close_matches(str(tag), REGISTRY, n=1)
-            message = f"unknown check {tag!r}" + (
+            return f"unknown check {tag!r}" + (
                 f"; did you mean {close[0]!r}?"
                 if close
                 else f"; checks are {', '.join(sorted(REGISTRY))}"
             )
-        elif item["type"] == "extra_forbidden":
-            message = f"unknown field {loc[-1]!r}" + _field_hint(data, loc)
-        out.append(RuleProblem(where, rule_id, field_path, message))
-    return out
+        if item["type"] == "extra_forbidden":
+            loc = list(item["loc"])
+            return f"unknown field {loc[-1]!r}" + _field_hint(data, loc)
+        return item["msg"].removeprefix("Value error, ")
+
+    return validation_problems(
+        where, error, rule_id=lambda loc: _rule_id(data, loc), describe=describe
+    )
 
 
 def _rule_id(data: dict[str, Any], loc: list[Any]) -> str | None:

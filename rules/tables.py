@@ -2,8 +2,9 @@
 
 Each table is a CSV file in rules/tables/ whose first columns are those CMS publishes, so a
 new quarter's file can be dropped in; ClaimGuard's extra columns (Illustrative, Source) are
-optional. Dates are YYYYMMDD (CMS) or YYYY-MM-DD; an empty or '*' deletion date means none.
-Every problem in every table is collected and raised together.
+optional and columns it does not use are ignored. Dates are YYYYMMDD (CMS) or YYYY-MM-DD; an
+empty or '*' deletion date means none. A row is a Pydantic model whose field aliases are the
+file's column names; every bad cell of every table is collected and raised together.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from rules.errors import RuleProblem
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from rules.errors import RuleProblem, validation_problems
 
 BYPASS_MODIFIERS = frozenset({"59", "XE", "XS", "XP", "XU"})
 
@@ -41,110 +45,227 @@ class FeeBasis(StrEnum):
     PERCENT_OF_MEDICARE = "percent_of_medicare"  # a share of the Medicare fee schedule amount
 
 
-@dataclass(frozen=True, slots=True)
-class PtpEdit:
-    column_1: str
-    column_2: str
-    effective: dt.date
-    deleted: dt.date | None
-    modifier_indicator: ModifierIndicator
-    rationale: str
-    illustrative: bool
-    source: str
+# ---------------------------------------------------------------- cells
 
 
-@dataclass(frozen=True, slots=True)
-class Mue:
-    code: str
-    units: int
-    adjudication_indicator: (
-        int  # 1 claim line, 2 date of service (policy), 3 date of service (clinical)
+def _date(value: str) -> dt.date:
+    if len(value) == 8 and value.isdigit():
+        return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    return dt.date.fromisoformat(value)
+
+
+def _optional_date(value: str) -> dt.date | None:
+    return None if value in ("", "*") else _date(value)
+
+
+def _flag(value: str) -> bool:
+    if value.lower() in ("", "no", "n", "false", "0"):
+        return False
+    if value.lower() in ("yes", "y", "true", "1"):
+        return True
+    raise ValueError(value)
+
+
+def _code(value: str) -> str:
+    if len(value) != 5 or not value.isalnum():
+        raise ValueError(value)
+    return value.upper()
+
+
+def _number(value: str) -> Decimal:
+    number = Decimal(value)
+    if not number.is_finite():
+        raise ValueError(value)
+    return number
+
+
+def _text(value: str) -> str:
+    if not value:
+        raise ValueError(value)
+    return value
+
+
+def _adjudication(value: str) -> int:
+    # CMS writes the indicator with its meaning: "2 Date of Service Edit: Policy".
+    if value[:1] not in ("1", "2", "3"):
+        raise ValueError(value)
+    return int(value[0])
+
+
+def _cell(parse: Callable[[str], Any], expected: str) -> BeforeValidator:
+    """A CSV cell parsed by `parse`; a cell it refuses says what was expected."""
+
+    def validate(raw: object) -> Any:
+        if not isinstance(raw, str):  # a value built in code, not read from a file
+            return raw
+        try:
+            return parse(raw.strip())
+        except (ValueError, InvalidOperation):
+            raise PydanticCustomError(
+                "table_cell", "expected {expected}", {"expected": expected}
+            ) from None
+
+    return BeforeValidator(validate)
+
+
+Date = Annotated[dt.date, _cell(_date, "a date (YYYYMMDD or YYYY-MM-DD)")]
+OptionalDate = Annotated[dt.date | None, _cell(_optional_date, "a date, '*' or nothing")]
+Code = Annotated[str, _cell(_code, "a 5-character code")]
+Number = Annotated[Decimal, _cell(_number, "a number")]
+Whole = Annotated[int, _cell(int, "a whole number")]
+Flag = Annotated[bool, _cell(_flag, "yes or no")]
+Text = Annotated[str, _cell(_text, "a value")]
+Indicator = Annotated[ModifierIndicator, _cell(ModifierIndicator, "0, 1 or 9")]
+Relation = Annotated[AddonRelation, _cell(AddonRelation, "primary or never_with")]
+Basis = Annotated[FeeBasis, _cell(FeeBasis, "amount or percent_of_medicare")]
+Adjudication = Annotated[int, _cell(_adjudication, "text starting 1, 2 or 3")]
+ALWAYS = dt.date(2000, 1, 1)
+SinceAlways = Annotated[
+    dt.date, _cell(lambda value: _optional_date(value) or ALWAYS, "a date or nothing")
+]
+Setting = Literal["facility", "non_facility", "any"]
+PreventedBy = Literal["", "verification", "code_confirmation", "documentation", "coding_edits"]
+
+
+class _Row(BaseModel):
+    """One row of a table; field aliases are the file's column names."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", populate_by_name=True, str_strip_whitespace=True
     )
-    rationale: str
-    effective: dt.date
-    illustrative: bool
-    source: str
 
 
-@dataclass(frozen=True, slots=True)
-class AddonEdit:
-    addon: str
-    other: str
-    relation: AddonRelation
-    effective: dt.date
-    deleted: dt.date | None
-    source: str
+# ---------------------------------------------------------------- rows
 
 
-@dataclass(frozen=True, slots=True)
-class CodeValidity:
-    code: str
-    effective: dt.date
-    deleted: dt.date | None
-    descriptor: str
-    source: str
+class PtpEdit(_Row):
+    column_1: Code = Field(alias="Column 1")
+    column_2: Code = Field(alias="Column 2")
+    effective: Date = Field(alias="Effective Date")
+    deleted: OptionalDate = Field(None, alias="Deletion Date")
+    modifier_indicator: Indicator = Field(alias="Modifier 0=not allowed 1=allowed 9=not applicable")
+    rationale: str = Field("", alias="PTP Edit Rationale")
+    illustrative: Flag = Field(False, alias="Illustrative")
+    source: str = Field("CMS NCCI PTP practitioner table", alias="Source")
+
+    def file_in(self, tables: Tables) -> None:
+        tables.ptp[(self.column_1, self.column_2)].append(self)
 
 
-@dataclass(frozen=True, slots=True)
-class MedicareRvu:
-    code: str
-    effective: dt.date
-    ends: dt.date | None
-    work: Decimal
-    pe_non_facility: Decimal
-    pe_facility: Decimal
-    malpractice: Decimal
-    conversion_factor: Decimal
-    illustrative: bool
-    source: str
+class Mue(_Row):
+    code: Code = Field(alias="HCPCS/CPT Code")
+    units: Whole = Field(alias="Practitioner Services MUE Values")
+    # 1 claim line, 2 date of service (policy), 3 date of service (clinical)
+    adjudication_indicator: Adjudication = Field(alias="MUE Adjudication Indicator")
+    rationale: str = Field("", alias="MUE Rationale")
+    # CMS's file has no effective date: its rows apply from the quarter it is dropped in.
+    effective: SinceAlways = Field(ALWAYS, alias="Effective Date")
+    illustrative: Flag = Field(False, alias="Illustrative")
+    source: str = Field("CMS MUE practitioner table", alias="Source")
+
+    def file_in(self, tables: Tables) -> None:
+        tables.mue[self.code].append(self)
 
 
-@dataclass(frozen=True, slots=True)
-class Gpci:
-    locality: str
-    effective: dt.date
-    work: Decimal
-    pe: Decimal
-    malpractice: Decimal
-    illustrative: bool
-    source: str
+class AddonEdit(_Row):
+    addon: Code = Field(alias="Add-on Code")
+    other: Code = Field(alias="Other Code")
+    relation: Relation = Field(alias="Relation")
+    effective: Date = Field(alias="Effective Date")
+    deleted: OptionalDate = Field(None, alias="Deletion Date")
+    source: str = Field("", alias="Source")
+
+    def file_in(self, tables: Tables) -> None:
+        tables.addons[self.addon].append(self)
 
 
-@dataclass(frozen=True, slots=True)
-class FeeRow:
-    payer_id: str
-    plan_id: str  # "" = any plan of the payer
-    code: str
-    modifier: str  # "" = any
-    setting: str  # facility, non_facility, any
-    provider_type: str  # a credential, a group (mft_mhc, csw), or any
-    effective: dt.date
-    ends: dt.date | None
-    basis: FeeBasis
-    value: Decimal
-    illustrative: bool
-    source: str
+class CodeValidity(_Row):
+    code: Code = Field(alias="Code")
+    effective: Date = Field(alias="Effective Date")
+    deleted: OptionalDate = Field(None, alias="Deletion Date")
+    descriptor: str = Field("", alias="Descriptor")
+    source: str = Field("", alias="Source")
+
+    def file_in(self, tables: Tables) -> None:
+        tables.validity[self.code].append(self)
+
+
+class MedicareRvu(_Row):
+    code: Code = Field(alias="HCPCS")
+    effective: Date = Field(alias="Effective Date")
+    ends: OptionalDate = Field(None, alias="End Date")
+    work: Number = Field(alias="Work RVU")
+    pe_non_facility: Number = Field(alias="Non-Facility PE RVU")
+    pe_facility: Number = Field(alias="Facility PE RVU")
+    malpractice: Number = Field(alias="MP RVU")
+    conversion_factor: Number = Field(alias="Conversion Factor")
+    illustrative: Flag = Field(False, alias="Illustrative")
+    source: str = Field("", alias="Source")
+
+    def file_in(self, tables: Tables) -> None:
+        tables.rvu[self.code].append(self)
+
+
+class Gpci(_Row):
+    locality: Text = Field(alias="Locality")
+    effective: Date = Field(alias="Effective Date")
+    work: Number = Field(alias="PW GPCI")
+    pe: Number = Field(alias="PE GPCI")
+    malpractice: Number = Field(alias="MP GPCI")
+    illustrative: Flag = Field(False, alias="Illustrative")
+    source: str = Field("", alias="Source")
+
+    def file_in(self, tables: Tables) -> None:
+        tables.gpci[self.locality].append(self)
+
+
+class FeeRow(_Row):
+    payer_id: Text = Field(alias="Payer")
+    plan_id: str = Field("", alias="Plan")  # "" = any plan of the payer
+    code: Code = Field(alias="Code")
+    modifier: str = Field("", alias="Modifier")  # "" = any
+    setting: Annotated[Setting, BeforeValidator(lambda v: v or "any")] = Field(
+        "any", alias="Setting"
+    )
+    # a credential, a group (mft_mhc, csw), or any
+    provider_type: Annotated[str, BeforeValidator(lambda v: v or "any")] = Field(
+        "any", alias="Provider Type"
+    )
+    effective: Date = Field(alias="Effective Date")
+    ends: OptionalDate = Field(None, alias="End Date")
+    basis: Basis = Field(alias="Basis")
+    value: Number = Field(alias="Value")
+    illustrative: Flag = Field(False, alias="Illustrative")
+    source: str = Field("", alias="Source")
+
+    def file_in(self, tables: Tables) -> None:
+        tables.fees[(self.payer_id, self.code)].append(self)
+
+
+class ProviderPercent(_Row):
+    provider_type: Text = Field(alias="Provider Type")
+    percent: Number = Field(alias="Percent")
+    illustrative: Flag = Field(False, alias="Illustrative")
+    source: str = Field("", alias="Source")
+
+    def file_in(self, tables: Tables) -> None:
+        tables.provider_percent[self.provider_type] = self
+
+
+class CarcCategory(_Row):
+    carc: Text = Field(alias="CARC")
+    category: Text = Field(alias="Category")
+    # the lifecycle step that should have caught it; "" when no pre-submission check could
+    prevented_by: PreventedBy = Field("", alias="Prevented By Step")
+    meaning: str = Field("", alias="Meaning")
+    source: str = Field("", alias="Source")
+
+    def file_in(self, tables: Tables) -> None:
+        tables.carc[self.carc] = self
 
 
 def _active(effective: dt.date, deleted: dt.date | None, on: dt.date) -> bool:
     return effective <= on and (deleted is None or on <= deleted)
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderPercent:
-    provider_type: str
-    percent: Decimal
-    illustrative: bool
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class CarcCategory:
-    carc: str
-    category: str
-    prevented_by: str  # a lifecycle step, or "" when no pre-submission check could have
-    meaning: str
-    source: str
 
 
 @dataclass
@@ -196,273 +317,59 @@ class Tables:
 
 # ---------------------------------------------------------------- reading
 
+Row = (
+    PtpEdit
+    | Mue
+    | AddonEdit
+    | CodeValidity
+    | MedicareRvu
+    | Gpci
+    | FeeRow
+    | ProviderPercent
+    | CarcCategory
+)
 
-class _Reader:
-    """Reads one CSV table, turning bad cells into RuleProblems instead of exceptions."""
-
-    def __init__(self, path: Path, problems: list[RuleProblem]) -> None:
-        self.path = path
-        self.problems = problems
-
-    def rows(self) -> Iterator[tuple[int, dict[str, str]]]:
-        with self.path.open(newline="") as handle:
-            lines = (line for line in handle if not line.startswith("#"))
-            for number, row in enumerate(csv.DictReader(lines), start=2):
-                yield number, {k.strip(): (v or "").strip() for k, v in row.items() if k}
-
-    def get(
-        self,
-        row: dict[str, str],
-        line: int,
-        column: str,
-        convert: Callable[[str], Any],
-        *,
-        optional: bool = False,
-    ) -> Any:
-        raw = row.get(column, "")
-        if raw in ("", "*") and optional:
-            return None
-        try:
-            return convert(raw)
-        except (ValueError, InvalidOperation):
-            self.problems.append(
-                RuleProblem(
-                    f"{self.path.name}:{line}",
-                    None,
-                    column,
-                    f"expected {_WHAT.get(convert, 'a value')}; found {raw!r}",
-                )
-            )
-            raise _BadRow from None
-
-
-class _BadRow(Exception):
-    pass
-
-
-def date(value: str) -> dt.date:
-    if len(value) == 8 and value.isdigit():
-        return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
-    return dt.date.fromisoformat(value)
-
-
-def flag(value: str) -> bool:
-    if value.lower() in ("", "no", "n", "false", "0"):
-        return False
-    if value.lower() in ("yes", "y", "true", "1"):
-        return True
-    raise ValueError(value)
-
-
-def code(value: str) -> str:
-    if not value or len(value) != 5 or not value.isalnum():
-        raise ValueError(value)
-    return value.upper()
-
-
-_WHAT: dict[Any, str] = {
-    date: "a date (YYYYMMDD or YYYY-MM-DD)",
-    Decimal: "a number",
-    int: "a whole number",
-    flag: "yes or no",
-    code: "a 5-character code",
-    str: "text",
+FILES: dict[str, type[Row]] = {
+    "ncci_ptp_practitioner.csv": PtpEdit,
+    "mue_practitioner.csv": Mue,
+    "addon_codes.csv": AddonEdit,
+    "code_validity.csv": CodeValidity,
+    "medicare_pfs_rvu.csv": MedicareRvu,
+    "medicare_gpci.csv": Gpci,
+    "fee_schedule.csv": FeeRow,
+    "medicare_provider_percent.csv": ProviderPercent,
+    "carc_categories.csv": CarcCategory,
 }
 
 
 def load_tables(folder: Path, problems: list[RuleProblem]) -> Tables:
-    """Read every table in `folder`; problems are appended, never raised here."""
+    """Read every table in `folder`; a bad row is left out and its problems appended, never raised here."""
     tables = Tables()
-    readers = {
-        "ncci_ptp_practitioner.csv": _read_ptp,
-        "mue_practitioner.csv": _read_mue,
-        "addon_codes.csv": _read_addons,
-        "code_validity.csv": _read_validity,
-        "medicare_pfs_rvu.csv": _read_rvu,
-        "medicare_gpci.csv": _read_gpci,
-        "fee_schedule.csv": _read_fees,
-        "medicare_provider_percent.csv": _read_percent,
-        "carc_categories.csv": _read_carc,
-    }
-    for name, read in readers.items():
+    for name, model in FILES.items():
         path = folder / name
         if not path.exists():
             problems.append(RuleProblem(str(path), None, None, "required table is missing"))
             continue
-        reader = _Reader(path, problems)
-        for line, row in reader.rows():
+        for line, cells in _rows(path):
             try:
-                read(tables, reader, line, row)
-            except _BadRow:
-                continue
+                model.model_validate(cells).file_in(tables)
+            except ValidationError as error:
+                problems.extend(
+                    validation_problems(f"{name}:{line}", error, describe=_cell_problem)
+                )
     return tables
 
 
-def _read_ptp(t: Tables, r: _Reader, line: int, row: dict[str, str]) -> None:
-    indicator = r.get(row, line, "Modifier 0=not allowed 1=allowed 9=not applicable", str)
-    if indicator not in set(ModifierIndicator):
-        r.problems.append(
-            RuleProblem(
-                f"{r.path.name}:{line}",
-                None,
-                "Modifier",
-                f"expected 0, 1 or 9; found {indicator!r}",
-            )
-        )
-        return
-    edit = PtpEdit(
-        column_1=r.get(row, line, "Column 1", code),
-        column_2=r.get(row, line, "Column 2", code),
-        effective=r.get(row, line, "Effective Date", date),
-        deleted=r.get(row, line, "Deletion Date", date, optional=True),
-        modifier_indicator=ModifierIndicator(indicator),
-        rationale=row.get("PTP Edit Rationale", ""),
-        illustrative=r.get(row, line, "Illustrative", flag),
-        source=row.get("Source", "CMS NCCI PTP practitioner table"),
-    )
-    t.ptp[(edit.column_1, edit.column_2)].append(edit)
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, cells by column) of a CSV table; comment lines (#) are skipped."""
+    with path.open(newline="") as handle:
+        lines = (line for line in handle if not line.startswith("#"))
+        for number, row in enumerate(csv.DictReader(lines), start=2):
+            yield number, {k.strip(): (v or "").strip() for k, v in row.items() if k}
 
 
-def _read_mue(t: Tables, r: _Reader, line: int, row: dict[str, str]) -> None:
-    mai_text = r.get(row, line, "MUE Adjudication Indicator", str)
-    if mai_text[:1] not in ("1", "2", "3"):
-        r.problems.append(
-            RuleProblem(
-                f"{r.path.name}:{line}",
-                None,
-                "MUE Adjudication Indicator",
-                f"expected text starting 1, 2 or 3; found {mai_text!r}",
-            )
-        )
-        return
-    mue = Mue(
-        code=r.get(row, line, "HCPCS/CPT Code", code),
-        units=r.get(row, line, "Practitioner Services MUE Values", int),
-        adjudication_indicator=int(mai_text[0]),
-        rationale=row.get("MUE Rationale", ""),
-        effective=r.get(row, line, "Effective Date", date, optional=True) or dt.date(2000, 1, 1),
-        illustrative=r.get(row, line, "Illustrative", flag),
-        source=row.get("Source", "CMS MUE practitioner table"),
-    )
-    t.mue[mue.code].append(mue)
-
-
-def _read_addons(t: Tables, r: _Reader, line: int, row: dict[str, str]) -> None:
-    relation = row.get("Relation", "")
-    if relation not in set(AddonRelation):
-        r.problems.append(
-            RuleProblem(
-                f"{r.path.name}:{line}",
-                None,
-                "Relation",
-                f"expected primary or never_with; found {relation!r}",
-            )
-        )
-        return
-    edit = AddonEdit(
-        addon=r.get(row, line, "Add-on Code", code),
-        other=r.get(row, line, "Other Code", code),
-        relation=AddonRelation(relation),
-        effective=r.get(row, line, "Effective Date", date),
-        deleted=r.get(row, line, "Deletion Date", date, optional=True),
-        source=row.get("Source", ""),
-    )
-    t.addons[edit.addon].append(edit)
-
-
-def _read_validity(t: Tables, r: _Reader, line: int, row: dict[str, str]) -> None:
-    row_value = CodeValidity(
-        code=r.get(row, line, "Code", code),
-        effective=r.get(row, line, "Effective Date", date),
-        deleted=r.get(row, line, "Deletion Date", date, optional=True),
-        descriptor=row.get("Descriptor", ""),
-        source=row.get("Source", ""),
-    )
-    t.validity[row_value.code].append(row_value)
-
-
-def _read_rvu(t: Tables, r: _Reader, line: int, row: dict[str, str]) -> None:
-    rvu = MedicareRvu(
-        code=r.get(row, line, "HCPCS", code),
-        effective=r.get(row, line, "Effective Date", date),
-        ends=r.get(row, line, "End Date", date, optional=True),
-        work=r.get(row, line, "Work RVU", Decimal),
-        pe_non_facility=r.get(row, line, "Non-Facility PE RVU", Decimal),
-        pe_facility=r.get(row, line, "Facility PE RVU", Decimal),
-        malpractice=r.get(row, line, "MP RVU", Decimal),
-        conversion_factor=r.get(row, line, "Conversion Factor", Decimal),
-        illustrative=r.get(row, line, "Illustrative", flag),
-        source=row.get("Source", ""),
-    )
-    t.rvu[rvu.code].append(rvu)
-
-
-def _read_gpci(t: Tables, r: _Reader, line: int, row: dict[str, str]) -> None:
-    gpci = Gpci(
-        locality=r.get(row, line, "Locality", str),
-        effective=r.get(row, line, "Effective Date", date),
-        work=r.get(row, line, "PW GPCI", Decimal),
-        pe=r.get(row, line, "PE GPCI", Decimal),
-        malpractice=r.get(row, line, "MP GPCI", Decimal),
-        illustrative=r.get(row, line, "Illustrative", flag),
-        source=row.get("Source", ""),
-    )
-    t.gpci[gpci.locality].append(gpci)
-
-
-def _read_fees(t: Tables, r: _Reader, line: int, row: dict[str, str]) -> None:
-    basis = row.get("Basis", "")
-    if basis not in set(FeeBasis):
-        r.problems.append(
-            RuleProblem(
-                f"{r.path.name}:{line}",
-                None,
-                "Basis",
-                f"expected amount or percent_of_medicare; found {basis!r}",
-            )
-        )
-        return
-    fee = FeeRow(
-        payer_id=r.get(row, line, "Payer", str),
-        plan_id=row.get("Plan", ""),
-        code=r.get(row, line, "Code", code),
-        modifier=row.get("Modifier", ""),
-        setting=row.get("Setting", "") or "any",
-        provider_type=row.get("Provider Type", "") or "any",
-        effective=r.get(row, line, "Effective Date", date),
-        ends=r.get(row, line, "End Date", date, optional=True),
-        basis=FeeBasis(basis),
-        value=r.get(row, line, "Value", Decimal),
-        illustrative=r.get(row, line, "Illustrative", flag),
-        source=row.get("Source", ""),
-    )
-    t.fees[(fee.payer_id, fee.code)].append(fee)
-
-
-def _read_percent(t: Tables, r: _Reader, line: int, row: dict[str, str]) -> None:
-    kind = r.get(row, line, "Provider Type", str)
-    t.provider_percent[kind] = ProviderPercent(
-        kind,
-        r.get(row, line, "Percent", Decimal),
-        r.get(row, line, "Illustrative", flag),
-        row.get("Source", ""),
-    )
-
-
-def _read_carc(t: Tables, r: _Reader, line: int, row: dict[str, str]) -> None:
-    step = row.get("Prevented By Step", "")
-    steps = ("", "verification", "code_confirmation", "documentation", "coding_edits")
-    if step not in steps:
-        r.problems.append(
-            RuleProblem(
-                f"{r.path.name}:{line}",
-                None,
-                "Prevented By Step",
-                f"expected a lifecycle step or nothing; found {step!r}",
-            )
-        )
-        return
-    carc = r.get(row, line, "CARC", str)
-    t.carc[carc] = CarcCategory(
-        carc, r.get(row, line, "Category", str), step, row.get("Meaning", ""), row.get("Source", "")
-    )
+def _cell_problem(item: ErrorDetails) -> str:
+    if item["type"] == "missing":
+        return "the column is missing or the row is short"
+    message = item["msg"].removeprefix("Input should be ").removeprefix("expected ")
+    return f"expected {message}; found {item['input']!r}"
