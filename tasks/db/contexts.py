@@ -5,8 +5,8 @@ rosters, notes, authorizations, history), never a query per claim. The small mas
 tables (payers, plans, locations, providers) are read once per loader.
 
 Rows in the claim database were validated by intake (rules.records) on their way in, so
-they are rebuilt here with `model_construct`, without validating every claim a second
-time; Core rows (plain mappings) are used instead of ORM objects for the same reason.
+they are rebuilt here without validating every claim a second time (tasks.db.mapping);
+Core rows (plain mappings) are used instead of ORM objects for the same reason.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import Select, Table, select
 from sqlalchemy.orm import Session
 
@@ -24,20 +23,11 @@ from rules import records as r
 from rules.context import ClaimContext, Lookups, PriorService, assemble
 from rules.remit import Adjustment, RemitClaim, RemitLine
 from tasks.db.base import Base
+from tasks.db.mapping import from_row
 
 HISTORY_DAYS = 400  # frequency limits look back a calendar year; duplicates the same day
 IN_CHUNK = 500
-R = TypeVar("R", bound=BaseModel)
 T = Base.metadata.tables
-_NOT_IN_RECORD = ("content_hash",)
-_CLAIM_ONLY = (
-    "content_hash",
-    "service_date",
-    "total_charge",
-    "source",
-    "intake_file_id",
-    "received_at",
-)
 
 
 def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
@@ -66,44 +56,37 @@ def _dicts(session: Session, query: Select[Any]) -> Iterator[dict[str, Any]]:
     return (dict(zip(keys, row, strict=True)) for row in result)
 
 
-def _build(
-    model: type[R], kind: str, row: dict[str, Any], drop: Sequence[str] = _NOT_IN_RECORD
-) -> R:
-    for key in drop:
-        row.pop(key, None)
-    return model.model_construct(type=kind, **row)
-
-
 class ContextLoader:
     """Reads what the checks need for chunks of claims; keeps the small master tables."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.payers = {
-            row["payer_id"]: _build(r.Payer, "payer", row) for row in _all(session, T["payer"])
+            row["payer_id"]: from_row(r.Payer, T["payer"], row, type="payer")
+            for row in _all(session, T["payer"])
         }
         self.plans = {
-            row["plan_id"]: _build(r.Plan, "plan", row) for row in _all(session, T["plan"])
+            row["plan_id"]: from_row(r.Plan, T["plan"], row, type="plan")
+            for row in _all(session, T["plan"])
         }
         self.locations = {
-            row["location_id"]: _build(r.Location, "location", row)
+            row["location_id"]: from_row(r.Location, T["location"], row, type="location")
             for row in _all(session, T["location"])
         }
         self.providers = self._providers()
 
     def _providers(self) -> dict[str, r.Provider]:
         enrollments: dict[str, list[r.Enrollment]] = defaultdict(list)
-        for row in _all(self.session, T["provider_enrollment"]):
-            enrollments[row["npi"]].append(
-                r.Enrollment.model_construct(
-                    payer_id=row["payer_id"],
-                    effective_from=row["effective_from"],
-                    effective_to=row["effective_to"],
-                )
-            )
+        table = T["provider_enrollment"]
+        for row in _all(self.session, table):
+            enrollments[row["npi"]].append(from_row(r.Enrollment, table, row))
         return {
-            row["npi"]: _build(
-                r.Provider, "provider", {**row, "enrollments": enrollments[row["npi"]]}
+            row["npi"]: from_row(
+                r.Provider,
+                T["provider"],
+                row,
+                type="provider",
+                enrollments=enrollments[row["npi"]],
             )
             for row in _all(self.session, T["provider"])
         }
@@ -122,7 +105,7 @@ class ContextLoader:
             payers=self.payers, plans=self.plans, locations=self.locations, providers=self.providers
         )
         look.coverage = {
-            row["coverage_id"]: _build(r.Coverage, "coverage", row)
+            row["coverage_id"]: from_row(r.Coverage, T["coverage"], row, type="coverage")
             for row in _rows(
                 self.session, T["coverage"], "coverage_id", {c.coverage_id for c in claims.values()}
             )
@@ -139,7 +122,7 @@ class ContextLoader:
             pid for s in look.sessions.values() for pid in s.roster
         }
         look.patients = {
-            row["patient_id"]: _build(r.Patient, "patient", row)
+            row["patient_id"]: from_row(r.Patient, T["patient"], row, type="patient")
             for row in _rows(self.session, T["patient"], "patient_id", people)
         }
         look.notes_by_session = self._notes(set(look.sessions))
@@ -149,11 +132,11 @@ class ContextLoader:
     def _claims(self, claim_ids: Sequence[str]) -> dict[str, r.Claim]:
         lines: dict[str, list[r.ClaimLine]] = defaultdict(list)
         for row in _rows(self.session, T["claim_line"], "claim_id", claim_ids):
-            lines[row.pop("claim_id")].append(_line(row))
+            lines[row["claim_id"]].append(_line(row))
         claims = {}
         for row in _rows(self.session, T["claim"], "claim_id", claim_ids):
-            row["lines"] = sorted(lines[row["claim_id"]], key=lambda line: line.line_number)
-            claims[row["claim_id"]] = _build(r.Claim, "claim", row, _CLAIM_ONLY)
+            mine = sorted(lines[row["claim_id"]], key=lambda line: line.line_number)
+            claims[row["claim_id"]] = from_row(r.Claim, T["claim"], row, type="claim", lines=mine)
         return claims
 
     def _sessions(self, ids: set[str]) -> dict[str, r.GroupSession]:
@@ -162,21 +145,25 @@ class ContextLoader:
             rosters[row["session_id"]].append((row["position"], row["patient_id"]))
         sessions = {}
         for row in _rows(self.session, T["group_session"], "session_id", ids):
-            row["roster"] = [pid for _, pid in sorted(rosters.get(row["session_id"], []))]
-            sessions[row["session_id"]] = _build(r.GroupSession, "group_session", row)
+            roster = [pid for _, pid in sorted(rosters.get(row["session_id"], []))]
+            sessions[row["session_id"]] = from_row(
+                r.GroupSession, T["group_session"], row, type="group_session", roster=roster
+            )
         return sessions
 
     def _notes(self, session_ids: set[str]) -> dict[str, list[r.SessionNote]]:
         out: dict[str, list[r.SessionNote]] = defaultdict(list)
         for row in _rows(self.session, T["session_note"], "session_id", session_ids):
-            out[row["session_id"]].append(_build(r.SessionNote, "note", row))
+            out[row["session_id"]].append(
+                from_row(r.SessionNote, T["session_note"], row, type="note")
+            )
         return out
 
     def _auths(self, patient_ids: set[str]) -> dict[str, list[r.Authorization]]:
         out: dict[str, list[r.Authorization]] = defaultdict(list)
         for row in _rows(self.session, T["authorization"], "patient_id", patient_ids):
             out[row["patient_id"]].append(
-                _build(r.Authorization, "authorization", row, ("content_hash", "id"))
+                from_row(r.Authorization, T["authorization"], row, type="authorization")
             )
         return out
 
@@ -225,8 +212,8 @@ class ContextLoader:
 
 
 def _line(row: dict[str, Any]) -> r.ClaimLine:
-    row["modifiers"] = [mod for mod in (row.pop(f"modifier_{i}") for i in range(1, 5)) if mod]
-    return r.ClaimLine.model_construct(**row)
+    modifiers = [mod for mod in (row[f"modifier_{i}"] for i in range(1, 5)) if mod]
+    return from_row(r.ClaimLine, T["claim_line"], row, modifiers=modifiers)
 
 
 def _remit_line(row: dict[str, Any]) -> RemitLine:

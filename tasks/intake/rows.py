@@ -14,6 +14,7 @@ from sqlalchemy import Table
 from rules import records as r
 from tasks.db import models  # noqa: F401 - registers the tables on Base.metadata
 from tasks.db.base import Base
+from tasks.db.mapping import to_row
 
 T = Base.metadata.tables
 
@@ -40,56 +41,43 @@ class RecordSpec:
     mutable: bool
 
 
-def _plain(record: r.Record, drop: tuple[str, ...] = ()) -> dict[str, Any]:
-    return record.model_dump(exclude={"type", "format", *drop})
+def _master_rows(table: Table) -> Callable[[r.Record, str, int], Rows]:
+    """Rows of a master record that a table keeps whole (payer, plan, location, patient, coverage)."""
 
+    def rows(rec: r.Record, digest: str, _file: int) -> Rows:
+        return [(table, [to_row(rec, table, content_hash=digest)])]
 
-def _payer_rows(rec: r.Payer, digest: str, _file: int) -> Rows:
-    return [(T["payer"], [{**_plain(rec), "content_hash": digest}])]
-
-
-def _plan_rows(rec: r.Plan, digest: str, _file: int) -> Rows:
-    return [(T["plan"], [{**_plain(rec), "content_hash": digest}])]
-
-
-def _location_rows(rec: r.Location, digest: str, _file: int) -> Rows:
-    return [(T["location"], [{**_plain(rec), "content_hash": digest}])]
+    return rows
 
 
 def _provider_rows(rec: r.Provider, digest: str, _file: int) -> Rows:
-    enrollments = [{"npi": rec.npi, **e.model_dump()} for e in rec.enrollments]
-    rows: Rows = [(T["provider"], [{**_plain(rec, ("enrollments",)), "content_hash": digest}])]
-    return [*rows, (T["provider_enrollment"], enrollments)] if enrollments else rows
-
-
-def _patient_rows(rec: r.Patient, digest: str, _file: int) -> Rows:
-    return [(T["patient"], [{**_plain(rec), "content_hash": digest}])]
-
-
-def _coverage_rows(rec: r.Coverage, digest: str, _file: int) -> Rows:
-    return [(T["coverage"], [{**_plain(rec), "content_hash": digest}])]
+    enrollment = T["provider_enrollment"]
+    enrollments = [to_row(e, enrollment, npi=rec.npi) for e in rec.enrollments]
+    rows: Rows = [(T["provider"], [to_row(rec, T["provider"], content_hash=digest)])]
+    return [*rows, (enrollment, enrollments)] if enrollments else rows
 
 
 def _auth_rows(rec: r.Authorization, digest: str, _file: int) -> Rows:
-    row = {**_plain(rec), "procedure_codes": list(rec.procedure_codes), "content_hash": digest}
-    return [(T["authorization"], [row])]
+    table = T["authorization"]
+    row = to_row(rec, table, procedure_codes=list(rec.procedure_codes), content_hash=digest)
+    return [(table, [row])]
 
 
 def _session_rows(rec: r.GroupSession, digest: str, _file: int) -> Rows:
-    row = {**_plain(rec, ("roster",)), "facilitator_npis": list(rec.facilitator_npis)}
+    table = T["group_session"]
+    row = to_row(rec, table, facilitator_npis=list(rec.facilitator_npis), content_hash=digest)
     participants = [
         {"session_id": rec.session_id, "position": i, "patient_id": pid}
         for i, pid in enumerate(rec.roster, start=1)
     ]
-    return [
-        (T["group_session"], [{**row, "content_hash": digest}]),
-        (T["session_participant"], participants),
-    ]
+    return [(table, [row]), (T["session_participant"], participants)]
 
 
 def _note_rows(rec: r.SessionNote, digest: str, _file: int) -> Rows:
-    row = {**_plain(rec), "elements": rec.elements.model_dump(mode="json", exclude_none=True)}
-    return [(T["session_note"], [{**row, "content_hash": digest}])]
+    table = T["session_note"]
+    # JSON without the elements a note does not have, so a reloaded note hashes the same.
+    elements = rec.elements.model_dump(mode="json", exclude_none=True)
+    return [(table, [to_row(rec, table, elements=elements, content_hash=digest)])]
 
 
 def billing_hash(rec: r.Claim) -> str:
@@ -124,16 +112,17 @@ def billing_hash(rec: r.Claim) -> str:
 
 
 def _claim_rows(rec: r.Claim, digest: str, file_id: int) -> Rows:
-    claim = {
-        "billing_hash": billing_hash(rec),
-        **_plain(rec, ("lines",)),
-        "diagnoses": list(rec.diagnoses),
-        "service_date": rec.service_date,
-        "total_charge": rec.total_charge,
-        "source": "json",
-        "intake_file_id": file_id,
-        "content_hash": digest,
-    }
+    claim = to_row(
+        rec,
+        T["claim"],
+        billing_hash=billing_hash(rec),
+        diagnoses=list(rec.diagnoses),
+        service_date=rec.service_date,
+        total_charge=rec.total_charge,
+        source="json",
+        intake_file_id=file_id,
+        content_hash=digest,
+    )
     return [
         (T["claim"], [claim]),
         (T["claim_line"], [_line_row(rec.claim_id, ln) for ln in rec.lines]),
@@ -141,11 +130,15 @@ def _claim_rows(rec: r.Claim, digest: str, file_id: int) -> Rows:
 
 
 def _line_row(claim_id: str, line: r.ClaimLine) -> dict[str, Any]:
+    # The line's modifiers are four columns, in the order billed.
     mods = [*line.modifiers, None, None, None, None]
-    row = line.model_dump(exclude={"modifiers"})
-    row.update(claim_id=claim_id, diagnosis_pointers=list(line.diagnosis_pointers))
-    row.update({f"modifier_{i}": mods[i - 1] for i in range(1, 5)})
-    return row
+    return to_row(
+        line,
+        T["claim_line"],
+        claim_id=claim_id,
+        diagnosis_pointers=list(line.diagnosis_pointers),
+        **{f"modifier_{i}": mods[i - 1] for i in range(1, 5)},
+    )
 
 
 def _claim_refs(rec: r.Claim) -> list[Ref]:
@@ -169,16 +162,18 @@ def _session_refs(rec: r.GroupSession) -> list[Ref]:
 
 
 SPECS: dict[str, RecordSpec] = {
-    "payer": RecordSpec(T["payer"], lambda x: x.payer_id, lambda x: [], _payer_rows, True),
+    "payer": RecordSpec(
+        T["payer"], lambda x: x.payer_id, lambda x: [], _master_rows(T["payer"]), True
+    ),
     "plan": RecordSpec(
         T["plan"],
         lambda x: x.plan_id,
         lambda x: [Ref("payer", x.payer_id, "payer_id")],
-        _plan_rows,
+        _master_rows(T["plan"]),
         True,
     ),
     "location": RecordSpec(
-        T["location"], lambda x: x.location_id, lambda x: [], _location_rows, True
+        T["location"], lambda x: x.location_id, lambda x: [], _master_rows(T["location"]), True
     ),
     "provider": RecordSpec(
         T["provider"],
@@ -190,7 +185,9 @@ SPECS: dict[str, RecordSpec] = {
         _provider_rows,
         True,
     ),
-    "patient": RecordSpec(T["patient"], lambda x: x.patient_id, lambda x: [], _patient_rows, True),
+    "patient": RecordSpec(
+        T["patient"], lambda x: x.patient_id, lambda x: [], _master_rows(T["patient"]), True
+    ),
     "coverage": RecordSpec(
         T["coverage"],
         lambda x: x.coverage_id,
@@ -202,7 +199,7 @@ SPECS: dict[str, RecordSpec] = {
                 else []
             )
         ),
-        _coverage_rows,
+        _master_rows(T["coverage"]),
         True,
     ),
     "authorization": RecordSpec(
