@@ -28,9 +28,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--claims", type=int, default=100_000)
     args = parser.parse_args()
+    from tasks.settings import cache_folder, get_settings
     from tasks.startup import use_cached_code_tables
 
-    use_cached_code_tables()  # as the CLI and every flow do
+    use_cached_code_tables(cache_folder(get_settings()))  # as the CLI and every flow do
 
     from rules.context import ContextIndex
     from rules.engine import evaluate

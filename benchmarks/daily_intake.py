@@ -33,22 +33,22 @@ RESULTS = Path(__file__).with_name("results")
 
 def plain(inbox: Path) -> dict[str, float]:
     from rules.outcomes import PRE_SUBMISSION_STEPS
-    from tasks.db.session import shared_engine
     from tasks.inbox import load_paths
     from tasks.pipeline import check_selection
+    from tasks.runtime import Runtime
     from tasks.settings import get_settings
     from tasks.startup import settle
 
     start = time.perf_counter()
-    settle()  # as the flow does: start-up objects frozen before the work
-    engine = shared_engine()
-    load_paths(engine, [inbox])
+    runtime = Runtime.from_settings(get_settings())
+    settle(runtime.code_cache)  # as the flow does: start-up objects frozen before the work
+    load_paths(runtime.engine(), [inbox])
     loaded = time.perf_counter()
     claims = check_selection(
-        engine,
+        runtime,
         {"unchecked_steps": PRE_SUBMISSION_STEPS},
         PRE_SUBMISSION_STEPS,
-        workers=get_settings().workers or 1,
+        workers=runtime.workers or 1,
     )
     end = time.perf_counter()
     return {

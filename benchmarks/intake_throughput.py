@@ -39,9 +39,10 @@ def phase_load(claims: int, out: str, url: str) -> dict[str, float]:
 
     engine = open_database(url)
     import rules.icd10
+    from tasks.settings import cache_folder, get_settings
     from tasks.startup import use_cached_code_tables
 
-    use_cached_code_tables()  # as the CLI and every flow do
+    use_cached_code_tables(cache_folder(get_settings()))  # as the CLI and every flow do
     rules.icd10.problem("F33.1")  # the ICD-10-CM table load (~1.5 s) is start-up, not throughput
     start = time.perf_counter()
     reports = load_paths(engine, [Path(out)])

@@ -72,6 +72,7 @@ def run_core(folder: Path) -> dict[str, Any]:
     from rules.records import Coverage, GroupSession, Location, Payer, Plan, Provider
     from tasks.intake.reader import iter_raw, parse, parse_value
     from tasks.remit.post import to_remit_claim
+    from tasks.settings import cache_folder, get_settings
     from tasks.startup import collector_paused, settle
     from tasks.x12.claims837 import claims as claims_of
     from tasks.x12.mapping import map_claim
@@ -80,7 +81,7 @@ def run_core(folder: Path) -> dict[str, Any]:
 
     # The collector as the database runs have it: start-up frozen, and paused while claims
     # are evaluated (the core holds every context, so each pass would walk them all).
-    settle()
+    settle(cache_folder(get_settings()))
     seconds: dict[str, float] = {}
     began = time.perf_counter()
     index = ContextIndex()
@@ -175,19 +176,20 @@ def _directory(index: Any, *kinds: Any) -> Any:
 
 
 def run_plain(folder: Path, url: str) -> dict[str, Any]:
-    from tasks import pipeline
-    from tasks.db.session import open_database
-
-    engine = open_database(url)
     import rules.icd10
+    from tasks import pipeline
+    from tasks.runtime import Runtime
+    from tasks.settings import get_settings
     from tasks.startup import use_cached_code_tables
 
-    use_cached_code_tables()  # as the CLI and every flow do
+    runtime = Runtime.from_settings(get_settings(), database_url=url)
+    runtime.engine()  # create the schema, as `claimguard db upgrade` would
+    use_cached_code_tables(runtime.code_cache)  # as the CLI and every flow do
     rules.icd10.problem("F33.1")  # the ICD-10-CM table load is start-up, not throughput
     # The report too: the flow writes it, so the flow/plain ratio compares the same work.
     with RssSampler() as sampler:
         result = pipeline.run(
-            engine, folder, workers=os.cpu_count() or 1, report_dir=folder / "reports"
+            runtime, folder, workers=os.cpu_count() or 1, report_dir=folder / "reports"
         )
     return {
         "claims": result.claims_checked,

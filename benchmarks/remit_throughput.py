@@ -108,9 +108,10 @@ def main() -> None:
     parser.add_argument("--child")
     parser.add_argument("--file")
     args = parser.parse_args()
+    from tasks.settings import cache_folder, get_settings
     from tasks.startup import use_cached_code_tables
 
-    use_cached_code_tables()  # as the CLI and every flow do
+    use_cached_code_tables(cache_folder(get_settings()))  # as the CLI and every flow do
     if args.child:
         child(args.child, args.file)
         return

@@ -6,14 +6,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from rules.loader import RuleSet
 from rules.outcomes import CheckpointStatus, Severity, Step
 from tasks.db import models as m
 from tasks.db import work
-from tasks.db.session import session_scope, shared_engine
+from tasks.db.session import session_scope
 
 TABLE_LIMIT = 500
 
@@ -30,14 +30,16 @@ class Held:
         return sum(self.by_rule.values())
 
 
-def held_claims(batch_key: str, steps: list[Step], limit: int | None = TABLE_LIMIT) -> Held:
+def held_claims(
+    engine: Engine, batch_key: str, steps: list[Step], limit: int | None = TABLE_LIMIT
+) -> Held:
     """Held findings of the batch's claims (their current checkpoints).
 
     Every finding is counted; only the first `limit` are kept as rows, so a million-claim
     batch does not hold a hundred thousand findings to show five hundred.
     """
     held = Held()
-    with session_scope(shared_engine()) as session:
+    with session_scope(engine) as session:
         numbers = session.scalars(
             select(m.WorkChunk.chunk_no)
             .where(m.WorkChunk.batch_key == batch_key, m.WorkChunk.step == steps[0])

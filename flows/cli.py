@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar, cast
 
 from cyclopts import App, CycloptsError, Parameter, validators
 from pydantic import BaseModel
@@ -21,6 +21,9 @@ from rich.text import Text
 from flows import report
 from rules.outcomes import Step
 from tasks.settings import CHUNK_SIZE
+
+if TYPE_CHECKING:
+    from tasks.runtime import Runtime
 
 
 def _one_line(error: CycloptsError) -> Text:
@@ -56,10 +59,19 @@ M = TypeVar("M", bound=BaseModel)
 
 def main() -> None:
     """Console entry point."""
+    from tasks.settings import cache_folder, get_settings
     from tasks.startup import use_cached_code_tables
 
-    use_cached_code_tables()
+    use_cached_code_tables(cache_folder(get_settings()))
     sys.exit(app() or 0)
+
+
+def _runtime(database_url: str | None = None) -> Runtime:
+    """The command's claim database (`--database-url`, else the settings') and rules."""
+    from tasks.runtime import Runtime
+    from tasks.settings import get_settings
+
+    return Runtime.from_settings(get_settings(), database_url=database_url)
 
 
 def _fail(message: str) -> int:
@@ -107,9 +119,8 @@ def _in_local_mode(command: Callable[P, int]) -> Callable[P, int]:
 def upgrade(*, database_url: str | None = None) -> int:
     """Create the claim database or bring it to the newest schema."""
     from tasks.db.migrate import current_revision
-    from tasks.db.session import open_database
 
-    engine = open_database(database_url)
+    engine = _runtime(database_url).engine()
     print(f"claim database at revision {current_revision(engine)}: {engine.url.render_as_string()}")
     return 0
 
@@ -228,14 +239,13 @@ def load(paths: list[Path], /, *, database_url: str | None = None, strict: bool 
     strict
         Exit with status 1 when any record was quarantined.
     """
-    from tasks.db.session import open_database
     from tasks.inbox import load_paths
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
-    reports = load_paths(open_database(database_url), paths)
+    reports = load_paths(_runtime(database_url).engine(), paths)
     report.print_load(reports)
     quarantined = sum(r.quarantined for r in reports)
     return 1 if strict and quarantined else 0
@@ -245,9 +255,9 @@ def load(paths: list[Path], /, *, database_url: str | None = None, strict: bool 
 def quarantine(*, limit: int = 20, database_url: str | None = None) -> int:
     """List the most recently quarantined records and every reason each was refused."""
     from tasks.db.repository import quarantined
-    from tasks.db.session import open_database, session_scope
+    from tasks.db.session import session_scope
 
-    with session_scope(open_database(database_url)) as session:
+    with session_scope(_runtime(database_url).engine()) as session:
         report.print_quarantine(quarantined(session, limit=limit))
     return 0
 
@@ -364,11 +374,11 @@ def reaudit(
 
 
 def _print_changes(batch_key: str, *, csv: Path | None, database_url: str | None) -> int:
-    from tasks.db.session import open_database, session_scope
+    from tasks.db.session import session_scope
     from tasks.reaudit import change_count, changes_of
     from tasks.reports.render import write_csv
 
-    with session_scope(open_database(database_url)) as session:
+    with session_scope(_runtime(database_url).engine()) as session:
         total = change_count(session, batch_key)
         if csv:
             rows = (report.change_row(c) for c in changes_of(session, batch_key))
@@ -391,10 +401,10 @@ def report_changes(
     csv
         Write every change to this file.
     """
-    from tasks.db.session import open_database, session_scope
+    from tasks.db.session import session_scope
     from tasks.reaudit import batch_exists
 
-    with session_scope(open_database(database_url)) as session:
+    with session_scope(_runtime(database_url).engine()) as session:
         if not batch_exists(session, batch_key):
             print(f"error: no re-audit has batch key {batch_key}", file=sys.stderr)
             return 2
@@ -425,7 +435,7 @@ def stuck(
     print(f"stuck-claims: {state.type.value.lower()} ({state.message})")
     if not state.is_completed():
         return 1
-    report.print_stuck(find_stuck_claims.fn(params, limit=limit))
+    report.print_stuck(find_stuck_claims.fn(_runtime(), params, limit=limit))
     return 0
 
 
@@ -433,9 +443,9 @@ def stuck(
 def submitted(claim_ids: list[str], /, *, database_url: str | None = None) -> int:
     """Record that claims were sent to the payer (the monitor then waits for their remittance)."""
     from tasks.db.repository import mark_submitted, unknown_claims
-    from tasks.db.session import open_database, session_scope
+    from tasks.db.session import session_scope
 
-    with session_scope(open_database(database_url)) as session:
+    with session_scope(_runtime(database_url).engine()) as session:
         unknown = unknown_claims(session, claim_ids)
         if unknown:
             shown = ", ".join(unknown[:5]) + (
@@ -451,9 +461,9 @@ def submitted(claim_ids: list[str], /, *, database_url: str | None = None) -> in
 def claim_show(claim_id: str, /, *, database_url: str | None = None) -> int:
     """Show a claim's lines and its checkpoint history, newest last (ids and codes, no patient data)."""
     from tasks.db.repository import claim_history
-    from tasks.db.session import open_database, session_scope
+    from tasks.db.session import session_scope
 
-    with session_scope(open_database(database_url)) as session:
+    with session_scope(_runtime(database_url).engine()) as session:
         history = claim_history(session, claim_id)
     if history is None:
         print(f"no claim {claim_id}", file=sys.stderr)
@@ -465,11 +475,10 @@ def claim_show(claim_id: str, /, *, database_url: str | None = None) -> int:
 @remit_app.command(name="load")
 def remit_load(paths: list[Path], /, *, database_url: str | None = None) -> int:
     """Post 835 files (or folders of them): each payment once, each line matched or queued."""
-    from tasks.db.session import open_database
     from tasks.inbox import packet_files
     from tasks.remit.post import post_file
 
-    engine = open_database(database_url)
+    engine = _runtime(database_url).engine()
     files = [p for p in packet_files(paths, remittances=True)]
     rows = []
     for path in files:
@@ -525,11 +534,11 @@ def remit_audit(
 @remit_app.command(name="unmatched")
 def remit_unmatched(*, database_url: str | None = None, csv: Path | None = None) -> int:
     """List remittance claims and lines that matched nothing, with the reason."""
-    from tasks.db.session import open_database, session_scope
+    from tasks.db.session import session_scope
     from tasks.reports import data, render
 
     with (
-        session_scope(open_database(database_url)) as session,
+        session_scope(_runtime(database_url).engine()) as session,
         render.WorkQueue(render.UNMATCHED_COLUMNS, csv) as queue,
     ):
         queue.extend(data.unmatched_queue(session))
@@ -551,14 +560,12 @@ def report_leaks(
 ) -> int:
     """Underpayments grouped by payer, provider, location, code or month, and the persistent-underpayer alarm."""
     from rules import leaks
-    from tasks.db.session import open_database
     from tasks.reports import build
-    from tasks.rule_source import current_rule_set
 
     if by not in leaks.DIMENSIONS:
         print(f"error: --by is one of {', '.join(leaks.DIMENSIONS)}", file=sys.stderr)
         return 2
-    engine, rule_set = open_database(database_url), current_rule_set()
+    engine, rule_set = _runtime(database_url).engine(), _runtime(database_url).rule_set()
     # With --csv the underpaid lines are written in the same pass that sums them.
     found = (
         build.write(engine, rule_set, {"underpaid": csv})
@@ -583,11 +590,9 @@ def report_leaks(
 @report_app.command(name="denials")
 def report_denials(*, database_url: str | None = None) -> int:
     """Denials by root cause and CARC/RARC, the step that should have caught each, and the rates."""
-    from tasks.db.session import open_database
     from tasks.reports import build
-    from tasks.rule_source import current_rule_set
 
-    found = build.collect(open_database(database_url), current_rule_set())
+    found = build.collect(_runtime(database_url).engine(), _runtime(database_url).rule_set())
     rows = [
         (d.category, d.prevented_by or "(payer side)", d.code, d.lines, d.expected)
         for d in found.ledger.denials()
@@ -607,11 +612,10 @@ def report_denials(*, database_url: str | None = None) -> int:
 @report_app.command(name="queue")
 def report_queue(which: str, /, *, csv: Path | None = None, database_url: str | None = None) -> int:
     """A work queue: `held` (claims held before submission) or `appeals` (underpaid and denied lines)."""
-    from tasks.db.session import open_database, session_scope
+    from tasks.db.session import session_scope
     from tasks.reports import build, data, render
-    from tasks.rule_source import current_rule_set
 
-    engine = open_database(database_url)
+    engine = _runtime(database_url).engine()
     if which == "held":
         # Held claims need no remittance: read them alone, written to the CSV as they come.
         with (
@@ -620,7 +624,7 @@ def report_queue(which: str, /, *, csv: Path | None = None, database_url: str | 
         ):
             queue.extend(data.held_queue(session))
     elif which == "appeals":
-        rule_set = current_rule_set()
+        rule_set = _runtime(database_url).rule_set()
         found = (
             build.write(engine, rule_set, {"appeals": csv})
             if csv
@@ -646,12 +650,13 @@ def report_html(
     database_url: str | None = None,
 ) -> int:
     """Write the self-contained HTML report and the CSV work queues into a folder."""
-    from tasks.db.session import open_database
     from tasks.reports import build
-    from tasks.rule_source import current_rule_set
 
     found = build.write(
-        open_database(database_url), current_rule_set(), out, alarm_months=alarm_months
+        _runtime(database_url).engine(),
+        _runtime(database_url).rule_set(),
+        out,
+        alarm_months=alarm_months,
     )
     print(found.text())
     for name, path in found.files.items():

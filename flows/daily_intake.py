@@ -22,7 +22,8 @@ from flows.remittance_audit import run_remittance_audit
 from tasks import startup
 from tasks.inbox import FileOutcome, packet_files
 from tasks.inbox_tasks import FileRow, read_files
-from tasks.settings import worker_count
+from tasks.runtime import Runtime
+from tasks.settings import get_settings
 
 
 def _run_name() -> str:
@@ -34,12 +35,13 @@ def _run_name() -> str:
 @flow(name="daily-intake", flow_run_name=_run_name)
 def daily_intake(params: DailyIntakeParams = DailyIntakeParams()) -> State:  # noqa: B008 - a form default
     """Load the inbox's new claim files (JSON, 837P), run steps 1-4, then post its 835s and audit them (step 5)."""
-    startup.settle()
+    runtime = Runtime.from_settings(get_settings())
+    startup.settle(runtime.code_cache)
     logger = get_run_logger()
     inbox = Path(params.inbox)
     files = packet_files([inbox]) if inbox.is_dir() else []
     logger.info("%s file(s) in %s", len(files), inbox)
-    rows = read_files(files, job="load", workers=worker_count(params.workers))
+    rows = read_files(runtime, files, job="load", workers=runtime.worker_count(params.workers))
     life = lifecycle(
         LifecycleParams(
             selection=Selection(unchecked=True),
@@ -59,6 +61,7 @@ def daily_intake(params: DailyIntakeParams = DailyIntakeParams()) -> State:  # n
             RemittanceAuditParams(
                 folder=str(inbox), report_dir=params.report_dir, chunk_size=params.chunk_size
             ),
+            runtime,
             files=remits,
         )
     create_table_artifact(

@@ -14,12 +14,13 @@ import shutil
 from sqlalchemy import Engine
 
 from flows import report
+from rules.loader import RuleSet
 from rules.outcomes import PRE_SUBMISSION_STEPS
 from tasks.db.checkpoints import step_summary
 from tasks.db.repository import claims_by_payer, quarantined, recent_intake_files, table_counts
-from tasks.db.session import open_database, session_scope
+from tasks.db.session import session_scope
 from tasks.reports import build
-from tasks.rule_source import current_rule_set
+from tasks.runtime import Runtime
 from tasks.settings import Settings
 from tasks.synthetic.generator import GeneratorConfig, generate
 from tasks.synthetic.x12gen import write_claims, write_remittances
@@ -35,8 +36,7 @@ DEMO_UNDERPAYER = ("summit_commercial", "90853")
 def run_demo(settings: Settings, *, claims: int, seed: int) -> int:
     """Generate, run daily-intake, print what happened. Run twice: the second load changes nothing.
 
-    The claim database is the settings' (CLAIMGUARD_DATABASE_URL), as for every flow: the
-    flow's tasks, in this process and in its workers, find it there.
+    The claim database and rules are the settings', as for every flow the demo runs.
     """
     inbox = settings.home / "inbox"
     shutil.rmtree(inbox, ignore_errors=True)
@@ -55,9 +55,10 @@ def run_demo(settings: Settings, *, claims: int, seed: int) -> int:
     print(
         f"  claims sent as {len(claim_files)} 837P file(s); payments in {len(remits)} 835 file(s) (one resent)\n"
     )
-    engine = open_database(settings.database_url)
+    runtime = Runtime.from_settings(settings)
+    engine = runtime.engine()
     print(
-        f"claim database: {engine.url.render_as_string(hide_password=True)}; running the daily-intake flow (Prefect local mode)\n"
+        f"claim database: {runtime.database_shown()}; running the daily-intake flow (Prefect local mode)\n"
     )
 
     from flows.daily_intake import daily_intake
@@ -68,8 +69,9 @@ def run_demo(settings: Settings, *, claims: int, seed: int) -> int:
         DailyIntakeParams(inbox=str(inbox), report_dir=str(reports)), return_state=True
     )
     print(f"\ndaily-intake: {state.type.value.lower()} ({state.message})\n")
-    _print_results(engine, len(manifest.files) + len(claim_files) + len(remits))
-    found = build.write(engine, current_rule_set(), reports)
+    rule_set = runtime.rule_set()
+    _print_results(engine, rule_set, len(manifest.files) + len(claim_files) + len(remits))
+    found = build.write(engine, rule_set, reports)
     print("\npost-payment audit (step 5) of the 835s")
     print(found.text())
     print(f"\nrevenue-leak report: {found.files['html']}")
@@ -77,8 +79,7 @@ def run_demo(settings: Settings, *, claims: int, seed: int) -> int:
     return 0 if state.is_completed() else 1
 
 
-def _print_results(engine: Engine, files: int) -> None:
-    rule_set = current_rule_set()
+def _print_results(engine: Engine, rule_set: RuleSet, files: int) -> None:
     with session_scope(engine) as session:
         report.print_intake_files(recent_intake_files(session, files))
         print("\nclaims by payer")

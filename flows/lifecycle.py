@@ -30,8 +30,8 @@ from rules.outcomes import Step
 from tasks import startup
 from tasks.chunks import BatchPlan, ChunkResult, windowed
 from tasks.lifecycle import check_chunk_steps, plan_batch
-from tasks.rule_source import current_rule_set
-from tasks.settings import worker_count
+from tasks.runtime import Runtime
+from tasks.settings import get_settings
 
 R = TypeVar("R")
 
@@ -53,18 +53,19 @@ def _run_name() -> str:
 @flow(name="lifecycle", flow_run_name=_run_name)
 def lifecycle(params: LifecycleParams = LifecycleParams()) -> State:  # noqa: B008 - Prefect renders the default as a form
     """Check the selected claims in steps 1-4, one task per step and chunk; claims already checked are skipped."""
-    return run_lifecycle(params)
+    return run_lifecycle(params, Runtime.from_settings(get_settings()))
 
 
-def run_lifecycle(params: LifecycleParams) -> State:
+def run_lifecycle(params: LifecycleParams, runtime: Runtime) -> State:
     """The lifecycle's body."""
-    startup.settle()
+    startup.settle(runtime.code_cache)
     logger = get_run_logger()
     run_id = str(flow_run.id) if flow_run.id else None
     selection = params.selection.model_dump(exclude_defaults=True)
     unchecked = selection.pop("unchecked", False)
     criteria = {**selection, "unchecked_steps": params.steps if unchecked else []}
     plan = plan_batch(
+        runtime,
         criteria,
         params.steps,
         params.chunk_size,
@@ -78,7 +79,7 @@ def run_lifecycle(params: LifecycleParams) -> State:
     )
     statuses: dict[str, Counter[str]] = {step.value: Counter() for step in params.steps}
     failed = elsewhere = 0
-    for done, results in enumerate(_checked_chunks(plan, params, run_id), start=1):
+    for done, results in enumerate(_checked_chunks(runtime, plan, params, run_id), start=1):
         for result in results:
             failed += result.error is not None
             elsewhere += not result.leased
@@ -92,7 +93,7 @@ def run_lifecycle(params: LifecycleParams) -> State:
         failed_chunks=failed,
         chunks_leased_elsewhere=elsewhere,
     )
-    _publish(summary, params.steps)
+    _publish(runtime, summary, params.steps)
     if failed:
         return Failed(
             message=f"{failed} chunk(s) failed after retries; their claims have error checkpoints",
@@ -102,12 +103,13 @@ def run_lifecycle(params: LifecycleParams) -> State:
 
 
 def _checked_chunks(
-    plan: BatchPlan, params: LifecycleParams, run_id: str | None
+    runtime: Runtime, plan: BatchPlan, params: LifecycleParams, run_id: str | None
 ) -> Iterator[list[ChunkResult]]:
     """Each chunk's step results, as chunks finish: in this process, or in a pool of processes."""
 
     def arguments(chunk_no: int) -> dict[str, Any]:
         return {
+            "runtime": runtime,
             "key": plan.key,
             "steps": params.steps,
             "chunk_no": chunk_no,
@@ -115,7 +117,9 @@ def _checked_chunks(
             "flow_run_id": run_id,
         }
 
-    return run_chunks(check_chunk_steps, plan.chunks, arguments, workers=params.workers)
+    return run_chunks(
+        check_chunk_steps, plan.chunks, arguments, workers=runtime.worker_count(params.workers)
+    )
 
 
 def run_chunks(
@@ -123,11 +127,11 @@ def run_chunks(
     chunks: int,
     arguments: Callable[[int], dict[str, Any]],
     *,
-    workers: int | None,
+    workers: int,
 ) -> Iterator[R]:
     """`chunk_task` for each chunk number, results as chunks finish: in this process, or in a
-    pool of processes (one per core, or `workers`) handed chunks as they free up."""
-    processes = min(worker_count(workers), chunks)
+    pool of `workers` processes handed chunks as they free up."""
+    processes = min(workers, chunks)
     server = _server_for_workers()
     if processes <= 1 or server is None:
         for chunk_no in range(chunks):
@@ -165,9 +169,9 @@ def _server_for_workers() -> str | None:
     return url if url.startswith(("http://", "https://")) and "//ephem" not in url else None
 
 
-def _publish(summary: LifecycleSummary, steps: list[Step]) -> None:
-    held = artifacts.held_claims(summary.batch_key, steps)
-    rule_set = current_rule_set()
+def _publish(runtime: Runtime, summary: LifecycleSummary, steps: list[Step]) -> None:
+    held = artifacts.held_claims(runtime.engine(), summary.batch_key, steps)
+    rule_set = runtime.rule_set()
     create_markdown_artifact(
         artifacts.lifecycle_markdown(summary.model_dump(), held, rule_set),
         key="lifecycle-summary",

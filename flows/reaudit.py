@@ -18,12 +18,12 @@ from flows.lifecycle import run_chunks
 from flows.params import ReauditParams, current_params
 from flows.report import change_row
 from tasks import startup
-from tasks.db.session import session_scope, shared_engine
+from tasks.db.session import session_scope
 from tasks.lifecycle import plan_batch, reaudit_chunk, record_audit_run
 from tasks.reaudit import changes_of
 from tasks.retry import io_task
-from tasks.rule_source import current_rule_set
-from tasks.settings import CHUNK_SIZE
+from tasks.runtime import Runtime
+from tasks.settings import CHUNK_SIZE, get_settings
 
 TABLE_LIMIT = 500
 
@@ -37,15 +37,17 @@ def _run_name() -> str:
 def reaudit(params: ReauditParams, chunk_size: int = CHUNK_SIZE) -> State:
     """Re-evaluate the selected claims under the current rules; report findings added and removed."""
     started = dt.datetime.now(dt.UTC)
-    startup.settle()
+    runtime = Runtime.from_settings(get_settings())
+    startup.settle(runtime.code_cache)
     logger = get_run_logger()
     run_id = str(flow_run.id) if flow_run.id else None
     criteria = params.selection.model_dump(exclude_defaults=True)
     # A re-audit always re-checks: the batch is salted with the run id so it leases its own chunks.
-    plan = plan_batch(criteria, params.steps, chunk_size, salt=f"re-audit:{run_id}")
+    plan = plan_batch(runtime, criteria, params.steps, chunk_size, salt=f"re-audit:{run_id}")
 
     def arguments(chunk_no: int) -> dict[str, Any]:
         return {
+            "runtime": runtime,
             "key": plan.key,
             "chunk_no": chunk_no,
             "steps": params.steps,
@@ -54,7 +56,8 @@ def reaudit(params: ReauditParams, chunk_size: int = CHUNK_SIZE) -> State:
         }
 
     totals: Counter[str] = Counter()
-    for result in run_chunks(reaudit_chunk, plan.chunks, arguments, workers=params.workers):
+    workers = runtime.worker_count(params.workers)
+    for result in run_chunks(reaudit_chunk, plan.chunks, arguments, workers=workers):
         totals.update(result.model_dump())
     counts = ReauditSummary(
         batch_key=plan.key,
@@ -64,6 +67,7 @@ def reaudit(params: ReauditParams, chunk_size: int = CHUNK_SIZE) -> State:
         checkpoints_written=totals["written"],
     )
     record_audit_run(
+        runtime,
         run_id,
         "re-audit",
         params.reason,
@@ -78,7 +82,7 @@ def reaudit(params: ReauditParams, chunk_size: int = CHUNK_SIZE) -> State:
         counts.changed,
         counts.checkpoints_written,
     )
-    _publish(params, counts)
+    _publish(runtime, params, counts)
     return Completed(message=f"{counts.changed} of {plan.claims} claims changed", data=counts)
 
 
@@ -92,13 +96,13 @@ class ReauditSummary(BaseModel):
     checkpoints_written: int
 
 
-def _publish(params: ReauditParams, counts: ReauditSummary) -> None:
+def _publish(runtime: Runtime, params: ReauditParams, counts: ReauditSummary) -> None:
     mode = (
         "dry run: no checkpoints written (the changes are recorded)"
         if params.dry_run
         else f"{counts.checkpoints_written:,} checkpoints written"
     )
-    version = current_rule_set().version[:12]
+    version = runtime.rule_set().version[:12]
     lines = [
         "# Re-audit",
         "",
@@ -114,7 +118,7 @@ def _publish(params: ReauditParams, counts: ReauditSummary) -> None:
     create_markdown_artifact(
         "\n".join(lines), key="re-audit-summary", description="Re-audit: what changed"
     )
-    rows = first_changes(counts.batch_key, TABLE_LIMIT)
+    rows = first_changes(runtime, counts.batch_key, TABLE_LIMIT)
     if rows:
         create_table_artifact(
             rows,
@@ -125,7 +129,7 @@ def _publish(params: ReauditParams, counts: ReauditSummary) -> None:
 
 
 @io_task(name="read-re-audit-changes")
-def first_changes(batch_key: str, limit: int) -> list[dict[str, str]]:
+def first_changes(runtime: Runtime, batch_key: str, limit: int) -> list[dict[str, str]]:
     """The re-audit's first changes in claim order, as table rows."""
-    with session_scope(shared_engine()) as session:
+    with session_scope(runtime.engine()) as session:
         return [change_row(c) for c in islice(changes_of(session, batch_key, page=limit), limit)]

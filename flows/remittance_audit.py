@@ -14,13 +14,12 @@ from flows.lifecycle import lifecycle
 from flows.params import LifecycleParams, RemittanceAuditParams, Selection, current_params
 from rules.outcomes import Step
 from tasks import startup
-from tasks.db.session import shared_engine
 from tasks.inbox import FileOutcome, packet_files
 from tasks.inbox_tasks import FileRow, read_files
 from tasks.reports import build
 from tasks.retry import io_task
-from tasks.rule_source import current_rule_set
-from tasks.settings import worker_count
+from tasks.runtime import Runtime
+from tasks.settings import get_settings
 
 TABLE_LIMIT = 500
 PROBLEM_COLUMNS = (
@@ -35,27 +34,29 @@ def _run_name() -> str:
 
 
 @io_task(name="build-leak-report")
-def build_leak_report(report_dir: str, alarm_months: int) -> build.LeakReport:
+def build_leak_report(runtime: Runtime, report_dir: str, alarm_months: int) -> build.LeakReport:
     """Sum what step 5 found and write the HTML report and CSV work queues."""
     return build.write(
-        shared_engine(), current_rule_set(), Path(report_dir), alarm_months=alarm_months
+        runtime.engine(), runtime.rule_set(), Path(report_dir), alarm_months=alarm_months
     )
 
 
 @flow(name="remittance-audit", flow_run_name=_run_name)
 def remittance_audit(params: RemittanceAuditParams = RemittanceAuditParams()) -> State:  # noqa: B008 - a form default
     """Post every 835 in the folder, audit every matched line (step 5), publish the leaks."""
-    return run_remittance_audit(params)
+    return run_remittance_audit(params, Runtime.from_settings(get_settings()))
 
 
-def run_remittance_audit(params: RemittanceAuditParams, files: list[Path] | None = None) -> State:
-    startup.settle()
+def run_remittance_audit(
+    params: RemittanceAuditParams, runtime: Runtime, files: list[Path] | None = None
+) -> State:
+    startup.settle(runtime.code_cache)
     logger = get_run_logger()
     folder = Path(params.folder)
     if files is None:
         files = packet_files([folder], remittances=True) if folder.is_dir() else []
     logger.info("%s remittance file(s)", len(files))
-    rows = read_files(files, job="post", workers=worker_count())
+    rows = read_files(runtime, files, job="post", workers=runtime.worker_count())
     audit = lifecycle(
         LifecycleParams(
             selection=Selection(remitted=True),
@@ -65,7 +66,7 @@ def run_remittance_audit(params: RemittanceAuditParams, files: list[Path] | None
         ),
         return_state=True,
     )
-    report = build_leak_report(params.report_dir, params.alarm_months)
+    report = build_leak_report(runtime, params.report_dir, params.alarm_months)
     _publish(rows, report, params.alarm_months)
     failed = sum(1 for row in rows if row.outcome is FileOutcome.FAILED)
     if failed or audit.is_failed():

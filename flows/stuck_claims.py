@@ -11,9 +11,11 @@ from prefect.events import emit_event
 from prefect.states import Completed
 
 from flows.params import StuckClaimsParams, current_params
-from tasks.db.session import session_scope, shared_engine
+from tasks.db.session import session_scope
 from tasks.db.stuck import StuckKind, StuckPage, StuckPolicy, find_stuck
 from tasks.retry import io_task
+from tasks.runtime import Runtime
+from tasks.settings import get_settings
 
 # Claims listed per kind: in the table artifact, and named in each kind's event (the
 # counts are whole; the claim database has every stuck claim, `claimguard stuck` pages them).
@@ -34,10 +36,10 @@ def stuck_policy(params: StuckClaimsParams) -> StuckPolicy:
 
 @io_task(name="find-stuck-claims")
 def find_stuck_claims(
-    params: StuckClaimsParams, limit: int = TABLE_ROWS_PER_KIND
+    runtime: Runtime, params: StuckClaimsParams, limit: int = TABLE_ROWS_PER_KIND
 ) -> dict[StuckKind, StuckPage]:
     """Each kind's count and its first `limit` claims, one query per kind."""
-    with session_scope(shared_engine()) as session:
+    with session_scope(runtime.engine()) as session:
         return find_stuck(session, stuck_policy(params), limit=limit)
 
 
@@ -51,7 +53,7 @@ def _run_name() -> str:
 @flow(name="stuck-claims", flow_run_name=_run_name)
 def stuck_claims(params: StuckClaimsParams = StuckClaimsParams()) -> State:  # noqa: B008 - a form default
     """Find stuck claims, publish a table, and emit one Prefect event per kind with its count."""
-    pages = find_stuck_claims(params)
+    pages = find_stuck_claims(Runtime.from_settings(get_settings()), params)
     for kind, page in pages.items():
         emit_event(
             event=f"claimguard.stuck.{kind}",

@@ -94,15 +94,17 @@ def load_paths(
     batch_size: int = BATCH_SIZE,
     workers: int = 1,
     documents: DocumentSource | None = None,
+    code_cache: Path | None = None,
 ) -> list[FileReport]:
     """Load every packet file under `paths`; one resolver keeps reference facts across files.
 
     X12 documents come from `documents` when given; else, with workers > 1, X12 files are
-    read ahead in other processes while earlier files load.
+    read ahead in other processes (their code tables from `code_cache`) while earlier
+    files load.
     """
     resolver = Resolver()
     files = packet_files(paths)
-    with _documents_for(files, workers, documents) as source:
+    with _documents_for(files, workers, documents, code_cache) as source:
         return [
             load_file(engine, path, resolver=resolver, batch_size=batch_size, documents=source)
             for path in files
@@ -138,21 +140,22 @@ def post_files(
     *,
     workers: int = 1,
     documents: DocumentSource | None = None,
+    code_cache: Path | None = None,
 ) -> list[RemitFileReport]:
     """Post every 835 under `paths`, from `documents` or read ahead by `workers` processes."""
     files = packet_files(paths, remittances=True)
-    with _documents_for(files, workers, documents) as source:
+    with _documents_for(files, workers, documents, code_cache) as source:
         return [post_file(engine, path, source) for path in files]
 
 
 @contextmanager
 def _documents_for(
-    files: list[Path], workers: int, given: DocumentSource | None
+    files: list[Path], workers: int, given: DocumentSource | None, code_cache: Path | None
 ) -> Iterator[DocumentSource]:
     if given is not None:
         yield given
         return
-    with reading_ahead(x12_files(files), workers) as documents:
+    with reading_ahead(x12_files(files), workers, code_cache=code_cache) as documents:
         yield documents
 
 

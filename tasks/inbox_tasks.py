@@ -14,10 +14,10 @@ from typing import Literal
 from prefect.client.schemas.objects import State
 from pydantic import BaseModel, Field
 
-from tasks.db.session import shared_engine
 from tasks.inbox import FileOutcome, file_away, load_file, x12_files
 from tasks.remit.post import post_file
 from tasks.retry import exception_of, io_task, safe_error
+from tasks.runtime import Runtime
 from tasks.x12.readahead import DocumentSource, reading_ahead
 
 FileJob = Literal["load", "post"]
@@ -102,9 +102,9 @@ UNUSABLE = {
 
 
 @io_task(name="load-intake-file", task_run_name="load {path}")
-def load_intake_file(path: str, documents: DocumentSource) -> FileResult:
+def load_intake_file(runtime: Runtime, path: str, documents: DocumentSource) -> FileResult:
     """Load one packet file; bad records are quarantined, not raised."""
-    report = load_file(shared_engine(), Path(path), documents=documents)
+    report = load_file(runtime.engine(), Path(path), documents=documents)
     return FileResult(
         path=path,
         intake_file_sha256=report.sha256,
@@ -119,9 +119,9 @@ def load_intake_file(path: str, documents: DocumentSource) -> FileResult:
 
 
 @io_task(name="post-remittance-file", task_run_name="post {path}")
-def post_remittance_file(path: str, documents: DocumentSource) -> RemitResult:
+def post_remittance_file(runtime: Runtime, path: str, documents: DocumentSource) -> RemitResult:
     """Post one 835 file: payments once each, every CLP/SVC matched or queued with its reason."""
-    report = post_file(shared_engine(), Path(path), documents)
+    report = post_file(runtime.engine(), Path(path), documents)
     return RemitResult(
         path=path,
         sets_in=report.sets_in,
@@ -139,22 +139,24 @@ def post_remittance_file(path: str, documents: DocumentSource) -> RemitResult:
     )
 
 
-def read_files(files: Sequence[Path], *, job: FileJob, workers: int) -> list[FileRow]:
+def read_files(
+    runtime: Runtime, files: Sequence[Path], *, job: FileJob, workers: int
+) -> list[FileRow]:
     """Load or post each file as its own task run, X12 read ahead by `workers` processes,
     and file each away in its folder's processed/ or failed/ as soon as it is read."""
     rows: list[FileRow] = []
-    with reading_ahead(x12_files(files), workers) as documents:
+    with reading_ahead(x12_files(files), workers, code_cache=runtime.code_cache) as documents:
         for path in files:
-            rows.append(_read_one(path, job, documents))
+            rows.append(_read_one(runtime, path, job, documents))
             file_away(path, rows[-1].outcome, rows[-1].reason)
     return rows
 
 
-def _read_one(path: Path, job: FileJob, documents: DocumentSource) -> FileRow:
+def _read_one(runtime: Runtime, path: Path, job: FileJob, documents: DocumentSource) -> FileRow:
     state: State[FileResult] | State[RemitResult] = (
-        load_intake_file(str(path), documents, return_state=True)
+        load_intake_file(runtime, str(path), documents, return_state=True)
         if job == "load"
-        else post_remittance_file(str(path), documents, return_state=True)
+        else post_remittance_file(runtime, str(path), documents, return_state=True)
     )
     if state.is_failed():
         reason = safe_error(exception_of(state))

@@ -1,6 +1,7 @@
 """Prefect tasks of the lifecycle: thin wrappers over chunk leases, step checks and re-audits.
 
-Tasks take references (a batch key, a step, a chunk number), never claims. The one
+Tasks take references (the run's Runtime, a batch key, a step, a chunk number), never
+claims. The one
 exception is a chunk's contexts cache, handed from step to step inside one worker process:
 `io_task` tasks neither hash, cache nor store their arguments, and a task called in its
 caller's process is never pickled, so patient data stays in the process that read it.
@@ -23,28 +24,29 @@ from tasks import reaudit, startup
 from tasks.checking import ChunkContexts, record_errors
 from tasks.chunks import BatchPlan, ChunkResult, plan_selection, process_chunk, worker_name
 from tasks.db import models, work
-from tasks.db.session import session_scope, shared_engine
+from tasks.db.session import session_scope
 from tasks.retry import exception_of, io_task, safe_error
-from tasks.rule_source import current_rule_set
+from tasks.runtime import Runtime
 
 
 @io_task(name="plan-batch")
 def plan_batch(
-    selection: dict[str, Any], steps: list[Step], chunk_size: int, salt: str
+    runtime: Runtime, selection: dict[str, Any], steps: list[Step], chunk_size: int, salt: str
 ) -> BatchPlan:
     """Select the claims and create (or find) their chunks; the ids stay in the database."""
     return plan_selection(
-        shared_engine(),
+        runtime.engine(),
         selection,
         steps,
         chunk_size=chunk_size,
         salt=salt,
-        rule_set=current_rule_set(),
+        rule_set=runtime.rule_set(),
     )
 
 
 @io_task(name="check-step", task_run_name="{step.value} chunk {chunk_no}")
 def check_step_chunk(
+    runtime: Runtime,
     key: str,
     step: Step,
     chunk_no: int,
@@ -55,11 +57,11 @@ def check_step_chunk(
 ) -> ChunkResult:
     """Lease a chunk as this process (host:pid), check one step for its claims, close the chunk."""
     return process_chunk(
-        shared_engine(),
+        runtime.engine(),
         key,
         step,
         chunk_no,
-        rule_set=current_rule_set(),
+        rule_set=runtime.rule_set(),
         force=force,
         flow_run_id=flow_run_id,
         worker=worker_name(),
@@ -74,7 +76,12 @@ def check_step_chunk(
     persist_result=False,
 )
 def check_chunk_steps(
-    key: str, steps: list[Step], chunk_no: int, force: bool, flow_run_id: str | None
+    runtime: Runtime,
+    key: str,
+    steps: list[Step],
+    chunk_no: int,
+    force: bool,
+    flow_run_id: str | None,
 ) -> list[ChunkResult]:
     """Every step of one chunk, in order, in one process (so the chunk's claims are read once).
 
@@ -82,13 +89,18 @@ def check_chunk_steps(
     `error` checkpoints for its claims and the chunk goes on to its next step. This task
     itself does not retry: its steps already did.
     """
-    startup.settle()  # a worker process's first chunk: after its imports, before the work
+    # A worker process's first chunk: after its imports, before the work.
+    startup.settle(runtime.code_cache)
     contexts = ChunkContexts()  # read by the first step, kept for the others
     with startup.collector_paused():  # the chunk's contexts live through its steps
-        return [_step_of_chunk(key, step, chunk_no, force, flow_run_id, contexts) for step in steps]
+        return [
+            _step_of_chunk(runtime, key, step, chunk_no, force, flow_run_id, contexts)
+            for step in steps
+        ]
 
 
 def _step_of_chunk(
+    runtime: Runtime,
     key: str,
     step: Step,
     chunk_no: int,
@@ -98,6 +110,7 @@ def _step_of_chunk(
 ) -> ChunkResult:
     """One step of the chunk as its own task run; failed for good, its claims get `error` checkpoints."""
     state = check_step_chunk(
+        runtime,
         key,
         step,
         chunk_no,
@@ -113,7 +126,7 @@ def _step_of_chunk(
     get_run_logger().error(
         "%s chunk %s failed after its retries: %s", step.value, chunk_no, message
     )
-    record_chunk_error(key, step, chunk_no, message, flow_run_id)
+    record_chunk_error(runtime, key, step, chunk_no, message, flow_run_id)
     return ChunkResult(
         step=step,
         chunk_no=chunk_no,
@@ -126,14 +139,14 @@ def _step_of_chunk(
 
 @io_task(name="record-chunk-error")
 def record_chunk_error(
-    key: str, step: Step, chunk_no: int, message: str, flow_run_id: str | None
+    runtime: Runtime, key: str, step: Step, chunk_no: int, message: str, flow_run_id: str | None
 ) -> int:
     """After a chunk failed for good: an `error` checkpoint for each of its claims, nothing lost."""
-    engine = shared_engine()
+    engine = runtime.engine()
     with session_scope(engine) as session:
         claim_ids = work.chunk_claims(session, key, step, chunk_no)
     return record_errors(
-        engine, claim_ids, step, current_rule_set(), message, flow_run_id=flow_run_id
+        engine, claim_ids, step, runtime.rule_set(), message, flow_run_id=flow_run_id
     )
 
 
@@ -148,18 +161,24 @@ class ReauditResult(BaseModel):
 
 @io_task(name="re-audit-chunk", task_run_name="re-audit chunk {chunk_no}")
 def reaudit_chunk(
-    key: str, chunk_no: int, steps: list[Step], dry_run: bool, flow_run_id: str | None
+    runtime: Runtime,
+    key: str,
+    chunk_no: int,
+    steps: list[Step],
+    dry_run: bool,
+    flow_run_id: str | None,
 ) -> ReauditResult:
     """Re-evaluate one chunk, record what changed; write new checkpoints unless dry run."""
-    startup.settle()  # a worker process's first chunk: after its imports, before the work
-    engine = shared_engine()
+    # A worker process's first chunk: after its imports, before the work.
+    startup.settle(runtime.code_cache)
+    engine = runtime.engine()
     with session_scope(engine) as session:
         claim_ids = work.chunk_claims(session, key, steps[0], chunk_no)
     counts = reaudit.reaudit_claims(
         engine,
         claim_ids,
         steps,
-        current_rule_set(),
+        runtime.rule_set(),
         batch_key=key,
         dry_run=dry_run,
         flow_run_id=flow_run_id,
@@ -169,6 +188,7 @@ def reaudit_chunk(
 
 @io_task(name="record-audit-run")
 def record_audit_run(
+    runtime: Runtime,
     flow_run_id: str | None,
     kind: str,
     reason: str,
@@ -178,7 +198,7 @@ def record_audit_run(
     started_at: dt.datetime,
 ) -> int:
     """Keep who-ran-what-and-why next to the checkpoints it wrote."""
-    with session_scope(shared_engine()) as session:
+    with session_scope(runtime.engine()) as session:
         row = models.AuditRun(
             started_at=started_at,
             flow_run_id=flow_run_id,
@@ -186,7 +206,7 @@ def record_audit_run(
             reason=reason,
             selection=selection,
             dry_run=dry_run,
-            rule_set_version=current_rule_set().version,
+            rule_set_version=runtime.rule_set().version,
             counts=counts,
             finished_at=dt.datetime.now(dt.UTC),
         )

@@ -17,18 +17,15 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-
 from rules.outcomes import PRE_SUBMISSION_STEPS, Step
 from tasks import startup
 from tasks.checking import ChunkContexts
 from tasks.chunks import ChunkResult, plan_selection, process_chunk, windowed, worker_name
-from tasks.db.session import shared_engine
 from tasks.inbox import load_paths, post_files
 from tasks.intake.loader import FileReport
 from tasks.remit.post import RemitFileReport
 from tasks.reports import build
-from tasks.rule_source import current_rule_set
+from tasks.runtime import Runtime
 from tasks.settings import CHUNK_SIZE
 from tasks.x12.readahead import DocumentSource
 
@@ -44,7 +41,7 @@ class PipelineRun:
 
 
 def check_selection(
-    engine: Engine,
+    runtime: Runtime,
     selection: dict[str, Any],
     steps: Sequence[Step],
     *,
@@ -57,23 +54,30 @@ def check_selection(
     # A forced check is a new batch each time (its chunks are leased afresh); otherwise a
     # rerun of the same selection finds its batch, and what was done stays done.
     plan = plan_selection(
-        engine,
+        runtime.engine(),
         selection,
         steps,
         chunk_size=chunk_size,
         salt=uuid.uuid4().hex if force else "",
-        rule_set=current_rule_set(),
+        rule_set=runtime.rule_set(),
     )
     if workers < 2 or plan.chunks < 2:
         for chunk_no in range(plan.chunks):
-            check_chunk(engine, plan.key, steps, chunk_no, force=force)
+            check_chunk(runtime, plan.key, steps, chunk_no, force=force)
         return plan.claims
-    url = engine.url.render_as_string(hide_password=False)
-    # spawn, as Prefect's process pool does: a forked child would share the parent's connections.
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    # spawn, as Prefect's process pool does: a forked child would share the parent's
+    # connections. A worker settles once, after its imports and before its first chunk.
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=get_context("spawn"),
+        initializer=startup.settle,
+        initargs=(runtime.code_cache,),
+    ) as pool:
         for done in windowed(
             range(plan.chunks),
-            lambda chunk_no: pool.submit(_check_in_worker, url, plan.key, steps, chunk_no, force),
+            lambda chunk_no: pool.submit(
+                check_chunk, runtime, plan.key, steps, chunk_no, force=force
+            ),
             _first_completed,
             window=2 * workers,
         ):
@@ -81,18 +85,11 @@ def check_selection(
     return plan.claims
 
 
-def _check_in_worker(
-    url: str, key: str, steps: Sequence[Step], chunk_no: int, force: bool
-) -> list[ChunkResult]:
-    startup.settle()  # a worker process's first chunk: after its imports, before the work
-    return check_chunk(shared_engine(url), key, steps, chunk_no, force=force)
-
-
 def check_chunk(
-    engine: Engine, key: str, steps: Sequence[Step], chunk_no: int, *, force: bool
+    runtime: Runtime, key: str, steps: Sequence[Step], chunk_no: int, *, force: bool
 ) -> list[ChunkResult]:
     """Every step of one planned chunk, its claims read once (the plain check-chunk task)."""
-    rule_set, contexts = current_rule_set(), ChunkContexts()
+    engine, rule_set, contexts = runtime.engine(), runtime.rule_set(), ChunkContexts()
     with startup.collector_paused():  # the chunk's contexts live through its steps
         return [
             process_chunk(
@@ -116,7 +113,7 @@ def _first_completed(running: set[Future[list[ChunkResult]]]) -> Future[list[Chu
 
 
 def run(
-    engine: Engine,
+    runtime: Runtime,
     folder: Path,
     *,
     workers: int = 1,
@@ -126,23 +123,35 @@ def run(
 ) -> PipelineRun:
     """Load the folder's claim files, check steps 1-4, post its 835s, audit them (step 5);
     with `report_dir`, write the revenue-leak report there, as the daily-intake flow does."""
-    startup.settle()
-    result = PipelineRun()
+    startup.settle(runtime.code_cache)
+    engine, result = runtime.engine(), PipelineRun()
     with _timed(result, "intake"):
-        result.loaded = load_paths(engine, [folder], workers=workers, documents=documents)
+        result.loaded = load_paths(
+            engine,
+            [folder],
+            workers=workers,
+            documents=documents,
+            code_cache=runtime.code_cache,
+        )
     with _timed(result, "steps 1-4"):
         result.claims_checked = check_selection(
-            engine,
+            runtime,
             {"unchecked_steps": PRE_SUBMISSION_STEPS},
             PRE_SUBMISSION_STEPS,
             chunk_size=chunk_size,
             workers=workers,
         )
     with _timed(result, "remittances"):
-        result.posted = post_files(engine, [folder], workers=workers, documents=documents)
+        result.posted = post_files(
+            engine,
+            [folder],
+            workers=workers,
+            documents=documents,
+            code_cache=runtime.code_cache,
+        )
     with _timed(result, "post_payment_audit"):
         result.claims_audited = check_selection(
-            engine,
+            runtime,
             {"remitted": True},
             [Step.POST_PAYMENT_AUDIT],
             force=True,
@@ -151,7 +160,7 @@ def run(
         )
     if report_dir is not None:
         with _timed(result, "report"):
-            result.report = build.write(engine, current_rule_set(), report_dir)
+            result.report = build.write(engine, runtime.rule_set(), report_dir)
     return result
 
 

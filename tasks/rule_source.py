@@ -1,4 +1,4 @@
-"""Which rule set the running process uses: the shipped one, or CLAIMGUARD_RULES_DIR's."""
+"""The rule set a run uses: the shipped one, or a rules folder laid out like rules/."""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from rules.loader import RuleSet, default_rule_set, load_rule_set
-from tasks.settings import get_settings
 
 
-def current_rule_set() -> RuleSet:
-    """The rule set named by the settings, loaded once per folder and content."""
-    folder = get_settings().rules_dir
+def rule_set_in(folder: Path | None) -> RuleSet:
+    """The rules in `folder` (None: the shipped rules), loaded once per folder and content."""
     if folder is None:
         return default_rule_set()
     return _load(folder.resolve(), _stamp(folder))

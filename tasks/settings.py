@@ -48,15 +48,10 @@ def get_settings() -> Settings:
     return Settings()
 
 
-def worker_count(requested: int | None = None) -> int:
-    """Processes to use: as asked, else CLAIMGUARD_WORKERS, else one per CPU core."""
-    return requested or get_settings().workers or os.cpu_count() or 1
-
-
-def cache_folder(settings: Settings | None = None) -> Path | None:
+def cache_folder(settings: Settings) -> Path | None:
     """Where the ICD-10-CM table is cached: CLAIMGUARD_CACHE_DIR, else the user's cache
     folder ($XDG_CACHE_HOME or ~/.cache, then claimguard); None when set to off."""
-    chosen = (settings or get_settings()).cache_dir
+    chosen = settings.cache_dir
     if chosen is None:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
         return Path(base) / "claimguard"

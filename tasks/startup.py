@@ -23,10 +23,10 @@ import gc
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from rules import icd10
 from tasks import icd10_cache
-from tasks.settings import cache_folder
 
 _settled = False
 _pause_lock = threading.Lock()
@@ -34,19 +34,20 @@ _pauses = 0
 _resume = False
 
 
-def use_cached_code_tables() -> None:
-    """Read the ICD-10-CM table from the settings' cache folder rather than the library's XML
-    (1.6-2.5 s in every process that validates a claim)."""
-    icd10_cache.install(cache_folder())
+def use_cached_code_tables(cache: Path | None) -> None:
+    """Read the ICD-10-CM table from the `cache` folder rather than the library's XML
+    (1.6-2.5 s in every process that validates a claim); None: from the XML."""
+    icd10_cache.install(cache)
 
 
-def settle() -> None:
-    """Load the ICD-10-CM table, then freeze everything alive (first call per process only)."""
+def settle(code_cache: Path | None) -> None:
+    """Load the ICD-10-CM table (cached in `code_cache`), then freeze everything alive
+    (first call per process only)."""
     global _settled
     if _settled:
         return
     _settled = True
-    use_cached_code_tables()
+    use_cached_code_tables(code_cache)
     icd10.load_table()
     gc.collect()  # what start-up already threw away should not be frozen with the rest
     gc.freeze()

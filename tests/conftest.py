@@ -15,12 +15,13 @@ from sqlalchemy import Engine, text
 
 from tasks.db.migrate import upgrade
 from tasks.db.session import make_engine
+from tasks.settings import Settings, cache_folder
 from tasks.startup import use_cached_code_tables
 from tasks.x12.reader import X12Document, read
 
 # As every entry point does (the CLI, a flow's start, a worker): the ICD-10-CM table from the
 # cache file, not the library's XML.
-use_cached_code_tables()
+use_cached_code_tables(cache_folder(Settings()))
 
 POSTGRES_ENV = "CLAIMGUARD_TEST_POSTGRES_URL"
 POSTGRES_SKIP = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -43,3 +44,24 @@ def test_top_level_layout():
         ".ci/run",
     ):
         assert (ROOT / name).exists(), name
+
+
+def test_tasks_are_handed_their_settings():
+    """Below the entry points nothing reads the environment: tasks/ reads settings in
+    tasks/settings.py only, and is handed a Runtime (or an engine and rule set) by its caller."""
+    readers = []
+    for path in sorted((ROOT / "tasks").rglob("*.py")):
+        if path.name == "settings.py" and path.parent.name == "tasks":
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            name = (
+                node.id
+                if isinstance(node, ast.Name)
+                else node.attr
+                if isinstance(node, ast.Attribute)
+                else None
+            )
+            if name in ("get_settings", "environ", "getenv"):
+                readers.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
+    assert readers == []

@@ -61,28 +61,32 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+# A connection pool per database per process, so a worker's tasks reuse connections. Keyed
+# by what the caller passes: nothing here reads the settings.
 _ENGINES: dict[tuple[str, int | None], Engine] = {}
 
 
-def shared_engine(url: str | None = None) -> Engine:
-    """One migrated engine per database (URL and settings) per process: tasks reuse its
-    connection pool."""
-    from tasks.settings import get_settings
-
-    settings = get_settings()
-    key = (url or settings.database_url, settings.sqlite_max_pages)
+def pooled_engine(url: str, *, sqlite_max_pages: int | None = None) -> Engine:
+    """This process's migrated engine for `url` (created on first use)."""
+    key = (url, sqlite_max_pages)
     if key not in _ENGINES:
-        _ENGINES[key] = open_database(key[0])
+        _ENGINES[key] = open_database(url, sqlite_max_pages=sqlite_max_pages)
     return _ENGINES[key]
 
 
-def open_database(url: str | None = None, *, migrate: bool = True) -> Engine:
-    """Open the claim database named by `url` (or CLAIMGUARD_DATABASE_URL), migrated to head."""
-    from tasks.db.migrate import upgrade
-    from tasks.settings import get_settings
+def adopt_engine(engine: Engine, *, sqlite_max_pages: int | None = None) -> str:
+    """Make `engine` this process's engine for its URL (which is returned); other processes
+    given the URL open their own. For callers that already hold an engine (tests, embedding)."""
+    url = engine.url.render_as_string(hide_password=False)
+    _ENGINES[(url, sqlite_max_pages)] = engine
+    return url
 
-    settings = get_settings()
-    engine = make_engine(url or settings.database_url, sqlite_max_pages=settings.sqlite_max_pages)
+
+def open_database(url: str, *, sqlite_max_pages: int | None = None, migrate: bool = True) -> Engine:
+    """A new engine for the claim database at `url`, migrated to head."""
+    from tasks.db.migrate import upgrade
+
+    engine = make_engine(url, sqlite_max_pages=sqlite_max_pages)
     if migrate:
         upgrade(engine)
     return engine

@@ -38,9 +38,9 @@ from pydantic import ValidationError
 from rules import audit
 from rules import records as r
 from rules.context import Lookups, assemble
+from rules.loader import default_rule_set
 from rules.tables import Tables
 from tasks.intake.reader import KEY_FIELDS
-from tasks.rule_source import current_rule_set
 from tasks.x12 import write as w
 
 CENT = Decimal("0.01")
@@ -292,7 +292,7 @@ def write_remittances(
     correct claims, month after month: what the persistent-underpayer alarm is for.
     """
     rates = PAYMENT_PROBLEMS if rates is None else rates
-    tables = current_rule_set().tables
+    tables = default_rule_set().tables  # the shipped fee schedules: what the sample payers pay
     held = set() if pay_held else _planted(folder)
     book = Book()
     payments: dict[tuple[str, str], _Payer835] = {}

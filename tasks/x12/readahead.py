@@ -26,7 +26,6 @@ _Read = tuple[str, X12Document | None, str | None]
 
 
 def _read_file(path: Path) -> _Read:
-    startup.settle()
     try:
         data = path.read_bytes()
     except OSError:
@@ -59,12 +58,17 @@ READ_HERE = ReadHere()
 class ReadAhead:
     """At most `workers` files read ahead at a time, in file order."""
 
-    def __init__(self, paths: Sequence[Path], workers: int) -> None:
+    def __init__(self, paths: Sequence[Path], workers: int, *, code_cache: Path | None) -> None:
         self._pending = deque(paths)
         self._workers = workers
         self._futures: dict[Path, Future[_Read]] = {}
         # spawn: a forked child would inherit the parent's database connections.
-        self._pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+        self._pool = ProcessPoolExecutor(
+            workers,
+            mp_context=get_context("spawn"),
+            initializer=startup.settle,
+            initargs=(code_cache,),
+        )
         self._fill()
 
     def _fill(self) -> None:
@@ -94,13 +98,16 @@ class ReadAhead:
 
 
 @contextmanager
-def reading_ahead(x12_paths: Sequence[Path], workers: int) -> Iterator[DocumentSource]:
-    """A source that reads `x12_paths` ahead in `workers` processes, in their order, while
-    the caller works on the ones before; in this process when there is nothing to overlap."""
+def reading_ahead(
+    x12_paths: Sequence[Path], workers: int, *, code_cache: Path | None
+) -> Iterator[DocumentSource]:
+    """A source that reads `x12_paths` ahead in `workers` processes (their code tables from
+    `code_cache`), in their order, while the caller works on the ones before; in this
+    process when there is nothing to overlap."""
     if workers < 2 or len(x12_paths) < 2:
         yield READ_HERE  # one file, or one core: nothing to overlap with
         return
-    ahead = ReadAhead(x12_paths, workers)
+    ahead = ReadAhead(x12_paths, workers, code_cache=code_cache)
     try:
         yield ahead
     finally:

@@ -19,9 +19,9 @@ from tasks.db.checkpoints import append_checkpoints
 from tasks.db.selection import select_claims
 from tasks.db.session import session_scope
 from tasks.inbox import load_paths
-from tasks.rule_source import current_rule_set
 from tasks.synthetic.defects import Defect
 from tasks.synthetic.generator import GeneratorConfig, generate
+from tests.support.runtime import env_runtime
 
 
 def _expected(engine: Engine, claim_ids: set[str]) -> list[tuple[str, str, str]]:
@@ -47,7 +47,7 @@ def test_held_claims_are_those_held_now(
     generate(GeneratorConfig(seed=8, claims=300, rates=dict.fromkeys(Defect, 0.05)), tmp_path)
     load_paths(db, [tmp_path])
     steps = list(PRE_SUBMISSION_STEPS)
-    rule_set = current_rule_set()
+    rule_set = env_runtime().rule_set()
     with session_scope(db) as session:
         ids = select_claims(session, unchecked_steps=steps)
         key = work.batch_key(ids, steps, rule_set.version)
@@ -69,11 +69,11 @@ def test_held_claims_are_those_held_now(
             started_at=dt.datetime.now(dt.UTC),
         )
     after = _expected(db, set(ids))
-    held = held_claims(key, steps, limit=None)
+    held = held_claims(env_runtime().engine(), key, steps, limit=None)
     assert [(r["claim_id"], r["step"], r["rule"]) for r in held.rows] == after
     assert (cleared_claim, cleared_step) not in {(r["claim_id"], r["step"]) for r in held.rows}
     assert len(after) < len(before)
     # The artifact lists the first rows only, but counts every held finding by rule.
-    first = held_claims(key, steps, limit=5)
+    first = held_claims(env_runtime().engine(), key, steps, limit=5)
     assert first.rows == held.rows[:5]
     assert first.by_rule == Counter(rule for _, _, rule in after) == held.by_rule

@@ -15,10 +15,10 @@ from tasks.chunks import process_chunk
 from tasks.db import models as m
 from tasks.db import work
 from tasks.db.selection import select_claims
-from tasks.db.session import session_scope, shared_engine
+from tasks.db.session import session_scope
 from tasks.inbox import load_paths
-from tasks.rule_source import current_rule_set
 from tasks.synthetic.generator import GeneratorConfig, generate
+from tests.support.runtime import env_runtime
 
 
 def test_two_workers_share_a_batch_without_overlap(
@@ -27,13 +27,13 @@ def test_two_workers_share_a_batch_without_overlap(
     """Workers leasing from one batch with SKIP LOCKED never check the same chunk; nothing is skipped."""
     monkeypatch.setenv("CLAIMGUARD_DATABASE_URL", postgres_url)
     generate(GeneratorConfig(seed=5, claims=1200), tmp_path)
-    engine = shared_engine()
+    engine = env_runtime().engine()
     load_paths(engine, [tmp_path])
     with session_scope(engine) as session:
         ids = select_claims(session, unchecked_steps=PRE_SUBMISSION_STEPS)
-        key = work.batch_key(ids, PRE_SUBMISSION_STEPS, current_rule_set().version)
+        key = work.batch_key(ids, PRE_SUBMISSION_STEPS, env_runtime().rule_set().version)
         chunks = work.plan(session, key, work.chunked(ids, 100), PRE_SUBMISSION_STEPS).chunks
-    rule_set = current_rule_set()
+    rule_set = env_runtime().rule_set()
     taken: Counter[tuple[str, int]] = Counter()
     lock = threading.Lock()
 

@@ -24,11 +24,12 @@ from flows.daily_intake import daily_intake
 from flows.params import DailyIntakeParams
 from rules.outcomes import PRE_SUBMISSION_STEPS, CheckpointStatus
 from tasks.db import models as m
-from tasks.db.session import make_engine, session_scope, shared_engine
+from tasks.db.session import make_engine, session_scope
 from tasks.inbox import load_paths
 from tasks.synthetic.generator import GeneratorConfig, generate
 from tasks.synthetic.x12gen import write_claims, write_remittances
 from tests.support import faults
+from tests.support.runtime import env_runtime
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 SEED = 47
@@ -79,7 +80,7 @@ def final_state(url: str) -> dict[str, object]:
 
 
 def claim_ids() -> set[str]:
-    with session_scope(shared_engine()) as session:
+    with session_scope(env_runtime().engine()) as session:
         return set(session.scalars(select(m.Claim.claim_id)))
 
 
@@ -109,7 +110,7 @@ class TestTransientFaults:
             refile_failed(inbox)
         assert state.is_completed(), state.message
         assert faults.fired("check_step") + faults.fired("load_file") > 0
-        with session_scope(shared_engine()) as session:
+        with session_scope(env_runtime().engine()) as session:
             claims = set(session.scalars(select(m.Claim.claim_id)))
             per_step = session.execute(
                 select(m.ClaimCheckpoint.claim_id, m.ClaimCheckpoint.step, func.count())
@@ -132,7 +133,7 @@ class TestStorageFaults:
     def test_a_full_disk_fails_the_run_cleanly_and_keeps_what_was_recorded(
         self, claim_db, inbox, monkeypatch
     ):
-        engine = shared_engine()
+        engine = env_runtime().engine()
         first_week = sorted(inbox.glob("*.837"))[0]
         load_paths(engine, [*sorted(inbox.glob("*.jsonl")), first_week])
         first_week.unlink()
@@ -146,7 +147,7 @@ class TestStorageFaults:
         reasons = " ".join(p.read_text() for p in (inbox / "failed").glob("*.reason.txt"))
         assert "database or disk is full" in reasons
         monkeypatch.delenv("CLAIMGUARD_SQLITE_MAX_PAGES")
-        shared_engine().dispose()
+        env_runtime().engine().dispose()
         assert before and claim_ids() >= before  # nothing recorded before the disk filled is lost
         refile_failed(inbox)  # space freed: the same files again
         again = daily_intake(DailyIntakeParams(inbox=str(inbox)), return_state=True)
@@ -156,9 +157,9 @@ class TestStorageFaults:
     def test_a_read_only_database_fails_the_run_with_a_clear_error(
         self, claim_db, inbox, monkeypatch
     ):
-        load_paths(shared_engine(), sorted(inbox.glob("*.jsonl")))
+        load_paths(env_runtime().engine(), sorted(inbox.glob("*.jsonl")))
         before = final_state(claim_db)
-        shared_engine().dispose()
+        env_runtime().engine().dispose()
         path = claim_db.removeprefix("sqlite:///")
         monkeypatch.setenv("CLAIMGUARD_DATABASE_URL", f"sqlite:///file:{path}?mode=ro&uri=true")
         state = daily_intake(DailyIntakeParams(inbox=str(inbox)), return_state=True)

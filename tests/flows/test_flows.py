@@ -26,14 +26,14 @@ from rules.loader import RULES_ROOT
 from rules.outcomes import PRE_SUBMISSION_STEPS, CheckpointStatus, Step
 from tasks.checking import record_errors
 from tasks.db import models as m
-from tasks.db.session import session_scope, shared_engine
+from tasks.db.session import session_scope
 from tasks.inbox import load_paths
 from tasks.reaudit import changes_of
 from tasks.retry import TransientSourceError
-from tasks.rule_source import current_rule_set
 from tasks.synthetic.defects import Defect
 from tasks.synthetic.generator import GeneratorConfig, generate
 from tests.support import faults
+from tests.support.runtime import env_runtime
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 CLAIMS = 300
@@ -49,12 +49,12 @@ def inbox(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def loaded(claim_db: str, inbox: Path) -> str:
-    load_paths(shared_engine(), [inbox])
+    load_paths(env_runtime().engine(), [inbox])
     return claim_db
 
 
 def checkpoint_counts() -> dict[tuple[str, str, int], int]:
-    with session_scope(shared_engine()) as session:
+    with session_scope(env_runtime().engine()) as session:
         query = select(
             m.ClaimCheckpoint.claim_id,
             m.ClaimCheckpoint.step,
@@ -66,7 +66,7 @@ def checkpoint_counts() -> dict[tuple[str, str, int], int]:
 
 def chunk_workers() -> list[tuple[int, int]]:
     """For each finished work chunk: the process that checked it, and how many checkpoints it wrote."""
-    with session_scope(shared_engine()) as session:
+    with session_scope(env_runtime().engine()) as session:
         rows = session.execute(
             select(m.WorkChunk.leased_by, m.WorkChunk.outcome).where(m.WorkChunk.state == "done")
         ).all()
@@ -132,7 +132,7 @@ class TestLifecycle:
         faults.inject("check_step", times=1, error=ValueError("rule table unreadable"))
         state = lifecycle(LifecycleParams(steps=[Step.CODING_EDITS]), return_state=True)
         assert state.is_failed() and "1 chunk(s) failed" in state.message
-        with session_scope(shared_engine()) as session:
+        with session_scope(env_runtime().engine()) as session:
             errors = session.scalars(
                 select(m.ClaimCheckpoint).where(m.ClaimCheckpoint.status == CheckpointStatus.ERROR)
             ).all()
@@ -168,7 +168,7 @@ class TestDailyIntake:
         faults.inject("load_file", times=1, error=TransientSourceError("file busy"))
         state = daily_intake(DailyIntakeParams(inbox=str(inbox)), return_state=True)
         assert state.is_completed() and faults.fired("load_file") == 1
-        with session_scope(shared_engine()) as session:
+        with session_scope(env_runtime().engine()) as session:
             assert session.scalar(select(func.count()).select_from(m.Claim)) == CLAIMS
 
 
@@ -197,20 +197,20 @@ class TestReaudit:
             return_state=True,
         )
         summary = state.result()
-        with session_scope(shared_engine()) as session:
+        with session_scope(env_runtime().engine()) as session:
             changes = list(changes_of(session, summary.batch_key, page=7))
         assert {c.claim_id for c in changes} == expected
         assert (summary.changed, summary.changes) == (len(expected), len(changes))
         assert all("DEF-DOC-007" in c.added and c.removed == [] for c in changes)
         assert len(checkpoint_counts()) == CLAIMS  # a dry run writes no checkpoint
-        with session_scope(shared_engine()) as session:
+        with session_scope(env_runtime().engine()) as session:
             run = session.scalars(select(m.AuditRun)).one()
             assert (run.reason, run.dry_run, run.counts["changed"]) == (
                 "test: group maximum 5",
                 True,
                 len(expected),
             )
-        assert current_rule_set().version != _shipped_version()
+        assert env_runtime().rule_set().version != _shipped_version()
 
 
 def _shipped_version() -> str:
@@ -221,7 +221,7 @@ def _shipped_version() -> str:
 
 def _claims_newly_over(limit: int) -> set[str]:
     """Keystone claims in sessions over `limit` that DEF-DOC-007 did not hold before."""
-    with session_scope(shared_engine()) as session:
+    with session_scope(env_runtime().engine()) as session:
         sizes = dict(
             session.execute(
                 select(m.SessionParticipant.session_id, func.count()).group_by(
@@ -248,7 +248,7 @@ class TestStuckClaims:
     def test_finds_each_kind_of_stuck_claim(self, loaded: str):
         """Held too long, errored, ready not sent, sent not paid, near the filing limit, and a lease run out."""
         lifecycle(LifecycleParams())
-        engine = shared_engine()
+        engine = env_runtime().engine()
         with session_scope(engine) as session:
             ready = sorted(session.scalars(select(m.Claim.claim_id)))
         from tasks.db.repository import mark_submitted
@@ -270,13 +270,13 @@ class TestStuckClaims:
             engine,
             ready[7:9],
             Step.POST_PAYMENT_AUDIT,
-            current_rule_set(),
+            env_runtime().rule_set(),
             "TimeoutError: payer portal",
         )
         params = StuckClaimsParams(as_of=dt.date(2027, 9, 30), held_days=14)
         state = stuck_claims(params, return_state=True)
         assert state.is_completed()
-        pages = find_stuck_claims.fn(params, limit=10_000)
+        pages = find_stuck_claims.fn(env_runtime(), params, limit=10_000)
         kinds = {kind.value: {s.claim_id for s in page.claims} for kind, page in pages.items()}
         assert {kind.value: page.total for kind, page in pages.items()} == {
             kind: len(ids) for kind, ids in kinds.items()

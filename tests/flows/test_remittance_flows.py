@@ -15,9 +15,10 @@ from flows.remittance_audit import remittance_audit
 from flows.stuck_claims import find_stuck_claims
 from rules.outcomes import Step
 from tasks.db import models as m
-from tasks.db.session import session_scope, shared_engine
+from tasks.db.session import session_scope
 from tasks.synthetic.generator import GeneratorConfig, generate
 from tasks.synthetic.x12gen import write_claims, write_remittances
+from tests.support.runtime import env_runtime
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 SEED = 43
@@ -35,7 +36,7 @@ def inbox(tmp_path: Path) -> Path:
 
 
 def _audit_checkpoints() -> dict[str, int]:
-    with session_scope(shared_engine()) as session:
+    with session_scope(env_runtime().engine()) as session:
         query = (
             select(m.ClaimCheckpoint.claim_id, func.count())
             .where(m.ClaimCheckpoint.step == Step.POST_PAYMENT_AUDIT)
@@ -53,7 +54,7 @@ class TestDailyIntakeWithX12:
             DailyIntakeParams(inbox=str(inbox), report_dir=str(reports)), return_state=True
         )
         assert state.is_completed(), state.message
-        with session_scope(shared_engine()) as session:
+        with session_scope(env_runtime().engine()) as session:
             by_source = select(m.Claim.source, func.count()).group_by(m.Claim.source)
             sources = {source: n for source, n in session.execute(by_source)}
             linked = session.scalar(select(func.count()).where(m.Claim.session_id.is_not(None)))
@@ -88,7 +89,7 @@ class TestDailyIntakeWithX12:
         self, claim_db, inbox, tmp_path
     ):
         daily_intake(DailyIntakeParams(inbox=str(inbox), report_dir=str(tmp_path / "r")))
-        with session_scope(shared_engine()) as session:
+        with session_scope(env_runtime().engine()) as session:
             paid = set(
                 session.scalars(
                     select(m.RemittanceClaim.claim_id).where(
@@ -96,7 +97,9 @@ class TestDailyIntakeWithX12:
                     )
                 )
             )
-        pages = find_stuck_claims.fn(StuckClaimsParams(as_of=dt.date(2027, 6, 30)), limit=10_000)
+        pages = find_stuck_claims.fn(
+            env_runtime(), StuckClaimsParams(as_of=dt.date(2027, 6, 30)), limit=10_000
+        )
         assert paid and not any(
             s.claim_id in paid
             and s.kind in ("no_remittance", "timely_filing", "ready_not_submitted")

@@ -69,7 +69,7 @@ def test_installing_makes_the_cache_the_tables_source(cache_dir):
         assert icd10.problem("F33") is not None and icd10.problem("F33.1") is None
         assert list(cache_dir.glob("icd10cm-*.tsv"))
     finally:
-        icd10_cache.install(cache_folder())  # the cache, as every other test sees it
+        icd10_cache.install(cache_folder(Settings()))  # the cache, as every other test sees it
 
 
 def test_importing_the_packages_changes_nothing():

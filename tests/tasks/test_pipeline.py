@@ -17,6 +17,7 @@ from tasks.db.selection import select_claims
 from tasks.db.session import session_scope
 from tasks.inbox import load_paths
 from tasks.pipeline import check_selection
+from tasks.runtime import Runtime
 from tasks.synthetic.generator import GeneratorConfig, generate
 
 STEPS = list(PRE_SUBMISSION_STEPS)
@@ -38,7 +39,9 @@ def _checkpoints(engine: Engine) -> list[tuple[str, str]]:
 def test_every_selected_claim_is_checked_once_per_step(sqlite_db: Engine, tmp_path: Path):
     """In this process, chunk by chunk: one checkpoint per claim and step, none left unchecked."""
     ids = _loaded(sqlite_db, tmp_path, 90)
-    checked = check_selection(sqlite_db, {"unchecked_steps": STEPS}, STEPS, chunk_size=20)
+    checked = check_selection(
+        Runtime.of_engine(sqlite_db), {"unchecked_steps": STEPS}, STEPS, chunk_size=20
+    )
     assert checked == len(ids) > 20
     assert _checkpoints(sqlite_db) == sorted((cid, s.value) for cid in ids for s in STEPS)
     with session_scope(sqlite_db) as session:
@@ -54,8 +57,10 @@ def test_worker_processes_check_the_same_as_this_process(tmp_path: Path):
     one, two = sqlite_engine(tmp_path / "one.db"), sqlite_engine(tmp_path / "two.db")
     ids = _loaded(one, tmp_path / "a", 60)
     assert _loaded(two, tmp_path / "b", 60) == ids
-    check_selection(one, {"unchecked_steps": STEPS}, STEPS, chunk_size=10)
-    check_selection(two, {"unchecked_steps": STEPS}, STEPS, chunk_size=10, workers=2)
+    check_selection(Runtime.of_engine(one), {"unchecked_steps": STEPS}, STEPS, chunk_size=10)
+    check_selection(
+        Runtime.of_engine(two), {"unchecked_steps": STEPS}, STEPS, chunk_size=10, workers=2
+    )
     assert _checkpoints(two) == _checkpoints(one)
     with session_scope(two) as session:
         holders = set(session.scalars(select(m.WorkChunk.leased_by)))
@@ -66,9 +71,9 @@ def test_a_rerun_of_a_checked_selection_checks_nothing_again(sqlite_db: Engine, 
     """The same claims unchanged are the same batch: its chunks are done, nothing is written."""
     ids = _loaded(sqlite_db, tmp_path, 30)
     selection = {"claim_ids": ids}
-    check_selection(sqlite_db, selection, STEPS, chunk_size=10)
+    check_selection(Runtime.of_engine(sqlite_db), selection, STEPS, chunk_size=10)
     before = _checkpoints(sqlite_db)
-    check_selection(sqlite_db, selection, STEPS, chunk_size=10)
+    check_selection(Runtime.of_engine(sqlite_db), selection, STEPS, chunk_size=10)
     assert _checkpoints(sqlite_db) == before
 
 

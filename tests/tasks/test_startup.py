@@ -17,7 +17,7 @@ import gc, weakref
 from tasks import startup
 
 tracked = len(gc.get_objects())
-startup.settle()
+startup.settle(None)
 frozen = gc.get_freeze_count()
 left = len(gc.get_objects())
 
@@ -29,7 +29,7 @@ a, b = Node(), Node()
 a.other, b.other = b, a
 gone = weakref.ref(a)
 del a, b
-startup.settle()  # a second call (the next chunk) freezes nothing more
+startup.settle(None)  # a second call (the next chunk) freezes nothing more
 again = gc.get_freeze_count()
 gc.collect()
 print(tracked, frozen, left, again, gone() is None)

@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.sql import Select
 
+from rules.loader import default_rule_set
 from rules.outcomes import PRE_SUBMISSION_STEPS, Step
 from tasks.checking import check_chunk
 from tasks.db import models as m
@@ -30,7 +31,6 @@ from tasks.db.session import session_scope
 from tasks.db.statistics import GROWTH, refresh_statistics
 from tasks.inbox import load_paths, packet_files
 from tasks.remit.post import post_file
-from tasks.rule_source import current_rule_set
 from tasks.synthetic.generator import GeneratorConfig, generate
 from tasks.synthetic.x12gen import write_remittances
 
@@ -43,7 +43,7 @@ def half_audited(postgres_db: Engine, tmp_path: Path) -> tuple[Engine, str]:
     generate(GeneratorConfig(seed=8, claims=1500), tmp_path)
     write_remittances(tmp_path, seed=8, duplicate_files=0)
     load_paths(postgres_db, [tmp_path])
-    rule_set = current_rule_set()
+    rule_set = default_rule_set()
     with session_scope(postgres_db) as session:
         ids = sorted(session.scalars(select(m.Claim.claim_id)))
     check_chunk(postgres_db, ids, PRE_SUBMISSION_STEPS, rule_set)

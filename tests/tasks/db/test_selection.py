@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 
 from rules.engine import StepResult
+from rules.loader import default_rule_set
 from rules.outcomes import PRE_SUBMISSION_STEPS, CheckpointStatus, Severity, Step
 from tasks.checking import check_chunk, record_errors
 from tasks.db import models as m
@@ -21,7 +22,6 @@ from tasks.db.checkpoints import append_checkpoints
 from tasks.db.selection import IN_CHUNK, claim_pages, select_claims
 from tasks.db.session import session_scope
 from tasks.inbox import load_paths
-from tasks.rule_source import current_rule_set
 from tasks.synthetic.defects import Defect
 from tasks.synthetic.generator import GeneratorConfig, generate
 
@@ -35,7 +35,7 @@ def checked_in_part(db: Engine, tmp_path: Path) -> Engine:
     load_paths(db, [tmp_path])
     with session_scope(db) as session:
         ids = sorted(session.scalars(select(m.Claim.claim_id)))
-    rule_set = current_rule_set()
+    rule_set = default_rule_set()
     check_chunk(db, [*ids[:10], *ids[13:200]], STEPS, rule_set)
     others = [s for s in STEPS if s is not Step.DOCUMENTATION]
     check_chunk(db, ids[10:13], others, rule_set)
@@ -119,7 +119,7 @@ def test_a_held_claim_leaves_the_selection_when_a_newer_checkpoint_passes(
         for (cid, s), cp in _newest(checked_in_part).items()
         if cid == cleared and any(f.rule_id == rule_id for f in cp.findings)
     )
-    passed = StepResult(cleared, step, CheckpointStatus.PASSED, (), current_rule_set().version)
+    passed = StepResult(cleared, step, CheckpointStatus.PASSED, (), default_rule_set().version)
     with session_scope(checked_in_part) as session:
         append_checkpoints(
             session,

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import Engine, insert, select, text
 
 from rules.codes import PayerKind
+from rules.loader import default_rule_set
 from rules.outcomes import PRE_SUBMISSION_STEPS, Step
 from tasks.checking import check_chunk
 from tasks.db import models as m
 from tasks.db.session import session_scope
 from tasks.db.statistics import GROWTH, MIN_PAGES, refresh_statistics, stale_tables
 from tasks.inbox import load_paths
-from tasks.rule_source import current_rule_set
 from tasks.synthetic.generator import GeneratorConfig, generate
 
 
@@ -91,7 +91,7 @@ class TestRunsKeepStatisticsCurrent:
         assert _seen_by_analyze(postgres_db, "claim")[1] > 0
         with session_scope(postgres_db) as session:
             ids = sorted(session.scalars(select(m.Claim.claim_id)))
-        check_chunk(postgres_db, ids, PRE_SUBMISSION_STEPS, current_rule_set())
+        check_chunk(postgres_db, ids, PRE_SUBMISSION_STEPS, default_rule_set())
         # Refreshed before each step: the figures describe the checkpoints of the steps before.
         assert _seen_by_analyze(postgres_db, "claim_checkpoint")[1] >= len(ids)
 
@@ -107,13 +107,13 @@ class TestAStepOutgrowingItsStatistics:
         load_paths(postgres_db, [tmp_path])
         with session_scope(postgres_db) as session:
             ids = sorted(session.scalars(select(m.Claim.claim_id)))
-        check_chunk(postgres_db, ids, PRE_SUBMISSION_STEPS, current_rule_set())
+        check_chunk(postgres_db, ids, PRE_SUBMISSION_STEPS, default_rule_set())
         with postgres_db.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(text("ANALYZE"))
         return postgres_db, ids
 
     def _audit(self, engine: Engine, ids: list[str]) -> None:
-        check_chunk(engine, ids, [Step.POST_PAYMENT_AUDIT], current_rule_set(), force=True)
+        check_chunk(engine, ids, [Step.POST_PAYMENT_AUDIT], default_rule_set(), force=True)
 
     def test_a_steps_first_rows_make_the_table_stale_for_that_step_only(self, checked) -> None:
         """A few pages of a step ANALYZE never saw: stale for it, not for the steps it knows,

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from rules.loader import default_rule_set
 from rules.outcomes import PRE_SUBMISSION_STEPS, Step
 from tasks.checking import check_chunk, record_errors
 from tasks.db import models as m
@@ -20,7 +21,7 @@ from tasks.db.session import session_scope
 from tasks.db.stuck import StuckKind, StuckPolicy, find_kind, find_stuck
 from tasks.inbox import load_paths
 from tasks.pipeline import check_selection
-from tasks.rule_source import current_rule_set
+from tasks.runtime import Runtime
 from tasks.synthetic.generator import GeneratorConfig, generate
 from tests.conftest import sqlite_engine
 
@@ -57,14 +58,16 @@ def _practice(folder: Path, claims: int) -> Engine:
     engine = sqlite_engine(folder / "claims.db")
     generate(GeneratorConfig(seed=11, claims=claims), folder / "inbox")
     load_paths(engine, [folder / "inbox"])
-    check_selection(engine, {"unchecked_steps": PRE_SUBMISSION_STEPS}, PRE_SUBMISSION_STEPS)
+    check_selection(
+        Runtime.of_engine(engine), {"unchecked_steps": PRE_SUBMISSION_STEPS}, PRE_SUBMISSION_STEPS
+    )
     with session_scope(engine) as session:
         ids = sorted(session.scalars(select(m.Claim.claim_id)))
         mark_submitted(session, ids[:5])
         _running(
             session, "dead", Step.VERIFICATION, ids[5:7], dt.datetime(2029, 1, 1, tzinfo=dt.UTC)
         )
-    record_errors(engine, ids[7:9], Step.POST_PAYMENT_AUDIT, current_rule_set(), "TimeoutError")
+    record_errors(engine, ids[7:9], Step.POST_PAYMENT_AUDIT, default_rule_set(), "TimeoutError")
     return engine
 
 
@@ -177,7 +180,7 @@ def test_a_dead_workers_claims_checked_by_a_later_run_are_not_stuck(tmp_path: Pa
     today = dataclasses.replace(POLICY, as_of=now.date())
     with session_scope(engine) as session:
         before = find_kind(session, StuckKind.RUNNING_PAST_LEASE, today, limit=10)
-    check_chunk(engine, ids[20:22], [Step.CODING_EDITS], current_rule_set(), force=True)
+    check_chunk(engine, ids[20:22], [Step.CODING_EDITS], default_rule_set(), force=True)
     with session_scope(engine) as session:
         after = find_kind(session, StuckKind.RUNNING_PAST_LEASE, today, limit=10)
     assert [s.claim_id for s in before.claims] == ids[20:24]

@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import Engine
 
 from rules import leaks
+from rules.loader import default_rule_set
 from tasks import pipeline
 from tasks.db.session import open_database, session_scope
 from tasks.reports import build, data, render, spool
-from tasks.rule_source import current_rule_set
+from tasks.runtime import Runtime
 from tasks.synthetic.generator import GeneratorConfig, generate
 from tasks.synthetic.x12gen import write_remittances
 
@@ -30,7 +31,11 @@ def audited_run(
     write_remittances(folder, seed=5)
     engine = open_database(f"sqlite:///{folder.parent / 'claims.db'}")
     reports = folder.parent / "reports"
-    return engine, pipeline.run(engine, folder, workers=1, report_dir=reports), reports
+    return (
+        engine,
+        pipeline.run(Runtime.of_engine(engine), folder, workers=1, report_dir=reports),
+        reports,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +44,7 @@ def audited(audited_run: tuple[Engine, pipeline.PipelineRun, Path]) -> Engine:
 
 
 def _collect(engine: Engine) -> build.LeakReport:
-    return build.collect(engine, current_rule_set())
+    return build.collect(engine, default_rule_set())
 
 
 def test_pages_of_seven_claims_report_what_one_page_of_all_does(
@@ -60,7 +65,7 @@ def test_pages_of_seven_claims_report_what_one_page_of_all_does(
 def test_the_ledger_sums_what_the_audited_lines_hold(audited: Engine):
     """Summing line by line as they are read gives what the lines held in a list would."""
     with session_scope(audited) as session:
-        lines = list(data.audited_lines(session, current_rule_set()))
+        lines = list(data.audited_lines(session, default_rule_set()))
     report = _collect(audited)
     assert report.ledger == leaks.Ledger.of(lines)
     assert report.summary == leaks.summary(lines)
@@ -73,11 +78,11 @@ def test_the_appeals_queue_is_in_order_across_spilled_runs(
 ):
     """Runs of 3 rows spill to disk and merge back: the CSV is the queue sorted in memory."""
     with session_scope(audited) as session:
-        lines = list(data.audited_lines(session, current_rule_set()))
+        lines = list(data.audited_lines(session, default_rule_set()))
     expected = [render.appeal_row(ln) for ln, _ in leaks.appeals(lines)]
     assert len(expected) > 3 * 3  # several runs
     monkeypatch.setattr(spool, "RUN", 3)
-    report = build.write(audited, current_rule_set(), {"appeals": tmp_path / "appeals.csv"})
+    report = build.write(audited, default_rule_set(), {"appeals": tmp_path / "appeals.csv"})
     with (tmp_path / "appeals.csv").open() as handle:
         written = list(csv.DictReader(handle))
     assert [(r["claim_id"], r["line"], r["at_stake"]) for r in written] == [
@@ -111,7 +116,7 @@ def test_a_page_is_read_for_only_its_own_claims(audited: Engine, monkeypatch: py
 
 
 def test_the_written_report_keeps_its_rates(audited: Engine, tmp_path: Path):
-    report = build.write(audited, current_rule_set(), tmp_path)
+    report = build.write(audited, default_rule_set(), tmp_path)
     rates = report.rates
     assert f"{100 * rates.clean_claim_rate:.1f} %" in report.files["html"].read_text()
 
@@ -120,7 +125,7 @@ def test_every_queue_row_is_in_its_csv_and_the_first_rows_in_the_report(
     audited: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setattr(render, "HTML_ROWS", 5)
-    report = build.write(audited, current_rule_set(), tmp_path)
+    report = build.write(audited, default_rule_set(), tmp_path)
     for name in ("appeals", "held", "underpaid"):
         queue: render.WorkQueue = getattr(report, name)
         with report.files[name].open() as handle:

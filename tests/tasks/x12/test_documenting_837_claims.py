@@ -15,6 +15,7 @@ from tasks.db.session import session_scope
 from tasks.inbox import load_paths
 from tasks.pipeline import check_selection
 from tasks.reports.data import latest_checkpoints
+from tasks.runtime import Runtime
 from tasks.synthetic.generator import GeneratorConfig, generate
 from tasks.synthetic.x12gen import write_claims
 
@@ -55,7 +56,11 @@ def test_an_undocumented_837p_claim_is_held_then_documented_by_a_json_packet(sql
             session.scalars(select(m.Claim.session_id).where(m.Claim.session_id.is_not(None))).all()
             == []
         )
-    check_selection(sqlite_db, {"unchecked_steps": PRE_SUBMISSION_STEPS}, PRE_SUBMISSION_STEPS)
+    check_selection(
+        Runtime.of_engine(sqlite_db),
+        {"unchecked_steps": PRE_SUBMISSION_STEPS},
+        PRE_SUBMISSION_STEPS,
+    )
     before = _doc_rules(sqlite_db, claim_ids)
     assert all("DEF-DOC-001" in rules for rules in before.values())
 
@@ -67,7 +72,11 @@ def test_an_undocumented_837p_claim_is_held_then_documented_by_a_json_packet(sql
         sources = set(session.scalars(select(m.Claim.source)))
     assert sources == {"x12"}
     # The same claims as the first check, received again: a new batch, checked again.
-    check_selection(sqlite_db, {"unchecked_steps": PRE_SUBMISSION_STEPS}, PRE_SUBMISSION_STEPS)
+    check_selection(
+        Runtime.of_engine(sqlite_db),
+        {"unchecked_steps": PRE_SUBMISSION_STEPS},
+        PRE_SUBMISSION_STEPS,
+    )
     after = _doc_rules(sqlite_db, claim_ids)
     assert not any("DEF-DOC-001" in rules for rules in after.values())
 

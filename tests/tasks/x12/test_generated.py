@@ -19,6 +19,7 @@ from tasks.db.session import session_scope
 from tasks.inbox import load_paths
 from tasks.intake.reader import iter_raw, parse
 from tasks.remit.post import post_file
+from tasks.runtime import Runtime
 from tasks.synthetic.generator import GeneratorConfig, generate
 from tasks.synthetic.x12gen import write_claims, write_remittances
 from tasks.x12.claims837 import claims
@@ -210,10 +211,10 @@ class TestPosting:
     ):
         """Whether a claim awaits its post-payment audit is a question about its own audits:
         one claim audited after every payment was posted does not take the others out."""
+        from rules.loader import default_rule_set
         from tasks.checking import check_chunk
         from tasks.db.selection import awaiting_payment_audit
         from tasks.db.session import open_database
-        from tasks.rule_source import current_rule_set
 
         engine = open_database(f"sqlite:///{tmp_path / 'awaiting.db'}")
         load_paths(engine, [x12_folder], documents=x12_documents)
@@ -223,7 +224,7 @@ class TestPosting:
             paid = awaiting_payment_audit(session)
         assert len(paid) > 10
         audited, others = paid[::2], paid[1::2]
-        check_chunk(engine, audited, [Step.POST_PAYMENT_AUDIT], current_rule_set(), force=True)
+        check_chunk(engine, audited, [Step.POST_PAYMENT_AUDIT], default_rule_set(), force=True)
         with session_scope(engine) as session:
             assert awaiting_payment_audit(session) == others
 
@@ -234,16 +235,16 @@ class TestPosting:
         patient's history, which only steps 1-4 read: every paid claim's audit comes out
         the same as from the whole context."""
         from rules.engine import evaluate
+        from rules.loader import default_rule_set
         from tasks.db.contexts import ContextLoader
         from tasks.db.selection import awaiting_payment_audit
         from tasks.db.session import open_database
-        from tasks.rule_source import current_rule_set
 
         engine = open_database(f"sqlite:///{tmp_path / 'narrow.db'}")
         load_paths(engine, [x12_folder], documents=x12_documents)
         for path in sorted(x12_folder.glob("*.835")):
             post_file(engine, path, x12_documents)
-        rules = current_rule_set()
+        rules = default_rule_set()
         with session_scope(engine) as session:
             paid = awaiting_payment_audit(session)
             whole = ContextLoader(session).load(paid)
@@ -265,7 +266,9 @@ class TestPosting:
         from tasks.db.session import open_database
 
         engine = open_database(f"sqlite:///{tmp_path / 'pages.db'}")
-        run = pipeline.run(engine, x12_folder, workers=2, chunk_size=40, documents=x12_documents)
+        run = pipeline.run(
+            Runtime.of_engine(engine), x12_folder, workers=2, chunk_size=40, documents=x12_documents
+        )
         with session_scope(engine) as session:
             paid = set(
                 session.scalars(
@@ -286,15 +289,15 @@ class TestPosting:
     def test_reversals_net_out_and_every_planted_problem_is_found(self, x12_folder, tmp_path):
         """The whole job on the generated files, scored against the payment ground truth
         (with two processes: the X12 files are read ahead while earlier ones load)."""
+        from rules.loader import default_rule_set
         from tasks.db.session import open_database
-        from tasks.rule_source import current_rule_set
         from tasks.synthetic import remit_scoring
 
         engine = open_database(f"sqlite:///{tmp_path / 'all.db'}")
-        run = pipeline.run(engine, x12_folder, workers=2)
+        run = pipeline.run(Runtime.of_engine(engine), x12_folder, workers=2)
         assert all(rep.reconciles for rep in run.loaded) and all(p.reconciles for p in run.posted)
         truth = remit_scoring.read_truth(x12_folder / "ground-truth" / "remittance_truth.csv")
-        result = remit_scoring.score(engine, current_rule_set(), truth)
+        result = remit_scoring.score(engine, default_rule_set(), truth)
         print("\n" + result.table())
         assert result.false_flags == []
         assert dict(result.found) == dict(result.planted)
@@ -354,13 +357,13 @@ def _posted_rows(engine: Engine) -> tuple[dict[Any, Any], dict[Any, Any], dict[s
 def test_the_whole_job_scores_the_same_on_sqlite_and_postgresql(x12_folder, x12_documents, db):
     """Posting and matching write the same answers on both databases (PostgreSQL enforces
     column sizes SQLite does not)."""
-    from tasks.rule_source import current_rule_set
+    from rules.loader import default_rule_set
     from tasks.synthetic import remit_scoring
 
-    run = pipeline.run(db, x12_folder, documents=x12_documents)
+    run = pipeline.run(Runtime.of_engine(db), x12_folder, documents=x12_documents)
     assert all(p.reconciles and p.quarantined == 0 for p in run.posted)
     truth = remit_scoring.read_truth(x12_folder / "ground-truth" / "remittance_truth.csv")
-    result = remit_scoring.score(db, current_rule_set(), truth)
+    result = remit_scoring.score(db, default_rule_set(), truth)
     assert result.false_flags == [] and dict(result.found) == dict(result.planted)
 
 
