@@ -286,15 +286,35 @@ def demo(*, claims: int = 600, seed: int = 2026) -> int:
 
 @app.command
 @_in_local_mode
-def run(*, inbox: Path = Path(".claimguard/inbox"), chunk_size: int = CHUNK_SIZE) -> int:
-    """Run the daily-intake flow on an inbox folder (Prefect local mode unless PREFECT_API_URL is set)."""
+def run(
+    *,
+    inbox: Path = Path(".claimguard/inbox"),
+    chunk_size: int = CHUNK_SIZE,
+    quiet_seconds: float | None = None,
+) -> int:
+    """Run the daily-intake flow on an inbox folder (Prefect local mode unless PREFECT_API_URL is set).
+
+    Parameters
+    ----------
+    inbox
+        The folder of new claim and remittance files.
+    chunk_size
+        Claims per unit of work.
+    quiet_seconds
+        Seconds a file must go unchanged before it is read (default 10, or
+        CLAIMGUARD_INBOX_QUIET_SECONDS); files named .part wait until renamed, a file
+        with a .done marker beside it is read at once.
+    """
     from flows.daily_intake import daily_intake
     from flows.params import DailyIntakeParams
 
     if not inbox.is_dir():
         return _fail(f"no such inbox folder: {inbox}")
     state = daily_intake(
-        _form(DailyIntakeParams, inbox=str(inbox), chunk_size=chunk_size), return_state=True
+        _form(
+            DailyIntakeParams, inbox=str(inbox), chunk_size=chunk_size, quiet_seconds=quiet_seconds
+        ),
+        return_state=True,
     )
     print(f"daily-intake: {state.type.value.lower()} ({state.message})")
     return 0 if state.is_completed() else 1

@@ -20,8 +20,9 @@ from flows.params import (
 )
 from flows.remittance_audit import run_remittance_audit
 from tasks import startup
-from tasks.inbox import FileOutcome, packet_files
-from tasks.inbox_tasks import FileRow, read_files
+from tasks.arrivals import Survey, survey
+from tasks.inbox import FileOutcome
+from tasks.inbox_tasks import FileRow, read_files, set_aside
 from tasks.runtime import Runtime
 from tasks.settings import get_settings
 
@@ -39,9 +40,19 @@ def daily_intake(params: DailyIntakeParams = DailyIntakeParams()) -> State:  # n
     startup.settle(runtime.code_cache)
     logger = get_run_logger()
     inbox = Path(params.inbox)
-    files = packet_files([inbox]) if inbox.is_dir() else []
-    logger.info("%s file(s) in %s", len(files), inbox)
-    rows = read_files(runtime, files, job="load", workers=runtime.worker_count(params.workers))
+    quiet = runtime.inbox_quiet_seconds if params.quiet_seconds is None else params.quiet_seconds
+    found = survey(inbox, quiet_seconds=quiet) if inbox.is_dir() else Survey()
+    logger.info(
+        "%s claim file(s), %s remittance file(s) ready; %s waiting; %s refused",
+        len(found.claims),
+        len(found.remittances),
+        len(found.waiting),
+        len(found.refused),
+    )
+    rows = set_aside(found.refused, FileOutcome.FAILED)
+    rows += set_aside(found.waiting, FileOutcome.WAITING)
+    workers = runtime.worker_count(params.workers)
+    rows += read_files(runtime, found.claims, job="load", workers=workers)
     life = lifecycle(
         LifecycleParams(
             selection=Selection(unchecked=True),
@@ -53,13 +64,16 @@ def daily_intake(params: DailyIntakeParams = DailyIntakeParams()) -> State:  # n
     summary = (
         life.result(raise_on_failure=False) if life.is_completed() or life.is_failed() else None
     )
-    remits = packet_files([inbox], remittances=True) if inbox.is_dir() else []
+    remits = found.remittances
     audit = None
     if remits:
         # Remittances after claims: an 835 in the same inbox pays claims loaded above.
         audit = run_remittance_audit(
             RemittanceAuditParams(
-                folder=str(inbox), report_dir=params.report_dir, chunk_size=params.chunk_size
+                folder=str(inbox),
+                report_dir=params.report_dir,
+                chunk_size=params.chunk_size,
+                quiet_seconds=quiet,
             ),
             runtime,
             files=remits,
@@ -73,12 +87,15 @@ def daily_intake(params: DailyIntakeParams = DailyIntakeParams()) -> State:  # n
         _markdown(rows, summary), key="daily-intake-summary", description="Daily intake summary"
     )
     failed_files = sum(1 for row in rows if row.outcome is FileOutcome.FAILED)
+    loaded = sum(1 for row in rows if row.outcome is FileOutcome.PROCESSED)
     if audit is not None and audit.is_failed():
         return Failed(message=f"remittance audit failed: {audit.message}")
     if life.is_failed() or failed_files:
         return Failed(message=f"{failed_files} file(s) failed; lifecycle {life.type.value.lower()}")
     posted = f"; {len(remits)} remittance file(s) posted and audited" if remits else ""
-    return Completed(message=f"{len(rows)} claim file(s) loaded and checked{posted}")
+    waiting = sum(1 for row in rows if row.outcome is FileOutcome.WAITING)
+    left = f"; {waiting} file(s) not finished, left in the inbox" if waiting else ""
+    return Completed(message=f"{loaded} claim file(s) loaded and checked{posted}{left}")
 
 
 def _markdown(rows: list[FileRow], summary: object) -> str:

@@ -66,7 +66,9 @@ def run_demo(settings: Settings, *, claims: int, seed: int) -> int:
 
     reports = settings.home / "reports"
     state = daily_intake(
-        DailyIntakeParams(inbox=str(inbox), report_dir=str(reports)), return_state=True
+        # The demo wrote every file itself, just now: nothing is still being written.
+        DailyIntakeParams(inbox=str(inbox), report_dir=str(reports), quiet_seconds=0),
+        return_state=True,
     )
     print(f"\ndaily-intake: {state.type.value.lower()} ({state.message})\n")
     rule_set = runtime.rule_set()

@@ -79,6 +79,12 @@ class LifecycleParams(BaseModel):
     workers: int | None = Field(default=None, ge=1, le=64, description=WORKERS_HELP)
 
 
+QUIET_HELP = (
+    "Seconds a file must go unchanged before it is read (default: the settings', 10); "
+    "files named .part wait until renamed; a file with a .done marker is read at once"
+)
+
+
 class DailyIntakeParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -91,6 +97,7 @@ class DailyIntakeParams(BaseModel):
     report_dir: str = Field(
         default=".claimguard/reports", description="Where the revenue-leak report goes"
     )
+    quiet_seconds: float | None = Field(default=None, ge=0, le=3600, description=QUIET_HELP)
 
 
 class ReauditParams(BaseModel):
@@ -158,6 +165,7 @@ class RemittanceAuditParams(BaseModel):
         default=3, ge=1, le=36, description="Months of underpaying one code that raise the alarm"
     )
     chunk_size: int = Field(default=CHUNK_SIZE, ge=100, le=50_000)
+    quiet_seconds: float | None = Field(default=None, ge=0, le=3600, description=QUIET_HELP)
 
 
 class StuckClaimsParams(BaseModel):

@@ -14,8 +14,9 @@ from flows.lifecycle import lifecycle
 from flows.params import LifecycleParams, RemittanceAuditParams, Selection, current_params
 from rules.outcomes import Step
 from tasks import startup
-from tasks.inbox import FileOutcome, packet_files
-from tasks.inbox_tasks import FileRow, read_files
+from tasks.arrivals import Arrival, NotReady, Survey, survey
+from tasks.inbox import FileOutcome
+from tasks.inbox_tasks import FileRow, read_files, set_aside
 from tasks.reports import build
 from tasks.retry import io_task
 from tasks.runtime import Runtime
@@ -48,15 +49,16 @@ def remittance_audit(params: RemittanceAuditParams = RemittanceAuditParams()) ->
 
 
 def run_remittance_audit(
-    params: RemittanceAuditParams, runtime: Runtime, files: list[Path] | None = None
+    params: RemittanceAuditParams, runtime: Runtime, files: list[Arrival] | None = None
 ) -> State:
+    """Post `files` (the folder's finished 835s when not given), audit, report."""
     startup.settle(runtime.code_cache)
     logger = get_run_logger()
-    folder = Path(params.folder)
+    rows: list[FileRow] = []
     if files is None:
-        files = packet_files([folder], remittances=True) if folder.is_dir() else []
+        rows, files = _survey(params, runtime)
     logger.info("%s remittance file(s)", len(files))
-    rows = read_files(runtime, files, job="post", workers=runtime.worker_count())
+    rows += read_files(runtime, files, job="post", workers=runtime.worker_count())
     audit = lifecycle(
         LifecycleParams(
             selection=Selection(remitted=True),
@@ -72,6 +74,21 @@ def run_remittance_audit(
     if failed or audit.is_failed():
         return Failed(message=f"{failed} file(s) failed; audit {audit.type.value.lower()}")
     return Completed(message=report.text().splitlines()[0])
+
+
+def _survey(params: RemittanceAuditParams, runtime: Runtime) -> tuple[list[FileRow], list[Arrival]]:
+    """The folder's finished 835s; its other files refused or left, each with its reason."""
+    folder = Path(params.folder)
+    quiet = runtime.inbox_quiet_seconds if params.quiet_seconds is None else params.quiet_seconds
+    found = survey(folder, quiet_seconds=quiet) if folder.is_dir() else Survey()
+    rows = set_aside(found.refused, FileOutcome.FAILED)
+    rows += set_aside(found.waiting, FileOutcome.WAITING)
+    claims_left = [
+        NotReady(a.path, "a claims file, not a remittance: the daily intake reads it")
+        for a in found.claims
+    ]
+    rows += set_aside(claims_left, FileOutcome.WAITING)
+    return rows, found.remittances
 
 
 def _publish(rows: list[FileRow], report: build.LeakReport, alarm_months: int) -> None:

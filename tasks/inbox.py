@@ -37,10 +37,11 @@ class FileKind(StrEnum):
 
 
 class FileOutcome(StrEnum):
-    """Where a read file goes: the sub-folder of the inbox it is moved to."""
+    """What became of a file in the inbox: moved to the sub-folder of that name, or left."""
 
     PROCESSED = "processed"
     FAILED = "failed"
+    WAITING = "waiting"  # left in the inbox for a later run: unfinished, or changed while read
 
 
 def file_kind(path: Path) -> FileKind | None:
@@ -174,13 +175,17 @@ def _read_or_retry(path: Path, records: Iterator[Parsed]) -> Iterator[Parsed]:
 
 
 def file_away(path: Path, outcome: FileOutcome, reason: str) -> Path:
-    """Move a read file to processed/ or failed/ beside it (with a .reason.txt) so it is read once."""
+    """Move a read file to processed/ or failed/ beside it (with a .reason.txt) so it is read
+    once; its done marker, if it had one, goes with it. A waiting file stays where it is."""
+    if outcome is FileOutcome.WAITING:
+        return path
     target_dir = path.parent / outcome.value
     target_dir.mkdir(exist_ok=True)
     target = target_dir / path.name
     if target.exists():
         target = target_dir / f"{path.stem}.{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}{path.suffix}"
     shutil.move(str(path), target)
+    path.with_name(path.name + ".done").unlink(missing_ok=True)
     if reason:
         target.with_name(target.name + ".reason.txt").write_text(reason + "\n")
     return target

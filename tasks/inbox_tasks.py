@@ -1,8 +1,9 @@
 """Prefect tasks that read the inbox: a task run per file, then the file filed away.
 
 The daily-intake and remittance-audit flows both read files this way; claims files are
-loaded, 835 files posted. Task arguments are a path and the document source, never
-records, and results are counts (record content stays in the claim database).
+loaded, 835 files posted. Task arguments are a path, its stamp when taken and the document
+source, never records, and results are counts (record content stays in the claim
+database). A file that changed while it was read stays in the inbox, its read voided.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from typing import Literal
 
 from prefect.client.schemas.objects import State
 from pydantic import BaseModel, Field
+from sqlalchemy import Engine
 
+from tasks.arrivals import Arrival, FileStamp, NotReady, changed_since
 from tasks.inbox import FileOutcome, file_away, load_file, x12_files
+from tasks.intake.loader import abandon_file
 from tasks.remit.post import post_file
 from tasks.retry import exception_of, io_task, safe_error
 from tasks.runtime import Runtime
@@ -27,7 +31,9 @@ class FileResult(BaseModel):
     """What loading one file did: counts only, no record content."""
 
     path: str
+    intake_file_id: int
     intake_file_sha256: str
+    changed: str | None = None  # why the read is void: the file changed while it was read
     records_in: int
     inserted: int
     updated: int
@@ -50,6 +56,8 @@ class RemitResult(BaseModel):
     """What posting one 835 file did: counts only (claim ids stay in the database)."""
 
     path: str
+    intake_file_id: int
+    changed: str | None = None  # why the read is void: the file changed while it was read
     sets_in: int
     posted: int
     duplicates: int
@@ -102,11 +110,16 @@ UNUSABLE = {
 
 
 @io_task(name="load-intake-file", task_run_name="load {path}")
-def load_intake_file(runtime: Runtime, path: str, documents: DocumentSource) -> FileResult:
+def load_intake_file(
+    runtime: Runtime, path: str, taken: FileStamp, documents: DocumentSource
+) -> FileResult:
     """Load one packet file; bad records are quarantined, not raised."""
-    report = load_file(runtime.engine(), Path(path), documents=documents)
+    engine = runtime.engine()
+    report = load_file(engine, Path(path), documents=documents)
     return FileResult(
         path=path,
+        intake_file_id=report.file_id,
+        changed=_void_if_changed(engine, Path(path), taken, report.file_id),
         intake_file_sha256=report.sha256,
         records_in=report.records_in,
         inserted=report.counts["insert"],
@@ -119,11 +132,16 @@ def load_intake_file(runtime: Runtime, path: str, documents: DocumentSource) -> 
 
 
 @io_task(name="post-remittance-file", task_run_name="post {path}")
-def post_remittance_file(runtime: Runtime, path: str, documents: DocumentSource) -> RemitResult:
+def post_remittance_file(
+    runtime: Runtime, path: str, taken: FileStamp, documents: DocumentSource
+) -> RemitResult:
     """Post one 835 file: payments once each, every CLP/SVC matched or queued with its reason."""
-    report = post_file(runtime.engine(), Path(path), documents)
+    engine = runtime.engine()
+    report = post_file(engine, Path(path), documents)
     return RemitResult(
         path=path,
+        intake_file_id=report.file_id,
+        changed=_void_if_changed(engine, Path(path), taken, report.file_id),
         sets_in=report.sets_in,
         posted=report.posted,
         duplicates=report.duplicates,
@@ -139,33 +157,60 @@ def post_remittance_file(runtime: Runtime, path: str, documents: DocumentSource)
     )
 
 
+def _void_if_changed(engine: Engine, path: Path, taken: FileStamp, file_id: int) -> str | None:
+    """Why the file is not what was taken (its read then voided); None when it is."""
+    changed = changed_since(path, taken)
+    if changed is not None:
+        abandon_file(engine, file_id, changed)
+    return changed
+
+
 def read_files(
-    runtime: Runtime, files: Sequence[Path], *, job: FileJob, workers: int
+    runtime: Runtime, arrivals: Sequence[Arrival], *, job: FileJob, workers: int
 ) -> list[FileRow]:
     """Load or post each file as its own task run, X12 read ahead by `workers` processes,
-    and file each away in its folder's processed/ or failed/ as soon as it is read."""
+    and file each away in its folder's processed/ or failed/ as soon as it is read (a file
+    that changed while it was read stays in the inbox)."""
     rows: list[FileRow] = []
-    with reading_ahead(x12_files(files), workers, code_cache=runtime.code_cache) as documents:
-        for path in files:
-            rows.append(_read_one(runtime, path, job, documents))
-            file_away(path, rows[-1].outcome, rows[-1].reason)
+    paths = [arrival.path for arrival in arrivals]
+    with reading_ahead(x12_files(paths), workers, code_cache=runtime.code_cache) as documents:
+        for arrival in arrivals:
+            rows.append(_read_one(runtime, arrival, job, documents))
+            file_away(arrival.path, rows[-1].outcome, rows[-1].reason)
     return rows
 
 
-def _read_one(runtime: Runtime, path: Path, job: FileJob, documents: DocumentSource) -> FileRow:
+def _read_one(
+    runtime: Runtime, arrival: Arrival, job: FileJob, documents: DocumentSource
+) -> FileRow:
+    path, taken = str(arrival.path), arrival.stamp
     state: State[FileResult] | State[RemitResult] = (
-        load_intake_file(runtime, str(path), documents, return_state=True)
+        load_intake_file(runtime, path, taken, documents, return_state=True)
         if job == "load"
-        else post_remittance_file(runtime, str(path), documents, return_state=True)
+        else post_remittance_file(runtime, path, taken, documents, return_state=True)
     )
+    name = arrival.path.name
     if state.is_failed():
         reason = safe_error(exception_of(state))
-        return FileRow(file=path.name, outcome=FileOutcome.FAILED, reason=reason)
+        return FileRow(file=name, outcome=FileOutcome.FAILED, reason=reason)
     result = state.result()
+    if result.changed is not None:
+        reason = f"{result.changed}; left in the inbox to be read again once it is finished"
+        return FileRow(file=name, outcome=FileOutcome.WAITING, reason=reason)
     usable = result.usable()
     return FileRow(
-        file=path.name,
+        file=name,
         outcome=FileOutcome.PROCESSED if usable else FileOutcome.FAILED,
         reason="" if usable else UNUSABLE[job],
         counts=result.counts(),
     )
+
+
+def set_aside(not_ready: Sequence[NotReady], outcome: FileOutcome) -> list[FileRow]:
+    """Rows for files a survey did not take: refused ones are moved to failed/ with their
+    reason, waiting ones stay."""
+    rows = []
+    for item in not_ready:
+        file_away(item.path, outcome, item.reason)
+        rows.append(FileRow(file=item.path.name, outcome=outcome, reason=item.reason))
+    return rows

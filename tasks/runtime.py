@@ -31,6 +31,8 @@ class Runtime:
     code_cache: Path | None = None
     # Fault injection (tests, `make chaos`): the SQLite file capped at this many pages.
     sqlite_max_pages: int | None = None
+    # An inbox file is read once unchanged this long (tasks.arrivals).
+    inbox_quiet_seconds: float = 10.0
 
     @classmethod
     def from_settings(cls, settings: Settings, *, database_url: str | None = None) -> Runtime:
@@ -41,6 +43,7 @@ class Runtime:
             workers=settings.workers,
             code_cache=cache_folder(settings),
             sqlite_max_pages=settings.sqlite_max_pages,
+            inbox_quiet_seconds=settings.inbox_quiet_seconds,
         )
 
     @classmethod

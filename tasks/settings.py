@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # Cap a SQLite file at this many pages: SQLite then answers "database or disk is full",
     # as on a full disk (the fault tests and `make chaos` use it).
     sqlite_max_pages: int | None = Field(default=None, ge=1)
+    # A file in the inbox is read once unchanged this long (unless a .done marker says it is
+    # finished): a producer still writing it is not read part-way.
+    inbox_quiet_seconds: float = Field(default=10.0, ge=0, le=3600)
 
 
 def get_settings() -> Settings:

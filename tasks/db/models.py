@@ -159,6 +159,27 @@ class IntakeFile(Base):
     updated: Mapped[int] = mapped_column(default=0)
     unchanged: Mapped[int] = mapped_column(default=0)
     quarantined: Mapped[int] = mapped_column(default=0)
+    # Set when the file changed while it was read: the read is void, the file left to read again.
+    abandoned_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class DatabaseInstance(Base):
+    """The database's identity: one row, made with the database (migration 0008)."""
+
+    __tablename__ = "database_instance"
+    instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    created_at: Mapped[dt.datetime]
+
+
+class InboxLease(Base):
+    """The run reading an inbox folder, until `expires_at` (renewed as it reads each file)."""
+
+    __tablename__ = "inbox_lease"
+    inbox_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of its path
+    inbox: Mapped[str] = mapped_column(Text)
+    holder: Mapped[str] = mapped_column(String(128))
+    acquired_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
 
 
 class GroupSession(Base):

@@ -40,6 +40,7 @@ class FileReport:
 
     path: str
     sha256: str
+    file_id: int = 0  # its intake_file row
     records_in: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     by_type: Counter[str] = field(default_factory=Counter)
@@ -77,7 +78,7 @@ def load_records(
     resolver = resolver or Resolver()
     digest, size = _file_digest(path)
     report = FileReport(path=str(path), sha256=digest)
-    file_id = start_file(engine, path, digest, size, file_format=file_format)
+    file_id = report.file_id = start_file(engine, path, digest, size, file_format=file_format)
     loader = _BatchLoader(engine, resolver, report, file_id, source)
     batch: list[Parsed] = []
     for parsed in records:
@@ -276,6 +277,24 @@ def start_file(engine: Engine, path: Path, digest: str, size: int, *, file_forma
         session.add(row)
         session.flush()
         return row.id
+
+
+def abandon_file(engine: Engine, file_id: int, reason: str) -> None:
+    """Void a file's read: it changed while it was read and will be read again whole.
+
+    What it loaded stays (a record loads once, so reading it again finds it unchanged);
+    what it quarantined goes, since a half-written last record is not the sender's error
+    and the next read judges every record again.
+    """
+    with session_scope(engine) as session:
+        session.execute(
+            delete(m.IntakeQuarantine).where(m.IntakeQuarantine.intake_file_id == file_id)
+        )
+        session.execute(
+            update(m.IntakeFile)
+            .where(m.IntakeFile.id == file_id)
+            .values(abandoned_reason=reason[:200], finished_at=dt.datetime.now(dt.UTC))
+        )
 
 
 def finish_file(

@@ -43,6 +43,7 @@ SLICE = 2_000  # CLPs matched and written at once (a month's payment can be 30,0
 class RemitFileReport:
     path: str
     sha256: str
+    file_id: int = 0  # its intake_file row
     sets_in: int = 0
     posted: int = 0
     duplicates: int = 0
@@ -62,7 +63,7 @@ def post_file(engine: Engine, path: Path, documents: DocumentSource = READ_HERE)
     digest = hashlib.sha256(data).hexdigest()
     report = RemitFileReport(str(path), digest)
     file_format = f"x12/{sniff(data[:4096]) or 'x12'}"
-    file_id = start_file(engine, path, digest, len(data), file_format=file_format)
+    file_id = report.file_id = start_file(engine, path, digest, len(data), file_format=file_format)
     try:
         document = documents.document(path, data, digest)
     except X12FileError as error:

@@ -19,6 +19,13 @@ def prefect_harness() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def files_read_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests write their inboxes just before a run: no quiet interval to wait out
+    (tests/tasks/test_arrivals.py tests the interval itself)."""
+    monkeypatch.setenv("CLAIMGUARD_INBOX_QUIET_SECONDS", "0")
+
+
 @pytest.fixture
 def claim_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh SQLite claim database that the flows' tasks use (through CLAIMGUARD_DATABASE_URL)."""

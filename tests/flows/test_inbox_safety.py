@@ -1,0 +1,154 @@
+"""The daily intake reads finished files only: a file still written, or changed while read,
+stays in the inbox and nothing in it is lost; every other file is accounted for."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from flows.daily_intake import daily_intake
+from flows.params import DailyIntakeParams
+from tasks import inbox_tasks
+from tasks.db import models as m
+from tasks.db.session import session_scope
+from tests import builders as b
+from tests.support.runtime import env_runtime
+
+pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
+
+
+def _patients(start: int, count: int) -> list[bytes]:
+    return [
+        json.dumps(b.patient(n, patient_id=f"PT-{n}")).encode() for n in range(start, start + count)
+    ]
+
+
+def _count(model: type) -> int:
+    with session_scope(env_runtime().engine()) as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _files() -> list[m.IntakeFile]:
+    with session_scope(env_runtime().engine()) as session:
+        return list(session.scalars(select(m.IntakeFile).order_by(m.IntakeFile.id)))
+
+
+def _run(inbox: Path, quiet: float = 0) -> Any:
+    return daily_intake(
+        DailyIntakeParams(
+            inbox=str(inbox), quiet_seconds=quiet, report_dir=str(inbox.parent / "r")
+        ),
+        return_state=True,
+    )
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    return folder
+
+
+def test_a_file_written_during_the_run_waits_and_nothing_is_lost(claim_db: str, inbox: Path):
+    """A producer appends for a few seconds while the intake runs: the file is not read
+    part-way (it is still changing), and the run after the producer finishes loads it all."""
+    path = inbox / "patients.jsonl"
+    b.write_jsonl(path, _patients(1, 200))
+    done = threading.Event()
+
+    def produce() -> None:
+        for start in range(201, 3001, 100):
+            with path.open("ab") as handle:
+                handle.write(b"\n".join(_patients(start, 100)) + b"\n")
+            time.sleep(0.1)
+        done.set()
+
+    writer = threading.Thread(target=produce)
+    writer.start()
+    try:
+        first = _run(inbox, quiet=1.0)
+    finally:
+        writer.join()
+    assert done.is_set()
+    assert first.is_completed() and "1 file(s) not finished, left in the inbox" in first.message
+    assert path.exists() and _count(m.Patient) == 0
+    second = _run(inbox, quiet=0)
+    assert second.is_completed()
+    assert _count(m.Patient) == 3000 and _count(m.IntakeQuarantine) == 0
+    assert not path.exists() and (inbox / "processed" / "patients.jsonl").exists()
+
+
+@pytest.mark.parametrize("change", ["append", "truncate", "replace"])
+def test_a_file_changed_while_read_is_left_and_read_again(
+    claim_db: str, inbox: Path, monkeypatch: pytest.MonkeyPatch, change: str
+):
+    """The file changes after the loader read it and before it is filed away: the read is
+    voided (its quarantined half-record too), the file stays, and the next run reads it whole."""
+    path = b.write_jsonl(inbox / "patients.jsonl", _patients(1, 500))
+    real_load = inbox_tasks.load_file
+
+    def load_then_change(*args: Any, **kwargs: Any) -> Any:
+        report = real_load(*args, **kwargs)
+        if change == "append":
+            with path.open("ab") as handle:
+                handle.write(b"\n".join(_patients(501, 100)) + b"\n")
+        elif change == "truncate":
+            with path.open("r+b") as handle:
+                handle.truncate(path.stat().st_size // 2)
+        else:
+            fresh = b.write_jsonl(inbox.parent / "fresh.jsonl", _patients(1001, 50))
+            os.replace(fresh, path)
+        return report
+
+    monkeypatch.setattr(inbox_tasks, "load_file", load_then_change)
+    first = _run(inbox)
+    monkeypatch.setattr(inbox_tasks, "load_file", real_load)
+    assert first.is_completed() and "left in the inbox" in first.message
+    (voided,) = _files()
+    expected = {
+        "append": "it changed size while it was read (",
+        "truncate": "it changed size while it was read (",
+        "replace": "it was replaced while it was read",
+    }[change]
+    assert (voided.abandoned_reason or "").startswith(expected)
+    assert path.exists() and not (inbox / "processed").exists()
+    second = _run(inbox)
+    assert second.is_completed()
+    lines = (inbox / "processed" / "patients.jsonl").read_bytes().splitlines()
+    reread = _files()[-1]
+    assert (reread.abandoned_reason, reread.records_in) == (None, len(lines))
+    # What the voided read loaded stays (the replaced file's records too); nothing is lost.
+    assert _count(m.Patient) == {"append": 600, "truncate": 500, "replace": 550}[change]
+    # The truncated file's cut last line is refused on the second read, with its reason.
+    assert _count(m.IntakeQuarantine) == (1 if change == "truncate" else 0)
+
+
+def test_every_file_in_the_inbox_is_accounted_for(claim_db: str, inbox: Path):
+    """Compressed and unknown files go to failed/ with what to do; an upload in progress
+    waits; the run says so and fails, since someone must act on the refused files."""
+    b.write_jsonl(inbox / "master.jsonl", [json.dumps(r).encode() for r in b.master()])
+    (inbox / "week.jsonl.gz").write_bytes(b"\x1f\x8b\x08\x00")
+    (inbox / "notes.docx").write_bytes(b"PK\x03\x04")
+    (inbox / "claims.jsonl.part").write_text("{}\n")
+    state = _run(inbox)
+    assert state.is_failed() and "2 file(s) failed" in (state.message or "")
+    assert sorted(p.name for p in (inbox / "failed").iterdir()) == [
+        "notes.docx",
+        "notes.docx.reason.txt",
+        "week.jsonl.gz",
+        "week.jsonl.gz.reason.txt",
+    ]
+    assert (
+        (inbox / "failed" / "week.jsonl.gz.reason.txt")
+        .read_text()
+        .startswith("a compressed file (gzip)")
+    )
+    assert (inbox / "claims.jsonl.part").exists()
+    assert (inbox / "processed" / "master.jsonl").exists()
