@@ -22,7 +22,7 @@ from flows.remittance_audit import run_remittance_audit
 from tasks import startup
 from tasks.arrivals import Survey, survey
 from tasks.inbox import FileOutcome
-from tasks.inbox_tasks import FileRow, read_files, set_aside
+from tasks.inbox_tasks import FileRow, InboxGuard, holding_inbox, read_files, set_aside
 from tasks.runtime import Runtime
 from tasks.settings import get_settings
 
@@ -38,6 +38,10 @@ def daily_intake(params: DailyIntakeParams = DailyIntakeParams()) -> State:  # n
     """Load the inbox's new claim files (JSON, 837P), run steps 1-4, then post its 835s and audit them (step 5)."""
     runtime = Runtime.from_settings(get_settings())
     startup.settle(runtime.code_cache)
+    return holding_inbox(runtime, Path(params.inbox), lambda guard: _intake(params, runtime, guard))
+
+
+def _intake(params: DailyIntakeParams, runtime: Runtime, guard: InboxGuard) -> State:
     logger = get_run_logger()
     inbox = Path(params.inbox)
     quiet = runtime.inbox_quiet_seconds if params.quiet_seconds is None else params.quiet_seconds
@@ -49,10 +53,10 @@ def daily_intake(params: DailyIntakeParams = DailyIntakeParams()) -> State:  # n
         len(found.waiting),
         len(found.refused),
     )
-    rows = set_aside(found.refused, FileOutcome.FAILED)
-    rows += set_aside(found.waiting, FileOutcome.WAITING)
+    rows = set_aside(found.refused, FileOutcome.FAILED, guard=guard)
+    rows += set_aside(found.waiting, FileOutcome.WAITING, guard=guard)
     workers = runtime.worker_count(params.workers)
-    rows += read_files(runtime, found.claims, job="load", workers=workers)
+    rows += read_files(runtime, found.claims, job="load", workers=workers, guard=guard)
     life = lifecycle(
         LifecycleParams(
             selection=Selection(unchecked=True),
@@ -76,6 +80,7 @@ def daily_intake(params: DailyIntakeParams = DailyIntakeParams()) -> State:  # n
                 quiet_seconds=quiet,
             ),
             runtime,
+            guard,
             files=remits,
         )
     create_table_artifact(

@@ -16,7 +16,7 @@ from rules.outcomes import Step
 from tasks import startup
 from tasks.arrivals import Arrival, NotReady, Survey, survey
 from tasks.inbox import FileOutcome
-from tasks.inbox_tasks import FileRow, read_files, set_aside
+from tasks.inbox_tasks import FileRow, InboxGuard, holding_inbox, read_files, set_aside
 from tasks.reports import build
 from tasks.retry import io_task
 from tasks.runtime import Runtime
@@ -45,20 +45,27 @@ def build_leak_report(runtime: Runtime, report_dir: str, alarm_months: int) -> b
 @flow(name="remittance-audit", flow_run_name=_run_name)
 def remittance_audit(params: RemittanceAuditParams = RemittanceAuditParams()) -> State:  # noqa: B008 - a form default
     """Post every 835 in the folder, audit every matched line (step 5), publish the leaks."""
-    return run_remittance_audit(params, Runtime.from_settings(get_settings()))
+    runtime = Runtime.from_settings(get_settings())
+    startup.settle(runtime.code_cache)
+    return holding_inbox(
+        runtime, Path(params.folder), lambda guard: run_remittance_audit(params, runtime, guard)
+    )
 
 
 def run_remittance_audit(
-    params: RemittanceAuditParams, runtime: Runtime, files: list[Arrival] | None = None
+    params: RemittanceAuditParams,
+    runtime: Runtime,
+    guard: InboxGuard,
+    files: list[Arrival] | None = None,
 ) -> State:
     """Post `files` (the folder's finished 835s when not given), audit, report."""
-    startup.settle(runtime.code_cache)
     logger = get_run_logger()
     rows: list[FileRow] = []
     if files is None:
-        rows, files = _survey(params, runtime)
+        rows, files = _survey(params, runtime, guard)
     logger.info("%s remittance file(s)", len(files))
-    rows += read_files(runtime, files, job="post", workers=runtime.worker_count())
+    workers = runtime.worker_count()
+    rows += read_files(runtime, files, job="post", workers=workers, guard=guard)
     audit = lifecycle(
         LifecycleParams(
             selection=Selection(remitted=True),
@@ -76,18 +83,20 @@ def run_remittance_audit(
     return Completed(message=report.text().splitlines()[0])
 
 
-def _survey(params: RemittanceAuditParams, runtime: Runtime) -> tuple[list[FileRow], list[Arrival]]:
+def _survey(
+    params: RemittanceAuditParams, runtime: Runtime, guard: InboxGuard
+) -> tuple[list[FileRow], list[Arrival]]:
     """The folder's finished 835s; its other files refused or left, each with its reason."""
     folder = Path(params.folder)
     quiet = runtime.inbox_quiet_seconds if params.quiet_seconds is None else params.quiet_seconds
     found = survey(folder, quiet_seconds=quiet) if folder.is_dir() else Survey()
-    rows = set_aside(found.refused, FileOutcome.FAILED)
-    rows += set_aside(found.waiting, FileOutcome.WAITING)
+    rows = set_aside(found.refused, FileOutcome.FAILED, guard=guard)
+    rows += set_aside(found.waiting, FileOutcome.WAITING, guard=guard)
     claims_left = [
         NotReady(a.path, "a claims file, not a remittance: the daily intake reads it")
         for a in found.claims
     ]
-    rows += set_aside(claims_left, FileOutcome.WAITING)
+    rows += set_aside(claims_left, FileOutcome.WAITING, guard=guard)
     return rows, found.remittances
 
 

@@ -8,15 +8,20 @@ database). A file that changed while it was read stays in the inbox, its read vo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from prefect.client.schemas.objects import State
+from prefect.states import Completed
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from tasks.arrivals import Arrival, FileStamp, NotReady, changed_since
+from tasks.db import inbox_lease
+from tasks.db.identity import DatabaseIdentity, identify, verify
 from tasks.inbox import FileOutcome, file_away, load_file, x12_files
 from tasks.intake.loader import abandon_file
 from tasks.remit.post import post_file
@@ -157,6 +162,59 @@ def post_remittance_file(
     )
 
 
+@io_task(name="check-claim-database")
+def check_database(runtime: Runtime) -> DatabaseIdentity:
+    """The claim database's identity (it is there, migrated, and which one it is)."""
+    return identify(runtime.engine())
+
+
+@io_task(name="take-inbox")
+def take_inbox(runtime: Runtime, inbox: str, holder: str) -> str | None:
+    """Take the inbox for this run; who holds it instead, if another run does."""
+    held = inbox_lease.take(runtime.engine(), Path(inbox), holder)
+    return held.describe() if held else None
+
+
+@io_task(name="give-back-inbox")
+def give_back_inbox(runtime: Runtime, inbox: str, holder: str) -> None:
+    inbox_lease.give_back(runtime.engine(), Path(inbox), holder)
+
+
+@dataclass
+class InboxGuard:
+    """What a run holds while it moves inputs: the inbox's lease, and the claim database it
+    loads into. Checked before every file is moved out of the inbox."""
+
+    runtime: Runtime
+    inbox: Path
+    holder: str
+    database: DatabaseIdentity
+    renewed: float = field(default_factory=time.monotonic)
+
+    def before_filing(self) -> None:
+        """DatabaseChanged when the database is not the run's any more (the file then stays);
+        the lease renewed when a quarter of it has passed."""
+        verify(self.runtime.engine(), self.database)
+        if time.monotonic() - self.renewed > inbox_lease.TTL.total_seconds() / 4:
+            inbox_lease.renew(self.runtime.engine(), self.inbox, self.holder)
+            self.renewed = time.monotonic()
+
+
+def holding_inbox(runtime: Runtime, inbox: Path, body: Callable[[InboxGuard], State]) -> State:
+    """Run `body` holding the inbox: the claim database checked first, the inbox's lease
+    taken (when another run holds it, nothing is read), given back at the end."""
+    guard = InboxGuard(runtime, inbox, inbox_lease.this_process(), check_database(runtime))
+    busy = take_inbox(runtime, str(inbox), guard.holder)
+    if busy is not None:
+        return Completed(
+            message=f"another run is reading this inbox ({busy}); this run read nothing"
+        )
+    try:
+        return body(guard)
+    finally:
+        give_back_inbox(runtime, str(inbox), guard.holder, return_state=True)
+
+
 def _void_if_changed(engine: Engine, path: Path, taken: FileStamp, file_id: int) -> str | None:
     """Why the file is not what was taken (its read then voided); None when it is."""
     changed = changed_since(path, taken)
@@ -166,7 +224,12 @@ def _void_if_changed(engine: Engine, path: Path, taken: FileStamp, file_id: int)
 
 
 def read_files(
-    runtime: Runtime, arrivals: Sequence[Arrival], *, job: FileJob, workers: int
+    runtime: Runtime,
+    arrivals: Sequence[Arrival],
+    *,
+    job: FileJob,
+    workers: int,
+    guard: InboxGuard,
 ) -> list[FileRow]:
     """Load or post each file as its own task run, X12 read ahead by `workers` processes,
     and file each away in its folder's processed/ or failed/ as soon as it is read (a file
@@ -176,6 +239,7 @@ def read_files(
     with reading_ahead(x12_files(paths), workers, code_cache=runtime.code_cache) as documents:
         for arrival in arrivals:
             rows.append(_read_one(runtime, arrival, job, documents))
+            guard.before_filing()
             file_away(arrival.path, rows[-1].outcome, rows[-1].reason)
     return rows
 
@@ -206,11 +270,15 @@ def _read_one(
     )
 
 
-def set_aside(not_ready: Sequence[NotReady], outcome: FileOutcome) -> list[FileRow]:
+def set_aside(
+    not_ready: Sequence[NotReady], outcome: FileOutcome, *, guard: InboxGuard
+) -> list[FileRow]:
     """Rows for files a survey did not take: refused ones are moved to failed/ with their
     reason, waiting ones stay."""
     rows = []
     for item in not_ready:
+        if outcome is not FileOutcome.WAITING:
+            guard.before_filing()
         file_away(item.path, outcome, item.reason)
         rows.append(FileRow(file=item.path.name, outcome=outcome, reason=item.reason))
     return rows

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -17,7 +20,8 @@ from flows.daily_intake import daily_intake
 from flows.params import DailyIntakeParams
 from tasks import inbox_tasks
 from tasks.db import models as m
-from tasks.db.session import session_scope
+from tasks.db.session import open_database, session_scope
+from tasks.synthetic.generator import GeneratorConfig, generate
 from tests import builders as b
 from tests.support.runtime import env_runtime
 
@@ -152,3 +156,75 @@ def test_every_file_in_the_inbox_is_accounted_for(claim_db: str, inbox: Path):
     )
     assert (inbox / "claims.jsonl.part").exists()
     assert (inbox / "processed" / "master.jsonl").exists()
+
+
+@pytest.mark.parametrize("fate", ["deleted", "replaced"])
+def test_a_database_lost_mid_run_fails_the_run_and_moves_nothing(
+    claim_db: str, inbox: Path, monkeypatch: pytest.MonkeyPatch, fate: str
+):
+    """The SQLite file is deleted (or deleted and made again) after the first file loads:
+    the run fails naming it, and every input is still in the inbox for the next run."""
+    b.write_jsonl(inbox / "a.jsonl", _patients(1, 50))
+    b.write_jsonl(inbox / "b.jsonl", _patients(51, 50))
+    database = Path(claim_db.removeprefix("sqlite:///"))
+    real_load = inbox_tasks.load_file
+
+    def load_then_lose_the_database(*args: Any, **kwargs: Any) -> Any:
+        report = real_load(*args, **kwargs)
+        for path in database.parent.glob(database.name + "*"):
+            path.unlink()
+        if fate == "replaced":
+            open_database(claim_db).dispose()  # an empty claim database of its own
+        return report
+
+    monkeypatch.setattr(inbox_tasks, "load_file", load_then_lose_the_database)
+    state = _run(inbox)
+    assert state.is_failed()
+    expected = {
+        "deleted": "the claim database file claims.db is gone",
+        "replaced": "the claim database",
+    }[fate]
+    assert expected in (state.message or "")
+    assert sorted(p.name for p in inbox.iterdir()) == ["a.jsonl", "b.jsonl"]
+
+
+def test_two_runs_at_once_on_one_inbox(tmp_path: Path):
+    """Two `claimguard run` started together: the second finds the inbox held (or, if the
+    first is already done, nothing left); neither fails, every record is loaded once."""
+    inbox = tmp_path / "inbox"
+    generate(GeneratorConfig(seed=7, claims=300), inbox)
+    shutil.rmtree(inbox / "ground-truth")
+    files = sorted(p.name for p in inbox.iterdir())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAIMGUARD_", "PREFECT_"))}
+    env |= {
+        "CLAIMGUARD_DATABASE_URL": f"sqlite:///{tmp_path / 'claims.db'}",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+    cli = [sys.executable, "-c", "from flows.cli import main; main()", "run"]
+    runs = [
+        subprocess.Popen(
+            [*cli, "--inbox", str(inbox), "--quiet-seconds", "0"],
+            cwd=tmp_path,
+            env={**env, "PREFECT_HOME": str(tmp_path / f"prefect-{n}")},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for n in (1, 2)
+    ]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert not any("Traceback" in out for out in outputs), outputs
+    said = sorted(
+        line for out in outputs for line in out.splitlines() if line.startswith("daily-intake:")
+    )
+    loaded = "daily-intake: completed (2 claim file(s) loaded and checked)"
+    assert loaded in said, said
+    (other,) = [line for line in said if line != loaded] or [loaded]
+    assert "another run is reading this inbox (" in other or "(0 claim file(s)" in other, said
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == files
+    engine = open_database(env["CLAIMGUARD_DATABASE_URL"])
+    with session_scope(engine) as session:
+        claims = session.scalar(select(func.count()).select_from(m.Claim))
+        reads = session.scalar(select(func.count()).select_from(m.IntakeFile))
+    assert (claims, reads) == (300, len(files))  # each file read once
