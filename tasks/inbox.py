@@ -17,9 +17,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from tasks.intake.loader import BATCH_SIZE, FileReport, load_records
-from tasks.intake.reader import PACKET_SUFFIXES, Parsed, SourceReadError, iter_raw, parse
+from tasks.intake.reader import PACKET_SUFFIXES, Parsed, iter_raw, parse
 from tasks.intake.resolver import Resolver
 from tasks.remit.post import RemitFileReport, post_file
+from tasks.transient import SourceReadError
 from tasks.x12.intake837 import parsed_records
 from tasks.x12.readahead import READ_HERE, DocumentSource, reading_ahead
 from tasks.x12.reader import X12_SUFFIXES, sniff

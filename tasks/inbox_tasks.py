@@ -27,6 +27,7 @@ from tasks.intake.loader import abandon_file
 from tasks.remit.post import post_file
 from tasks.retry import exception_of, io_task, safe_error
 from tasks.runtime import Runtime
+from tasks.text import printable
 from tasks.x12.readahead import DocumentSource, reading_ahead
 
 FileJob = Literal["load", "post"]
@@ -253,7 +254,7 @@ def _read_one(
         if job == "load"
         else post_remittance_file(runtime, path, taken, documents, return_state=True)
     )
-    name = arrival.path.name
+    name = printable(arrival.path.name)
     if state.is_failed():
         reason = safe_error(exception_of(state))
         return FileRow(file=name, outcome=FileOutcome.FAILED, reason=reason)
@@ -280,5 +281,5 @@ def set_aside(
         if outcome is not FileOutcome.WAITING:
             guard.before_filing()
         file_away(item.path, outcome, item.reason)
-        rows.append(FileRow(file=item.path.name, outcome=outcome, reason=item.reason))
+        rows.append(FileRow(file=printable(item.path.name), outcome=outcome, reason=item.reason))
     return rows

@@ -15,19 +15,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Engine, delete, insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, Table, delete, insert, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from rules import records as r
 from tasks.db import models as m
+from tasks.db.base import fit, unfit
 from tasks.db.session import session_scope
 from tasks.db.statistics import refresh_statistics
 from tasks.intake.quarantine import quarantine
 from tasks.intake.reader import Parsed
 from tasks.intake.reasons import Reason, RecordRef
 from tasks.intake.resolver import Action, Decision, Resolver
-from tasks.intake.rows import INSERT_ORDER, SPECS
+from tasks.intake.rows import INSERT_ORDER, SPECS, Rows
+from tasks.text import printable_path
+from tasks.transient import is_transient
 
 BATCH_SIZE = 2000
 MAX_DEFERRED = 20000
@@ -77,7 +80,7 @@ def load_records(
     """Load one file's parsed records, quarantining what cannot be loaded; counts always reconcile."""
     resolver = resolver or Resolver()
     digest, size = _file_digest(path)
-    report = FileReport(path=str(path), sha256=digest)
+    report = FileReport(path=printable_path(path), sha256=digest)
     file_id = report.file_id = start_file(engine, path, digest, size, file_format=file_format)
     loader = _BatchLoader(engine, resolver, report, file_id, source)
     batch: list[Parsed] = []
@@ -116,15 +119,20 @@ class _BatchLoader:
         self.file_id = file_id
         self.deferred: list[Parsed] = []
         self.source = source
+        # Rows built when a record was checked for fit, written when it is applied.
+        self.built: dict[int, Rows] = {}
 
     def flush(self, batch: list[Parsed], *, final: bool) -> None:
         if not batch:
             return
         try:
             self._write(batch, final=final, keep_going=False)
-        except IntegrityError:
-            # Something the resolver could not foresee (a concurrent writer, a constraint it
-            # does not model): replay one record per transaction so only the culprit is refused.
+        except DBAPIError as error:
+            if is_transient(error):
+                raise  # the task's retry reads the file again; each record loads once
+            # Something neither validation nor the resolver foresaw (a concurrent writer, a
+            # constraint or a value the database refuses): replay one record per
+            # transaction, so only the culprit is refused, on every backend.
             self.resolver.reset()
             for parsed in batch:
                 self._write([parsed], final=final, keep_going=True)
@@ -152,8 +160,8 @@ class _BatchLoader:
                 self.resolver.prefetch(session, valid)
                 outcomes = [(p, self._decide(p, final=final)) for p in batch]
                 self._apply(session, outcomes)
-        except IntegrityError as error:
-            if not keep_going:
+        except DBAPIError as error:
+            if not keep_going or is_transient(error):
                 raise
             reason = Reason(
                 field="(record)", expected="a record the database accepts", found=_db_message(error)
@@ -166,6 +174,12 @@ class _BatchLoader:
     def _decide(self, parsed: Parsed, *, final: bool) -> Decision:
         if parsed.record is None:
             return Decision(Action.QUARANTINE, reasons=parsed.reasons)
+        rows = SPECS[parsed.record.type].rows(parsed.record, parsed.digest, self.file_id)
+        unfit = _unfit(rows, SPECS[parsed.record.type].table)
+        if unfit:
+            # Refused here, the same on every backend, before the resolver counts it as known.
+            return Decision(Action.QUARANTINE, parsed.digest, unfit)
+        self.built[id(parsed)] = rows
         decision = self.resolver.decide(parsed.record, parsed.digest, final=final)
         if decision.action is Action.DEFER and len(self.deferred) >= MAX_DEFERRED:
             return self.resolver.decide(parsed.record, parsed.digest, final=True)
@@ -174,9 +188,12 @@ class _BatchLoader:
     def _apply(self, session: Session, outcomes: list[tuple[Parsed, Decision]]) -> None:
         inserts: dict[Any, list[dict[str, Any]]] = {}
         for parsed, decision in outcomes:
+            built = self.built.pop(id(parsed), None)
             if decision.action in (Action.INSERT, Action.UPDATE):
                 assert parsed.record is not None
-                rows = SPECS[parsed.record.type].rows(parsed.record, decision.digest, self.file_id)
+                rows = built or SPECS[parsed.record.type].rows(
+                    parsed.record, decision.digest, self.file_id
+                )
                 if isinstance(parsed.record, r.Claim):
                     rows[0][1][0]["source"] = self.source
                 if decision.action is Action.UPDATE:
@@ -255,7 +272,22 @@ def _replace(
             session.execute(insert(child), child_rows)
 
 
-def _db_message(error: IntegrityError) -> str:
+def _unfit(rows: Rows, own: Table) -> tuple[Reason, ...]:
+    """Reasons for the values the database cannot hold, by field (a child table's column by
+    its table too): too long, too large, or a NUL character."""
+    return tuple(
+        Reason(
+            field=problem.column if table is own else f"{table.name}.{problem.column}",
+            expected=problem.expected,
+            found=problem.found,
+        )
+        for table, table_rows in rows
+        for row in table_rows
+        for problem in unfit(table, row)
+    )
+
+
+def _db_message(error: DBAPIError) -> str:
     text = str(error.orig).splitlines()[0] if error.orig is not None else "integrity error"
     return f"the database refused it ({text[:120]})"
 
@@ -273,7 +305,8 @@ def _file_digest(path: Path) -> tuple[str, int]:
 def start_file(engine: Engine, path: Path, digest: str, size: int, *, file_format: str) -> int:
     """Record that a file is being read, and in which format."""
     with session_scope(engine) as session:
-        row = m.IntakeFile(path=str(path), sha256=digest, size_bytes=size, format=file_format)
+        values = {"path": printable_path(path), "sha256": digest, "size_bytes": size}
+        row = m.IntakeFile(**fit(m.IntakeFile.__table__, values), format=file_format)
         session.add(row)
         session.flush()
         return row.id

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tasks.db import models as m
 from tasks.db.base import fit
 from tasks.intake.reasons import Reason
+from tasks.text import storable
 
 RAW_KEEP_BYTES = 1 << 20  # a record's head is kept; a longer one is marked truncated
 
@@ -38,12 +39,15 @@ def quarantine(
             "source_path": source_path,
             "source_sha256": source_sha256,
             "locator": locator,
-            "record_type": record_type,
-            "record_key": record_key or None,
-            "raw": raw[:RAW_KEEP_BYTES].decode("utf-8", errors="backslashreplace"),
+            "record_type": storable(record_type) if record_type else None,
+            "record_key": storable(record_key) if record_key else None,
+            "raw": storable(raw[:RAW_KEEP_BYTES].decode("utf-8", errors="backslashreplace")),
             "raw_size_bytes": raw_size,
             "raw_truncated": truncated or len(raw) > RAW_KEEP_BYTES,
-            "reasons": [reason.model_dump() for reason in reasons],
+            "reasons": [
+                {key: storable(value) for key, value in reason.model_dump().items()}
+                for reason in reasons
+            ],
         },
     )
     kept = select(m.IntakeQuarantine.id).where(

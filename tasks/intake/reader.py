@@ -189,7 +189,3 @@ def _reasons(error: ValidationError, value: dict[str, Any]) -> list[Reason]:
         found = repr(value.get("type")) if "type" in value else "no type"
         return [Reason(field="type", expected=expected, found=found)]
     return from_validation_error(error)
-
-
-class SourceReadError(OSError):
-    """An intake file could not be read (gone, unreadable); worth a retry."""

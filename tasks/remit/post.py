@@ -31,6 +31,7 @@ from tasks.db.statistics import refresh_statistics
 from tasks.intake.loader import finish_file, start_file
 from tasks.intake.quarantine import quarantine
 from tasks.intake.reasons import Reason
+from tasks.text import printable_path
 from tasks.x12.readahead import READ_HERE, DocumentSource
 from tasks.x12.reader import TransactionSet, X12FileError, sniff
 from tasks.x12.remit835 import Claim835, Payment835, RemitReadError, claims_of, payment_header
@@ -61,7 +62,7 @@ class RemitFileReport:
 def post_file(engine: Engine, path: Path, documents: DocumentSource = READ_HERE) -> RemitFileReport:
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    report = RemitFileReport(str(path), digest)
+    report = RemitFileReport(printable_path(path), digest)
     file_format = f"x12/{sniff(data[:4096]) or 'x12'}"
     file_id = report.file_id = start_file(engine, path, digest, len(data), file_format=file_format)
     try:

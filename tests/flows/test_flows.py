@@ -29,9 +29,9 @@ from tasks.db import models as m
 from tasks.db.session import session_scope
 from tasks.inbox import load_paths
 from tasks.reaudit import changes_of
-from tasks.retry import TransientSourceError
 from tasks.synthetic.defects import Defect
 from tasks.synthetic.generator import GeneratorConfig, generate
+from tasks.transient import TransientSourceError
 from tests.support import faults
 from tests.support.runtime import env_runtime
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from tasks.intake.reader import SourceReadError
+from tasks.transient import SourceReadError
 
 SITE = Path(__file__).with_name("site")  # put on PYTHONPATH for other processes
 # The points: the task whose function fails there.
