@@ -106,10 +106,11 @@ class FrequencyCode(StrEnum):
 # or HCPCS Level II (a letter A-V + 4 digits). Whether a well-formed code is valid on a
 # date is a rule (code validity windows), not an intake question.
 ProcedureCode = Annotated[
-    str, StringConstraints(pattern=r"^(\d{5}|\d{4}[FT]|[A-V]\d{4})$", strip_whitespace=True)
+    str,
+    StringConstraints(pattern=r"^([0-9]{5}|[0-9]{4}[FT]|[A-V][0-9]{4})$", strip_whitespace=True),
 ]
 Modifier = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2}$", strip_whitespace=True)]
-PlaceOfService = Annotated[str, StringConstraints(pattern=r"^\d{2}$")]
+PlaceOfService = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")]
 
 
 def npi_check_digit(first_nine: str) -> str:
@@ -128,7 +129,7 @@ def _npi_valid(value: str) -> str:
     return value
 
 
-Npi = Annotated[str, StringConstraints(pattern=r"^\d{10}$"), AfterValidator(_npi_valid)]
+Npi = Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$"), AfterValidator(_npi_valid)]
 Taxonomy = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{9}X$")]
 UsState = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 RecordId = Annotated[

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -86,8 +87,18 @@ def _not_before(start_field: str) -> classmethod[Any, Any, Any]:
 
 Icd10Code = Annotated[str, AfterValidator(_icd10_billable)]
 ServiceDate = Annotated[dt.date, AfterValidator(_service_date)]
-Money = Annotated[Decimal, Field(ge=0, le=Decimal("9999999.99"), decimal_places=2)]
-Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
+
+
+def _ascii_number(value: Any) -> Any:
+    # Python reads "٣" or "３" as 3; a number in a claim is written in ASCII digits.
+    if isinstance(value, str) and not value.isascii():
+        raise refuse("a number in the digits 0-9", "other characters")
+    return value
+
+
+AsciiDecimal = Annotated[Decimal, BeforeValidator(_ascii_number)]
+Money = Annotated[AsciiDecimal, Field(ge=0, le=Decimal("9999999.99"), decimal_places=2)]
+Percent = Annotated[AsciiDecimal, Field(ge=0, le=100, decimal_places=2)]
 
 
 class Record(BaseModel):
@@ -304,7 +315,7 @@ class ClaimLine(BaseModel):
     line_number: int = Field(ge=1, le=50)
     procedure_code: ProcedureCode
     modifiers: list[Modifier] = Field(default_factory=list, max_length=4)
-    units: Decimal = Field(gt=0, le=999, decimal_places=2)
+    units: AsciiDecimal = Field(gt=0, le=999, decimal_places=2)
     charge: Money
     diagnosis_pointers: list[int] = Field(min_length=1, max_length=4)
     place_of_service: PlaceOfService | None = None

@@ -46,6 +46,7 @@ class RawRecord:
     data: bytes
     size: int
     truncated: bool = False
+    problem: Reason | None = None  # refused as read, before it is parsed
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +61,39 @@ class Parsed:
     digest: str = ""
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+HEAD_BYTES = 1 << 16
+
+
 def iter_raw(path: Path) -> Iterator[RawRecord]:
-    """Yield the raw records of a packet file in file order."""
-    if path.suffix.lower() in JSON_LINES_SUFFIXES:
+    """Yield the raw records of a packet file in file order; a file in an encoding or with
+    line ends it cannot be read in is one record, refused with what to do."""
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    problem = _shape_problem(head, lines=path.suffix.lower() in JSON_LINES_SUFFIXES)
+    if problem is not None:
+        yield RawRecord("file", head[:1024], path.stat().st_size, problem=problem)
+    elif path.suffix.lower() in JSON_LINES_SUFFIXES:
         yield from _iter_lines(path)
     else:
         yield from _iter_document(path)
+
+
+def _shape_problem(head: bytes, *, lines: bool) -> Reason | None:
+    """Why the file cannot be read as UTF-8 JSON (lines), judged from its first bytes."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:64].count(b"\x00") > 16:
+        return Reason(
+            field="(file)",
+            expected="UTF-8 text",
+            found="UTF-16 text (zero bytes between the characters); save the file as UTF-8",
+        )
+    if lines and b"\n" not in head and head.count(b"\r") > 1:
+        return Reason(
+            field="(file)",
+            expected="one record per line, lines ending in LF or CR LF",
+            found="lines ending in CR alone (an old Mac format); save it with LF line ends",
+        )
+    return None
 
 
 def _iter_lines(path: Path) -> Iterator[RawRecord]:
@@ -76,6 +104,8 @@ def _iter_lines(path: Path) -> Iterator[RawRecord]:
             if not line:
                 return
             number += 1
+            if number == 1 and line.startswith(UTF8_BOM):
+                line = line[len(UTF8_BOM) :]  # Windows tools mark UTF-8 so; it is not data
             size, truncated = len(line), False
             if len(line) > MAX_RECORD_BYTES and not line.endswith(b"\n"):
                 truncated = True
@@ -100,24 +130,69 @@ def _iter_document(path: Path) -> Iterator[RawRecord]:
             head = handle.read(MAX_RECORD_BYTES)
         yield RawRecord("file", head, size, truncated=True)
         return
-    data = path.read_bytes()
+    data = path.read_bytes().removeprefix(UTF8_BOM)
     try:
-        document = json.loads(data)
+        document = json.loads(data, object_pairs_hook=_Twice.of, parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         # RecursionError: nesting deeper than Python's parser goes is not a packet either.
         yield RawRecord("file", data[:MAX_RECORD_BYTES], size, size > MAX_RECORD_BYTES)
         return
+    except ValueError as error:  # a number of thousands of digits, NaN
+        problem = Reason(field="(file)", expected="a JSON document", found=_plain(error))
+        yield RawRecord("file", data[:1024], size, problem=problem)
+        return
     items = document.get("records") if isinstance(document, dict) else document
-    if isinstance(items, list):
-        for index, item in enumerate(items, start=1):
-            encoded = json.dumps(item).encode()
-            yield RawRecord(f"record {index}", encoded, len(encoded))
-    else:
-        yield RawRecord("record 1", data, size)
+    if not isinstance(items, list):
+        items = [document]
+    for index, item in enumerate(items, start=1):
+        yield _item(f"record {index}", item)
+
+
+def _item(locator: str, item: Any) -> RawRecord:
+    """One record of a JSON document, as if it had been a line of its own."""
+    encoded = json.dumps(item).encode()
+    if len(encoded) > MAX_RECORD_BYTES:
+        return RawRecord(locator, encoded[:MAX_RECORD_BYTES], len(encoded), truncated=True)
+    twice = _Twice.first_in(item)
+    if twice is None:
+        return RawRecord(locator, encoded, len(encoded))
+    found = f"{repr(twice)[:40]} given twice"
+    problem = Reason(field="(record)", expected="each field once", found=found)
+    return RawRecord(locator, encoded, len(encoded), problem=problem)
+
+
+class _Twice(dict[str, Any]):
+    """An object of a JSON document that gave a key twice (which one, in `twice`)."""
+
+    twice = ""
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        try:
+            return _object(pairs)
+        except _DuplicateKey as error:
+            marked = cls(pairs)
+            marked.twice = str(error)
+            return marked
+
+    @staticmethod
+    def first_in(value: Any) -> str | None:
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, _Twice):
+                return item.twice
+            if isinstance(item, dict):
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+        return None
 
 
 def parse(raw: RawRecord) -> Parsed:
     """Decode, parse and validate one raw record."""
+    if raw.problem is not None:
+        return Parsed(raw, None, (raw.problem,), None, None)
     if raw.truncated:
         reason = Reason(
             field="(record)",
@@ -140,15 +215,50 @@ def parse(raw: RawRecord) -> Parsed:
     return _parse_json(raw, text)
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Python keeps the last of two equal keys without a word; a record that says its charge
+    # twice is ambiguous, not a record.
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def loads(text: str | bytes) -> Any:
+    """JSON as a packet takes it: no key twice in an object, no NaN or Infinity."""
+    return json.loads(text, object_pairs_hook=_object, parse_constant=_no_constant)
+
+
 def _parse_json(raw: RawRecord, text: str) -> Parsed:
     try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError as error:
+        value = loads(text)
+    except _DuplicateKey as twice:
+        found = f"{repr(str(twice))[:40]} given twice"
+        reason = Reason(field="(record)", expected="each field once", found=found)
+        return Parsed(raw, None, (reason,), None, None)
+    except json.JSONDecodeError as error:
         reason = Reason(
             field="(record)",
             expected="one JSON object",
             found=f"malformed JSON at column {error.colno}: {error.msg}",
         )
+        return Parsed(raw, None, (reason,), None, None)
+    except (ValueError, RecursionError) as error:
+        # A number of thousands of digits, NaN, or nesting deeper than any record.
+        found = "nesting too deep" if isinstance(error, RecursionError) else _plain(error)
+        reason = Reason(field="(record)", expected="one JSON object", found=found)
         return Parsed(raw, None, (reason,), None, None)
     if not isinstance(value, dict):
         reason = Reason(
@@ -156,6 +266,13 @@ def _parse_json(raw: RawRecord, text: str) -> Parsed:
         )
         return Parsed(raw, None, (reason,), None, None)
     return parse_value(raw, value)
+
+
+def _plain(error: ValueError) -> str:
+    text = str(error)
+    if "digits" in text and "int" in text:
+        return "a number with thousands of digits"
+    return f"malformed JSON: {text[:80]}"
 
 
 def parse_value(raw: RawRecord, value: dict[str, Any]) -> Parsed:

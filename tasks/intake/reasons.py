@@ -79,10 +79,10 @@ def _is_inside_phi(field: str) -> bool:
 
 # Plain words for the constrained types of rules.codes, keyed by their regex.
 _PATTERNS = {
-    r"^(\d{5}|\d{4}[FT]|[A-V]\d{4})$": "a CPT or HCPCS code (5 digits, 4 digits and F or T, or a letter A-V and 4 digits)",
+    r"^([0-9]{5}|[0-9]{4}[FT]|[A-V][0-9]{4})$": "a CPT or HCPCS code (5 digits, 4 digits and F or T, or a letter A-V and 4 digits)",
     r"^[A-Z0-9]{2}$": "a 2-character modifier (capital letters and digits)",
-    r"^\d{2}$": "a 2-digit place-of-service code",
-    r"^\d{10}$": "a 10-digit NPI",
+    r"^[0-9]{2}$": "a 2-digit place-of-service code",
+    r"^[0-9]{10}$": "a 10-digit NPI",
     r"^[0-9A-Z]{9}X$": "a 10-character provider taxonomy code ending in X",
     r"^[A-Z]{2}$": "a 2-letter state code",
     r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$": "an id of 1-64 letters, digits, dots, dashes, colons or underscores",

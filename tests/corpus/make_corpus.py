@@ -158,6 +158,49 @@ def json_cases() -> None:
     case("nested-100k-deep.json", nested, "claims", quarantined=1, reason="JSON")
     big = json.dumps(b.with_change(b.note(2), "text", "x" * 1_200_000)).encode()
     case("record-over-1mib.jsonl", lines(*BASE, big), "claims", quarantined=1, reason="at most")
+    strict_cases(good)
+
+
+def strict_cases(good: dict[str, Any]) -> None:
+    """Input that parsers read one way and people another: refused, never guessed at."""
+    twice = json.dumps(good).replace('"charge": "95.00"', '"charge": "95.00", "charge": "9500.00"')
+    case("duplicate-charge.jsonl", lines(*BASE, twice.encode()), "claims", quarantined=1,
+         reason="'charge' given twice", loaded_claims=0)  # fmt: skip
+    renamed = json.dumps(good).replace(
+        '"claim_id": "CL-1"', '"claim_id": "CL-1", "claim_id": "CL-2"'
+    )
+    case("duplicate-claim-id.jsonl", lines(*BASE, renamed.encode()), "claims", quarantined=1,
+         reason="'claim_id' given twice")  # fmt: skip
+    for name, path, value, field in [
+        (
+            "fullwidth-code.jsonl",
+            "lines.0.procedure_code",
+            "\uff19\uff10\uff18\uff15\uff13",
+            "procedure_code",
+        ),
+        ("arabic-indic-place.jsonl", "place_of_service", "\u0661\u0661", "place_of_service"),
+        ("arabic-indic-units.jsonl", "lines.0.units", "\u0663", "lines[1].units"),
+        ("fullwidth-npi.jsonl", "rendering_npi", "\uff11234567893", "rendering_npi"),
+    ]:
+        case(name, lines(*BASE, b.with_change(good, path, value)), "claims", quarantined=1,
+             reason=field, loaded_claims=0)  # fmt: skip
+    day = lines(*BASE, good)
+    case("cr-only-line-ends.jsonl", day.replace(b"\n", b"\r"), "claims", quarantined=1,
+         reason="CR alone", loaded_claims=0)  # fmt: skip
+    case("utf16-file.jsonl", day.decode().encode("utf-16"), "claims", quarantined=1,
+         reason="UTF-16", loaded_claims=0)  # fmt: skip
+    case("utf8-bom.jsonl", b"\xef\xbb\xbf" + day, "claims", quarantined=0, loaded_claims=1)
+    document = {"records": [*BASE, good]}
+    huge = json.dumps(document).replace('"95.00"', "1" + "0" * 5000).encode()
+    case("number-5000-digits.json", huge, "claims", quarantined=1, reason="thousands of digits")
+    doubled = json.dumps(document).replace(
+        '"charge": "95.00"', '"charge": "95.00", "charge": "1.00"'
+    )
+    case("duplicate-key-in-document.json", doubled.encode(), "claims", quarantined=1,
+         reason="'charge' given twice", loaded_claims=0)  # fmt: skip
+    long_note = b.with_change(b.note(2), "text", "x" * 1_200_000)
+    case("record-over-1mib.json", json.dumps({"records": [*BASE, long_note]}).encode(), "claims",
+         quarantined=1, reason="at most")  # fmt: skip
 
 
 # ---------------------------------------------------------------- X12
