@@ -90,7 +90,7 @@ ServiceDate = Annotated[dt.date, AfterValidator(_service_date)]
 
 
 def _ascii_number(value: Any) -> Any:
-    # Python reads "٣" or "３" as 3; a number in a claim is written in ASCII digits.
+    # Python reads Arabic-Indic or fullwidth digits as numbers; a claim is written in 0-9.
     if isinstance(value, str) and not value.isascii():
         raise refuse("a number in the digits 0-9", "other characters")
     return value
