@@ -24,7 +24,7 @@ from tasks.db import models as m
 from tasks.db.base import fit, unfit
 from tasks.db.session import session_scope
 from tasks.db.statistics import refresh_statistics
-from tasks.intake.quarantine import quarantine
+from tasks.intake.quarantine import Refused, quarantine
 from tasks.intake.reader import Parsed
 from tasks.intake.reasons import Reason, RecordRef
 from tasks.intake.resolver import Action, Decision, Resolver
@@ -187,6 +187,7 @@ class _BatchLoader:
 
     def _apply(self, session: Session, outcomes: list[tuple[Parsed, Decision]]) -> None:
         inserts: dict[Any, list[dict[str, Any]]] = {}
+        refused: list[Refused] = []
         for parsed, decision in outcomes:
             built = self.built.pop(id(parsed), None)
             if decision.action in (Action.INSERT, Action.UPDATE):
@@ -202,26 +203,29 @@ class _BatchLoader:
                 for table, table_rows in rows:
                     inserts.setdefault(table, []).extend(table_rows)
             elif decision.action is Action.QUARANTINE:
-                self._quarantine(session, parsed, decision.reasons)
+                raw = parsed.raw
+                refused.append(
+                    Refused(
+                        raw.locator,
+                        parsed.record_type,
+                        parsed.record_key,
+                        raw.data,
+                        raw.size,
+                        decision.reasons,
+                        raw.truncated,
+                    )
+                )
         for table in INSERT_ORDER:
             if inserts.get(table):
                 session.execute(insert(table), inserts[table])
-
-    def _quarantine(self, session: Session, parsed: Parsed, reasons: tuple[Reason, ...]) -> None:
-        raw = parsed.raw
-        quarantine(
-            session,
-            file_id=self.file_id,
-            source_path=self.report.path,
-            source_sha256=self.report.sha256,
-            locator=raw.locator,
-            record_type=parsed.record_type,
-            record_key=parsed.record_key,
-            raw=raw.data,
-            raw_size=raw.size,
-            reasons=reasons,
-            truncated=raw.truncated,
-        )
+        if refused:
+            quarantine(
+                session,
+                file_id=self.file_id,
+                source_path=self.report.path,
+                source_sha256=self.report.sha256,
+                refused=refused,
+            )
 
     def _count(self, outcomes: list[tuple[Parsed, Decision]]) -> None:
         for parsed, decision in outcomes:

@@ -29,7 +29,7 @@ from tasks.db.base import fit
 from tasks.db.session import session_scope
 from tasks.db.statistics import refresh_statistics
 from tasks.intake.loader import finish_file, start_file
-from tasks.intake.quarantine import quarantine
+from tasks.intake.quarantine import Refused, quarantine
 from tasks.intake.reasons import Reason
 from tasks.text import printable_path
 from tasks.x12.readahead import READ_HERE, DocumentSource
@@ -516,12 +516,7 @@ def _quarantine(
             file_id=file_id,
             source_path=report.path,
             source_sha256=report.sha256,
-            locator=locator,
-            record_type="x12_835",
-            record_key=key,
-            raw=raw,
-            raw_size=len(raw),
-            reasons=reasons,
+            refused=[Refused(locator, "x12_835", key, raw, len(raw), reasons)],
         )
 
 
