@@ -25,7 +25,7 @@ def write(path: Path, records: int, kind: str) -> None:
     with path.open("w") as handle:
         for n in range(records):
             if kind == "refused as broken JSON":
-                handle.write('{"type": "patient", "patient_id": "PT-%d"\n' % n)
+                handle.write(json.dumps({"type": "patient", "patient_id": f"PT-{n}"})[:-1] + "\n")
                 continue
             record = {
                 "type": "patient",
