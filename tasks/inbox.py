@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from tasks.files import private_dir, private_file, private_open
 from tasks.intake.loader import BATCH_SIZE, FileReport, load_records
 from tasks.intake.reader import PACKET_SUFFIXES, Parsed, iter_raw, parse
 from tasks.intake.resolver import Resolver
@@ -180,13 +181,14 @@ def file_away(path: Path, outcome: FileOutcome, reason: str) -> Path:
     once; its done marker, if it had one, goes with it. A waiting file stays where it is."""
     if outcome is FileOutcome.WAITING:
         return path
-    target_dir = path.parent / outcome.value
-    target_dir.mkdir(exist_ok=True)
+    target_dir = private_dir(path.parent / outcome.value)
     target = target_dir / path.name
     if target.exists():
         target = target_dir / f"{path.stem}.{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}{path.suffix}"
     shutil.move(str(path), target)
+    private_file(target)  # it holds patient data, whatever mode it arrived with
     path.with_name(path.name + ".done").unlink(missing_ok=True)
     if reason:
-        target.with_name(target.name + ".reason.txt").write_text(reason + "\n")
+        with private_open(target.with_name(target.name + ".reason.txt")) as handle:
+            handle.write(reason + "\n")
     return target

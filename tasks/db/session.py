@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.util import asbool
 
+from tasks.files import private_dir, private_touch
+
 
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
@@ -33,7 +35,8 @@ def make_engine(url: str, *, sqlite_max_pages: int | None = None, **kwargs: Any)
         # A URI database (`file:...?mode=ro&uri=true`) is SQLite's to resolve, not a path.
         uri = asbool(parsed.query.get("uri", False))  # as the driver reads it: true, 1, yes
         if parsed.database and parsed.database != ":memory:" and not uri:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # Made owner-only before SQLite makes it (its -wal and -shm files follow its mode).
+            private_touch(private_dir(Path(parsed.database).parent) / Path(parsed.database).name)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", partial(_sqlite_pragmas, max_pages=sqlite_max_pages))
         return engine

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from rules import leaks
 from rules.loader import RuleSet
 from tasks.db.session import session_scope
+from tasks.files import private_dir, private_open
 from tasks.reports import data, render
 from tasks.reports.spool import SortedSpool
 
@@ -94,21 +95,21 @@ def write(
         raise ValueError(f"unknown report file(s): {', '.join(sorted(unknown))}")
     report = _build(engine, rule_set, paths, appeal_days)
     if "html" in paths:
-        paths["html"].parent.mkdir(parents=True, exist_ok=True)
-        paths["html"].write_text(
-            render.html_report(
-                render.ReportData(
-                    "ClaimGuard revenue-leak report",
-                    dt.datetime.now(dt.UTC),
-                    report.ledger,
-                    report.weekly,
-                    report.appeals,
-                    report.held,
-                    report.unmatched,
-                    alarm_months,
-                )
+        private_dir(paths["html"].parent)
+        page = render.html_report(
+            render.ReportData(
+                "ClaimGuard revenue-leak report",
+                dt.datetime.now(dt.UTC),
+                report.ledger,
+                report.weekly,
+                report.appeals,
+                report.held,
+                report.unmatched,
+                alarm_months,
             )
         )
+        with private_open(paths["html"]) as handle:
+            handle.write(page)
     report.files = dict(paths)
     return report
 

@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any, TextIO
 
 from rules import leaks
+from tasks.files import private_dir, private_open
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FIRST_ROWS = 500  # rows of each queue kept for the HTML report and Prefect's artifacts
@@ -57,8 +58,8 @@ class WorkQueue:
 
     def __enter__(self) -> WorkQueue:
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = self._partial.open("w", newline="")
+            private_dir(self.path.parent)
+            self._handle = private_open(self._partial, newline="")
             self._out = csv.writer(self._handle)
             self._out.writerow(self.columns)
         return self

@@ -21,6 +21,7 @@ from flows.params import DailyIntakeParams
 from tasks import inbox_tasks
 from tasks.db import models as m
 from tasks.db.session import open_database, session_scope
+from tasks.reports import build
 from tasks.synthetic.generator import GeneratorConfig, generate
 from tests import builders as b
 from tests.support.runtime import env_runtime
@@ -228,3 +229,29 @@ def test_two_runs_at_once_on_one_inbox(tmp_path: Path):
         claims = session.scalar(select(func.count()).select_from(m.Claim))
         reads = session.scalar(select(func.count()).select_from(m.IntakeFile))
     assert (claims, reads) == (300, len(files))  # each file read once
+
+
+def test_what_holds_patient_data_is_the_owners_alone(claim_db: str, inbox: Path):
+    """With a umask that lets others read, the claim database, the filed-away inputs and the
+    reports ClaimGuard writes are owner-only (files 0600, the folders it makes 0700)."""
+    previous = os.umask(0o022)
+    try:
+        path = b.write_jsonl(inbox / "master.jsonl", [json.dumps(r).encode() for r in b.master()])
+        path.chmod(0o644)  # as a producer's upload might arrive
+        assert _run(inbox).is_completed()
+        reports = inbox.parent / "r"
+        runtime = env_runtime()
+        build.write(runtime.engine(), runtime.rule_set(), reports)  # as the remittance audit does
+    finally:
+        os.umask(previous)
+    made = [inbox / "processed", reports]
+    files = [
+        inbox / "processed" / "master.jsonl",
+        Path(claim_db.removeprefix("sqlite:///")),
+        *reports.iterdir(),
+    ]
+    assert len(files) >= 4  # the report and its work queues are there
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in made} == {p.name: "0o700" for p in made}
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in files} == {
+        p.name: "0o600" for p in files
+    }
