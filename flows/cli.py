@@ -263,6 +263,30 @@ def quarantine(*, limit: int = 20, database_url: str | None = None) -> int:
 
 
 @app.command
+def files(
+    *,
+    limit: Annotated[int, Parameter(validator=validators.Number(gte=1))] = 20,
+    database_url: str | None = None,
+) -> int:
+    """The files intake read most recently, by id (Prefect names a file by its id only).
+
+    Parameters
+    ----------
+    limit
+        How many files, newest last.
+    """
+    from tasks.db.repository import recent_intake_files
+    from tasks.db.session import session_scope
+
+    with session_scope(_runtime(database_url).engine()) as session:
+        found = recent_intake_files(session, limit)
+    if not found:
+        return _fail("no file has been read yet")
+    report.print_file_ids(found)
+    return 0
+
+
+@app.command
 def schema(*, out: Path = Path("docs/claim-packet.schema.json")) -> int:
     """Write the JSON Schema of the claim packet record (checked in; a test keeps it current)."""
     import json

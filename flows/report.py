@@ -136,6 +136,23 @@ def print_intake_files(files: list[IntakeFile]) -> None:
     )
 
 
+def print_file_ids(files: list[IntakeFile]) -> None:
+    """Per file: its id, its name (as read), its format, records in and out, and why its
+    records were not taken, if they were not."""
+    rows = [
+        (
+            f.id,
+            f.path,
+            f.format,
+            f.records_in,
+            f.quarantined,
+            f.unread_reason or ("" if f.finished_at else "not finished"),
+        )
+        for f in files
+    ]
+    print(table(("id", "file", "format", "records in", "quarantined", "not read because"), rows))
+
+
 CHANGE_COLUMNS = ("claim_id", "step", "before", "after", "added", "removed")
 
 

@@ -173,7 +173,9 @@ def _read_or_retry(path: Path, records: Iterator[Parsed]) -> Iterator[Parsed]:
     except OSError as error:
         # The file went away or became unreadable mid-read: what was read stands, and
         # the failure surfaces to the caller (a transient source error for the flow).
-        raise SourceReadError(f"{path}: could not be read ({error.strerror or error})") from error
+        # The file's name stays out of the message: it reaches Prefect, and a name may be a
+        # patient's.
+        raise SourceReadError(f"the file could not be read ({error.strerror or 'error'})") from None
 
 
 def file_away(path: Path, outcome: FileOutcome, reason: str) -> Path:

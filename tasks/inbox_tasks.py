@@ -23,11 +23,10 @@ from tasks.arrivals import Arrival, FileStamp, NotReady, changed_since
 from tasks.db import inbox_lease
 from tasks.db.identity import DatabaseIdentity, identify, verify
 from tasks.inbox import FileOutcome, file_away, load_file, x12_files
-from tasks.intake.loader import abandon_file
+from tasks.intake.loader import abandon_file, refuse_file
 from tasks.remit.post import post_file
 from tasks.retry import exception_of, io_task, safe_error
 from tasks.runtime import Runtime
-from tasks.text import printable
 from tasks.x12.readahead import DocumentSource, reading_ahead
 
 FileJob = Literal["load", "post"]
@@ -115,9 +114,11 @@ UNUSABLE = {
 }
 
 
-@io_task(name="load-intake-file", task_run_name="load {path}")
+# Task runs are named by the file's place in the run, never by its name: a file name may
+# be a patient's (an export named for whom it is about). The claim database has the names.
+@io_task(name="load-intake-file", task_run_name="load {label}")
 def load_intake_file(
-    runtime: Runtime, path: str, taken: FileStamp, documents: DocumentSource
+    runtime: Runtime, path: str, taken: FileStamp, documents: DocumentSource, label: str
 ) -> FileResult:
     """Load one packet file; bad records are quarantined, not raised."""
     engine = runtime.engine()
@@ -137,9 +138,9 @@ def load_intake_file(
     )
 
 
-@io_task(name="post-remittance-file", task_run_name="post {path}")
+@io_task(name="post-remittance-file", task_run_name="post {label}")
 def post_remittance_file(
-    runtime: Runtime, path: str, taken: FileStamp, documents: DocumentSource
+    runtime: Runtime, path: str, taken: FileStamp, documents: DocumentSource, label: str
 ) -> RemitResult:
     """Post one 835 file: payments once each, every CLP/SVC matched or queued with its reason."""
     engine = runtime.engine()
@@ -167,6 +168,12 @@ def post_remittance_file(
 def check_database(runtime: Runtime) -> DatabaseIdentity:
     """The claim database's identity (it is there, migrated, and which one it is)."""
     return identify(runtime.engine())
+
+
+@io_task(name="record-refused-file")
+def record_refused_file(runtime: Runtime, path: str, reason: str) -> int:
+    """Keep a refused file's name and reason in the claim database; its id names it elsewhere."""
+    return refuse_file(runtime.engine(), Path(path), reason)
 
 
 @io_task(name="take-inbox")
@@ -238,27 +245,28 @@ def read_files(
     rows: list[FileRow] = []
     paths = [arrival.path for arrival in arrivals]
     with reading_ahead(x12_files(paths), workers, code_cache=runtime.code_cache) as documents:
-        for arrival in arrivals:
-            rows.append(_read_one(runtime, arrival, job, documents))
+        for number, arrival in enumerate(arrivals, start=1):
+            label = f"{job} file {number} of {len(arrivals)}"
+            rows.append(_read_one(runtime, arrival, job, documents, label))
             guard.before_filing()
             file_away(arrival.path, rows[-1].outcome, rows[-1].reason)
     return rows
 
 
 def _read_one(
-    runtime: Runtime, arrival: Arrival, job: FileJob, documents: DocumentSource
+    runtime: Runtime, arrival: Arrival, job: FileJob, documents: DocumentSource, label: str
 ) -> FileRow:
     path, taken = str(arrival.path), arrival.stamp
     state: State[FileResult] | State[RemitResult] = (
-        load_intake_file(runtime, path, taken, documents, return_state=True)
+        load_intake_file(runtime, path, taken, documents, label, return_state=True)
         if job == "load"
-        else post_remittance_file(runtime, path, taken, documents, return_state=True)
+        else post_remittance_file(runtime, path, taken, documents, label, return_state=True)
     )
-    name = printable(arrival.path.name)
     if state.is_failed():
         reason = safe_error(exception_of(state))
-        return FileRow(file=name, outcome=FileOutcome.FAILED, reason=reason)
+        return FileRow(file=label, outcome=FileOutcome.FAILED, reason=reason)
     result = state.result()
+    name = f"intake file {result.intake_file_id}"
     if result.changed is not None:
         reason = f"{result.changed}; left in the inbox to be read again once it is finished"
         return FileRow(file=name, outcome=FileOutcome.WAITING, reason=reason)
@@ -274,12 +282,16 @@ def _read_one(
 def set_aside(
     not_ready: Sequence[NotReady], outcome: FileOutcome, *, guard: InboxGuard
 ) -> list[FileRow]:
-    """Rows for files a survey did not take: refused ones are moved to failed/ with their
-    reason, waiting ones stay."""
+    """Rows for files a survey did not take: refused ones are recorded and moved to failed/
+    with their reason, waiting ones stay (named by their kind: they are not on file yet)."""
     rows = []
     for item in not_ready:
-        if outcome is not FileOutcome.WAITING:
+        if outcome is FileOutcome.WAITING:
+            name = f"a {item.path.suffix.lower() or 'extensionless'} file"
+        else:
             guard.before_filing()
+            file_id = record_refused_file(guard.runtime, str(item.path), item.reason)
+            name = f"intake file {file_id}"
         file_away(item.path, outcome, item.reason)
-        rows.append(FileRow(file=printable(item.path.name), outcome=outcome, reason=item.reason))
+        rows.append(FileRow(file=name, outcome=outcome, reason=item.reason))
     return rows

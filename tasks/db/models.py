@@ -159,8 +159,9 @@ class IntakeFile(Base):
     updated: Mapped[int] = mapped_column(default=0)
     unchanged: Mapped[int] = mapped_column(default=0)
     quarantined: Mapped[int] = mapped_column(default=0)
-    # Set when the file changed while it was read: the read is void, the file left to read again.
-    abandoned_reason: Mapped[str | None] = mapped_column(String(200))
+    # Why its records were not taken: it changed while it was read (the read is void, the
+    # file left to read again), or it is not an intake file (refused, moved to failed/).
+    unread_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class DatabaseInstance(Base):

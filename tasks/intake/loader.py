@@ -316,6 +316,22 @@ def start_file(engine: Engine, path: Path, digest: str, size: int, *, file_forma
         return row.id
 
 
+def refuse_file(engine: Engine, path: Path, reason: str) -> int:
+    """Record a file that is not an intake file (it is moved to failed/): its id names it."""
+    with session_scope(engine) as session:
+        digest, size = _file_digest(path)
+        values = {"path": printable_path(path), "sha256": digest, "size_bytes": size}
+        row = m.IntakeFile(
+            **fit(m.IntakeFile.__table__, values),
+            format="refused",
+            finished_at=dt.datetime.now(dt.UTC),
+            unread_reason=reason[:200],
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
 def abandon_file(engine: Engine, file_id: int, reason: str) -> None:
     """Void a file's read: it changed while it was read and will be read again whole.
 
@@ -330,7 +346,7 @@ def abandon_file(engine: Engine, file_id: int, reason: str) -> None:
         session.execute(
             update(m.IntakeFile)
             .where(m.IntakeFile.id == file_id)
-            .values(abandoned_reason=reason[:200], finished_at=dt.datetime.now(dt.UTC))
+            .values(unread_reason=reason[:200], finished_at=dt.datetime.now(dt.UTC))
         )
 
 

@@ -147,6 +147,12 @@ class TestPrivacy:
         secrets = _secrets(cwd)
         assert len(secrets) > 500
         inbox = _faulty_inbox(cwd / ".claimguard" / "inbox" / "processed", cwd / "faulty-inbox")
+        # Files named for a patient, as a per-patient export is: the names stay out of Prefect.
+        patient = _a_patient(inbox)
+        named = f"{patient['last_name']} {patient['first_name']} {patient['birth_date']}"
+        first_packet = sorted(inbox.glob("packet-*.jsonl"))[0]
+        first_packet.rename(inbox / f"{named}.jsonl")
+        (inbox / f"{named} scan.pdf").write_bytes(b"%PDF-1.7")
         faulty = run(
             cwd,
             "run",
@@ -181,6 +187,14 @@ class TestPrivacy:
             if p.is_file() and not p.name.startswith("prefect.db")
         )
         assert _hits(secrets, kept) == []
+
+
+def _a_patient(inbox: Path) -> dict[str, str]:
+    for path in sorted(inbox.glob("*.jsonl")):
+        for raw in path.read_bytes().splitlines():
+            if b'"type":"patient"' in raw.replace(b" ", b""):
+                return dict(json.loads(raw))
+    raise AssertionError("no patient in the master data")
 
 
 def _faulty_inbox(processed: Path, inbox: Path) -> Path:

@@ -122,13 +122,13 @@ def test_a_file_changed_while_read_is_left_and_read_again(
         "truncate": "it changed size while it was read (",
         "replace": "it was replaced while it was read",
     }[change]
-    assert (voided.abandoned_reason or "").startswith(expected)
+    assert (voided.unread_reason or "").startswith(expected)
     assert path.exists() and not (inbox / "processed").exists()
     second = _run(inbox)
     assert second.is_completed()
     lines = (inbox / "processed" / "patients.jsonl").read_bytes().splitlines()
     reread = _files()[-1]
-    assert (reread.abandoned_reason, reread.records_in) == (None, len(lines))
+    assert (reread.unread_reason, reread.records_in) == (None, len(lines))
     # What the voided read loaded stays (the replaced file's records too); nothing is lost.
     assert _count(m.Patient) == {"append": 600, "truncate": 500, "replace": 550}[change]
     # The truncated file's cut last line is refused on the second read, with its reason.

@@ -3,8 +3,8 @@
 - database_instance: one row with an id made when the database is created, so a run can
   tell its database from one deleted and made again (or another one at the same URL).
 - inbox_lease: the run reading an inbox, until when; a second run on it finds the lease.
-- intake_file.abandoned_reason: a file that changed while it was read is left in the
-  inbox and its read recorded as abandoned, with why.
+- intake_file.unread_reason: why a file's records were not taken: it changed while it was
+  read (left in the inbox, its read void), or it is not an intake file (moved to failed/).
 
 Revision ID: 0008
 Revises: 0007
@@ -46,11 +46,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("inbox_key", name="pk_inbox_lease"),
     )
     with op.batch_alter_table("intake_file") as batch_op:
-        batch_op.add_column(sa.Column("abandoned_reason", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("unread_reason", sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("intake_file") as batch_op:
-        batch_op.drop_column("abandoned_reason")
+        batch_op.drop_column("unread_reason")
     op.drop_table("inbox_lease")
     op.drop_table("database_instance")
