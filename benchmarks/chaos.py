@@ -71,6 +71,8 @@ def _command(inbox: Path) -> list[str]:
         str(inbox),
         "--chunk-size",
         "500",
+        "--quiet-seconds",  # the files were written before the run, all at once
+        "0",
     ]
 
 

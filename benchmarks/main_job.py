@@ -209,7 +209,9 @@ def run_flow(folder: Path, url: str) -> dict[str, Any]:
     open_database(url)  # create the schema, as `claimguard db upgrade` would
     with local_mode():
         state = daily_intake(
-            DailyIntakeParams(inbox=str(folder), report_dir=str(folder / "reports")),
+            DailyIntakeParams(
+                inbox=str(folder), report_dir=str(folder / "reports"), quiet_seconds=0
+            ),
             return_state=True,
         )
     assert state.is_completed(), state.message

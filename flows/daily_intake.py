@@ -18,7 +18,7 @@ from flows.params import (
     Selection,
     current_params,
 )
-from flows.remittance_audit import run_remittance_audit
+from flows.remittance_audit import build_leak_report, run_remittance_audit, stale_report
 from tasks import startup
 from tasks.arrivals import Survey, survey
 from tasks.inbox import FileOutcome
@@ -70,6 +70,13 @@ def _intake(params: DailyIntakeParams, runtime: Runtime, guard: InboxGuard) -> S
     )
     remits = found.remittances
     audit = None
+    if not remits:
+        # No payments today, but the held queue may have changed, or a run whose report
+        # failed left it behind: the report is written again whenever it is out of date.
+        why = stale_report(runtime, params.report_dir)
+        if why is not None:
+            logger.info("writing the report: %s", why)
+            build_leak_report(runtime, params.report_dir, RemittanceAuditParams().alarm_months)
     if remits:
         # Remittances after claims: an 835 in the same inbox pays claims loaded above.
         audit = run_remittance_audit(

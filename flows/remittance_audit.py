@@ -42,6 +42,12 @@ def build_leak_report(runtime: Runtime, report_dir: str, alarm_months: int) -> b
     )
 
 
+@io_task(name="check-report")
+def stale_report(runtime: Runtime, report_dir: str) -> str | None:
+    """Why the report should be written again; None when it is current."""
+    return build.stale(runtime.engine(), Path(report_dir))
+
+
 @flow(name="remittance-audit", flow_run_name=_run_name)
 def remittance_audit(params: RemittanceAuditParams = RemittanceAuditParams()) -> State:  # noqa: B008 - a form default
     """Post every 835 in the folder, audit every matched line (step 5), publish the leaks."""

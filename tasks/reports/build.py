@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from rules import leaks
 from rules.loader import RuleSet
+from tasks.db import models as m
 from tasks.db.session import session_scope
 from tasks.files import private_dir, private_open
 from tasks.reports import data, render
@@ -112,6 +113,30 @@ def write(
             handle.write(page)
     report.files = dict(paths)
     return report
+
+
+def stale(engine: Engine, out: Path) -> str | None:
+    """Why the report in `out` should be written again (missing, or older than the newest
+    checkpoint or payment on file); None when it is current."""
+    page = out / FILES["html"]
+    if not page.exists():
+        return "there is no report yet"
+    written = dt.datetime.fromtimestamp(page.stat().st_mtime, dt.UTC)
+    with session_scope(engine) as session:
+        # The newest rows by id: one index look-up each, however many rows there are.
+        newest = [
+            session.scalar(
+                select(m.ClaimCheckpoint.finished_at).order_by(m.ClaimCheckpoint.id.desc()).limit(1)
+            ),
+            session.scalar(
+                select(m.RemittancePayment.posted_at)
+                .order_by(m.RemittancePayment.id.desc())
+                .limit(1)
+            ),
+        ]
+    if any(when is not None and when > written for when in newest):
+        return "results on file are newer than the report"
+    return None
 
 
 def _build(

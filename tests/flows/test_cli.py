@@ -36,7 +36,8 @@ def start(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subproces
 
 def _env(cwd: Path, extra: dict[str, str] | None) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("CLAIMGUARD_", "PREFECT_"))}
-    env = {**base, **(extra or {})}
+    # The tests write their inboxes just before a run: no quiet interval to wait out.
+    env = {**base, "CLAIMGUARD_INBOX_QUIET_SECONDS": "0", **(extra or {})}
     env["PREFECT_HOME"] = str(cwd / ".prefect")
     env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     return env

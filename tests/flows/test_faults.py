@@ -197,6 +197,7 @@ def _env(cwd: Path, url: str) -> dict[str, str]:
     return {
         **env,
         "CLAIMGUARD_DATABASE_URL": url,
+        "CLAIMGUARD_INBOX_QUIET_SECONDS": "0",  # the test wrote the inbox just now
         "PREFECT_HOME": str(cwd / ".prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     }
