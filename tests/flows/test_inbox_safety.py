@@ -255,3 +255,18 @@ def test_what_holds_patient_data_is_the_owners_alone(claim_db: str, inbox: Path)
     assert {p.name: oct(p.stat().st_mode & 0o777) for p in files} == {
         p.name: "0o600" for p in files
     }
+
+
+def test_a_missing_or_old_report_is_written_again(claim_db: str, inbox: Path):
+    """A day without remittances still rewrites the report when it is out of date; a
+    report lost (or never written, the run that would have failed) comes back on the next run."""
+    b.write_jsonl(inbox / "day.jsonl", [json.dumps(r).encode() for r in b.day()])
+    assert _run(inbox).is_completed()
+    page = inbox.parent / "r" / "leak-report.html"
+    assert page.exists() and "held-queue.csv" in {p.name for p in page.parent.iterdir()}
+    written = page.stat().st_mtime_ns
+    assert _run(inbox).is_completed()  # nothing new: the report stands
+    assert page.stat().st_mtime_ns == written
+    page.unlink()
+    assert _run(inbox).is_completed()
+    assert page.exists()
