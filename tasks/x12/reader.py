@@ -22,6 +22,8 @@ import pyx12.errors
 import pyx12.params
 import pyx12.x12context
 
+from tasks.text import printable
+
 # pyx12 logs every validation error (with the offending value) on its own loggers; the
 # errors are collected from its error tree instead, so its log output is only a leak risk.
 logging.getLogger("pyx12").setLevel(logging.CRITICAL + 1)
@@ -214,7 +216,7 @@ def read(data: bytes) -> X12Document:
     try:
         sets = list(_walk(text, errh))
     except (pyx12.errors.X12Error, pyx12.errors.EngineError) as error:
-        raise X12FileError(_first_line(str(error))) from error
+        raise X12FileError(_clean("", str(error))) from None
     _attach_errors(errh, sets)
     return X12Document(sets, notes)
 
@@ -302,7 +304,9 @@ def _attach_errors(errh: Any, sets: list[TransactionSet]) -> None:
 
 
 def _envelope_error(node: Any, segment: str, error: tuple[Any, ...]) -> X12Error:
-    return X12Error(int(node.get_cur_line() or 0), segment, "", "", _clean(segment, error[1]))
+    return X12Error(
+        int(node.get_cur_line() or 0), _shown(segment), "", "", _clean(segment, error[1])
+    )
 
 
 def _set_errors(st: Any, loops: dict[int, str]) -> list[X12Error]:
@@ -313,34 +317,55 @@ def _set_errors(st: Any, loops: dict[int, str]) -> list[X12Error]:
     for seg in st.children:
         loop = loops.get(seg.cur_line, "")
         found += [
-            X12Error(seg.cur_line, seg.seg_id, loop, "", _clean(seg.seg_id, e[1]))
+            X12Error(seg.cur_line, _shown(seg.seg_id), loop, "", _clean(seg.seg_id, e[1]))
             for e in seg.errors
         ]
         for ele in seg.elements:
-            ref = f"{seg.seg_id}{ele.ele_pos:02d}"
+            ref = f"{_shown(seg.seg_id)}{ele.ele_pos:02d}"
             if ele.subele_pos:
                 ref += f"-{ele.subele_pos:02d}"
             found += [
-                X12Error(seg.cur_line, seg.seg_id, loop, ref, _clean(seg.seg_id, e[1]))
+                X12Error(seg.cur_line, _shown(seg.seg_id), loop, ref, _clean(seg.seg_id, e[1]))
                 for e in ele.errors
             ]
     return found
 
 
-_SEGMENT_ECHO = re.compile(r"Segment (\w{2,3})[^ ]* not found")
+# pyx12 quotes the segment it could not place whole ("Segment NTE*ADD*... not found"),
+# spaces and all; a segment split by a stray terminator starts with a value ("DOE*JOHN").
+_SEGMENT_ECHO = re.compile(r"Segment (\S*).*? not found")
 _LEN_ECHO = re.compile(r'len\("[^"]*"\)')
-_VALUE_ECHO = re.compile(r"\([^()]*\)")
+_VALUE_ECHO = re.compile(r"\([^()]*\)|\"[^\"]*\"|'[^']*'")
+_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+_CODE_LIKE = re.compile(r"[A-Z0-9]{1,5}")
 
 
 def _clean(segment: str, message: str) -> str:
-    """pyx12's message without any value that could identify a person."""
-    text = _SEGMENT_ECHO.sub(r"Segment \1 not found", _first_line(message))
-    if segment in PHI_SEGMENTS:
-        text = _LEN_ECHO.sub("the length", text)
-        text = _VALUE_ECHO.sub(
-            lambda m: m.group(0) if _is_reference(m.group(0)) else "(value)", text
-        )
-    return text
+    """pyx12's message without any value that could identify a person: a value is kept only
+    when it is code-like (five capitals or digits at most) and not in a person's segment."""
+    text = _SEGMENT_ECHO.sub(_segment_named, _first_line(message))
+    text = _LEN_ECHO.sub("the length", text)
+    text = _VALUE_ECHO.sub(lambda m: _value(m.group(0), segment), text)
+    return printable(text)
+
+
+def _shown(segment: str) -> str:
+    """A segment id as an error names it: a split segment's "id" may be a person's name."""
+    return segment if _SEGMENT_ID.fullmatch(segment) else "(unrecognised)"
+
+
+def _segment_named(match: re.Match[str]) -> str:
+    head = match.group(1).split("*", 1)[0]
+    return f"Segment {head} not found" if _SEGMENT_ID.fullmatch(head) else "A segment not found"
+
+
+def _value(group: str, segment: str) -> str:
+    if _is_reference(group):
+        return group
+    inner = group[1:-1]
+    if segment not in PHI_SEGMENTS and _CODE_LIKE.fullmatch(inner):
+        return group
+    return "(value)"
 
 
 def _is_reference(group: str) -> bool:

@@ -9,7 +9,7 @@ import pytest
 
 from tasks.synthetic.generator import GeneratorConfig, generate
 from tasks.synthetic.x12gen import write_claims
-from tasks.x12.reader import read
+from tasks.x12.reader import X12FileError, read
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "x12"
 
@@ -64,3 +64,44 @@ def test_a_set_cut_off_in_the_middle_ends_at_its_last_segment():
     assert not tx.valid
     last = tx.segments[-1].line
     assert any(e.segment == "SE" and e.line == last and "truncated" in e.message for e in tx.errors)
+
+
+VALID_837 = Path(__file__).parents[2] / "corpus" / "x12" / "837-valid.837"
+PLANTED = ("QUINTANILLA", "JANE", "M987654321", "19800501", "BOULEVARD", "anxious")
+
+
+@pytest.mark.parametrize(
+    ("find", "put"),
+    [
+        # A claim note longer than NTE02 allows, naming the patient.
+        (
+            "CLM*CLX-1*95***11:B:1*Y*A*Y*Y~",
+            "CLM*CLX-1*95***11:B:1*Y*A*Y*Y~NTE*ADD*Patient JANE QUINTANILLA DOB 19800501 "
+            "member M987654321 said she felt anxious all week~",
+        ),
+        # An address with spaces, too long for N301.
+        (
+            "NM1*IL*1*DOE*SAM****MI*M123456789~N3*1 MAIN ST~",
+            "NM1*IL*1*DOE*SAM****MI*M123456789~N3*4711 QUINTANILLA BOULEVARD APARTMENT 12 "
+            "BUILDING C BY THE MILL~",
+        ),
+        # A name split by a stray segment terminator.
+        (
+            "NM1*IL*1*DOE*SAM****MI*M123456789~",
+            "NM1*IL*1*DOE~QUINTANILLA*JANE****MI*M987654321~",
+        ),
+    ],
+    ids=["long-note", "long-address", "stray-terminator"],
+)
+def test_errors_never_echo_what_identifies_a_person(find: str, put: str):
+    """pyx12's messages quote the values it refuses; none of them reaches an error here."""
+    text = VALID_837.read_text().replace("~\n", "~")
+    assert find in text
+    try:
+        document = read(text.replace(find, put, 1).encode())
+    except X12FileError as error:
+        said = [str(error)]
+    else:
+        said = [e.describe() for s in document.sets for e in (*s.errors, *s.envelope_errors)]
+    assert said, "pyx12 found the fault"
+    assert [word for word in PLANTED if any(word in line for line in said)] == [], said
