@@ -23,6 +23,15 @@ def printable_path(path: Path | str) -> str:
     return printable(str(path))
 
 
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
+
+
+def withhold_quoted(text: str) -> str:
+    """`text` with every quoted value withheld: a database server or parser quotes the
+    value it refused, and the value may be a patient's."""
+    return printable(_QUOTED.sub('"…"', text))
+
+
 def storable(text: str) -> str:
     """`text` as a database column takes it: NUL written as \\x00, undecodable bytes as '?'."""
     return re.sub(r"[\ud800-\udfff]", "?", text.replace("\x00", "\\x00"))

@@ -35,6 +35,9 @@ class TransientSourceError(OSError):
 
 def is_transient(error: BaseException) -> bool:
     """True when `error` is an infrastructure hiccup that a retry may get past."""
+    judged = getattr(error, "transient", None)  # a task's failure, judged when it was raised
+    if isinstance(judged, bool):
+        return judged
     if isinstance(error, SourceReadError | TransientSourceError | TimeoutError | ConnectionError):
         return True
     if isinstance(error, sa_exc.DisconnectionError):

@@ -29,7 +29,7 @@ from tasks.intake.reader import Parsed
 from tasks.intake.reasons import Reason, RecordRef
 from tasks.intake.resolver import Action, Decision, Resolver
 from tasks.intake.rows import INSERT_ORDER, SPECS, Rows
-from tasks.text import printable_path
+from tasks.text import printable_path, withhold_quoted
 from tasks.transient import is_transient
 
 BATCH_SIZE = 2000
@@ -293,7 +293,7 @@ def _unfit(rows: Rows, own: Table) -> tuple[Reason, ...]:
 
 def _db_message(error: DBAPIError) -> str:
     text = str(error.orig).splitlines()[0] if error.orig is not None else "integrity error"
-    return f"the database refused it ({text[:120]})"
+    return f"the database refused it ({withhold_quoted(text)[:120]})"
 
 
 def _file_digest(path: Path) -> tuple[str, int]:
