@@ -30,6 +30,7 @@ from rules.outcomes import Step
 from tasks import startup
 from tasks.chunks import BatchPlan, ChunkResult, windowed
 from tasks.lifecycle import check_chunk_steps, plan_batch
+from tasks.retry import io_task
 from tasks.runtime import Runtime
 from tasks.settings import get_settings
 
@@ -169,8 +170,14 @@ def _server_for_workers() -> str | None:
     return url if url.startswith(("http://", "https://")) and "//ephem" not in url else None
 
 
+@io_task(name="read-held-claims")
+def read_held_claims(runtime: Runtime, batch_key: str, steps: list[Step]) -> artifacts.Held:
+    """The batch's held findings for the artifacts: counted in full, the first listed."""
+    return artifacts.held_claims(runtime.engine(), batch_key, steps)
+
+
 def _publish(runtime: Runtime, summary: LifecycleSummary, steps: list[Step]) -> None:
-    held = artifacts.held_claims(runtime.engine(), summary.batch_key, steps)
+    held = read_held_claims(runtime, summary.batch_key, steps)
     rule_set = runtime.rule_set()
     create_markdown_artifact(
         artifacts.lifecycle_markdown(summary.model_dump(), held, rule_set),

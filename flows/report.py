@@ -12,11 +12,13 @@ from tasks.db.checkpoints import StepSummary
 from tasks.db.models import IntakeFile
 from tasks.db.repository import QuarantinedRecord
 from tasks.intake.loader import FileReport
+from tasks.text import printable
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """A fixed-width text table; numbers right-aligned."""
-    body = [[str(c) for c in row] for row in rows]
+    # Cells may come from a sender's file: control characters (ESC, C1) are shown as '?'.
+    body = [[printable(str(c)) for c in row] for row in rows]
     widths = [max([len(h), *(len(r[i]) for r in body)]) for i, h in enumerate(headers)]
     numeric = [
         all(r[i].replace(",", "").replace(".", "").isdigit() for r in body) and body
@@ -85,11 +87,13 @@ def print_quarantine(records: list[QuarantinedRecord]) -> None:
     print(f"\nquarantined records (newest {len(records)}):")
     for q in records:
         what = " ".join(p for p in (q.record_type, q.record_key) if p)
-        print(f"#{q.id} {q.source_path} {q.locator}" + (f" ({what})" if what else ""))
+        line = f"#{q.id} {q.source_path} {q.locator}" + (f" ({what})" if what else "")
+        print(printable(line))
         for reason in q.reasons:
-            print(
+            said = (
                 f"    - {reason['field']}: expected {reason['expected']}; found {reason['found']}"
             )
+            print(printable(said))
 
 
 def print_steps(summaries: list[StepSummary], rule_set: RuleSet) -> None:
