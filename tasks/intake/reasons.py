@@ -8,6 +8,8 @@ in Prefect without leaking a patient's data.
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -60,17 +62,41 @@ class RecordRef(BaseModel):
         return f"{self.path} {self.locator}" + (f" ({what})" if what else "")
 
 
-def describe(value: Any, *, field: str) -> str:
-    """Describe a found value, withholding it when the field carries patient data."""
+# A found value is shown only when it looks like what the field holds: a short code or
+# number. A record whose fields are shifted puts a name in `sex`, a birth date in an id, a
+# member id in a code; those are described by their shape instead.
+_CODE_LIKE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.:_-]*")
+_DATE_LIKE = re.compile(r"\d{4}-?\d{2}-?\d{2}|\d{1,2}/\d{1,2}/\d{2,4}")
+_LONG_DIGITS = re.compile(r"\d{6,}")
+SHOWN_LENGTH = 12
+
+
+def describe(value: Any, *, field: str, longest: int = SHOWN_LENGTH) -> str:
+    """Describe a found value: shown when it is a short code or number (at most `longest`
+    characters) in a field that carries no patient data, else by its shape alone."""
     if isinstance(value, dict):
         return f"an object with {len(value)} fields"
     if isinstance(value, list):
         return f"a list of {len(value)} items"
+    if value is None:
+        return "null"
+    text = str(value)
     if _is_inside_phi(field):
-        size = len(str(value)) if value is not None else 0
-        return f"a {type(value).__name__} of {size} characters (withheld: patient data)"
-    text = repr(value)
-    return text if len(text) <= _MAX_FOUND else f"{text[:_MAX_FOUND]}… ({len(text)} characters)"
+        return f"a {type(value).__name__} of {len(text)} characters (withheld: patient data)"
+    if isinstance(value, bool | int | float | Decimal) and len(text) <= SHOWN_LENGTH:
+        return repr(value) if not isinstance(value, Decimal) else text
+    if isinstance(value, str) and _shows_as_code(value, longest):
+        return repr(value)
+    return f"a {type(value).__name__} of {len(text)} characters (withheld)"
+
+
+def _shows_as_code(value: str, longest: int) -> bool:
+    return (
+        len(value) <= longest
+        and _CODE_LIKE.fullmatch(value) is not None
+        and _DATE_LIKE.search(value) is None
+        and _LONG_DIGITS.search(value) is None
+    )
 
 
 def _is_inside_phi(field: str) -> bool:
@@ -129,6 +155,29 @@ def _expected(item: Any) -> str:
     return str(item["msg"]).removeprefix("Value error, ")
 
 
+# The longest value each code pattern takes: a value much longer is not a mistyped code.
+_PATTERN_LENGTHS = {
+    r"^([0-9]{5}|[0-9]{4}[FT]|[A-V][0-9]{4})$": 5,
+    r"^[A-Z0-9]{2}$": 2,
+    r"^[0-9]{2}$": 2,
+    r"^[0-9]{10}$": 10,
+    r"^[0-9A-Z]{9}X$": 10,
+    r"^[A-Z]{2}$": 2,
+}
+
+
+def _longest_option(item: Any) -> int:
+    """How long a value may be and still be shown: for a code, a little over its length;
+    for a choice (enum, literal), a little over its longest legal value."""
+    if item["type"] == "string_pattern_mismatch":
+        pattern = str((item.get("ctx") or {}).get("pattern", ""))
+        return _PATTERN_LENGTHS.get(pattern, SHOWN_LENGTH - 2) + 2
+    if item["type"] not in ("enum", "literal_error"):
+        return SHOWN_LENGTH
+    options = re.findall(r"'([^']*)'", str((item.get("ctx") or {}).get("expected", "")))
+    return max((len(o) for o in options), default=SHOWN_LENGTH) + 2
+
+
 def field_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
     """Render a Pydantic location as billers count: lines[1].charge is the first line's charge."""
     path = ""
@@ -153,6 +202,6 @@ def from_validation_error(error: ValidationError) -> list[Reason]:
         elif item["type"] == "claimguard":
             found = str(ctx["found"])
         else:
-            found = describe(item.get("input"), field=field)
+            found = describe(item.get("input"), field=field, longest=_longest_option(item))
         reasons.append(Reason(field=field, expected=_expected(item), found=found))
     return reasons

@@ -316,11 +316,11 @@ def _late_note_reason(signed: dt.date, claim_date: dt.date, claim_id: str) -> Re
 
 
 def _missing_reason(ref: Ref) -> Reason:
-    key = ref.key.split("|", 1)[-1]
+    # The id is not repeated: a shifted record puts a member id or a birth date here.
     return Reason(
         field=ref.field,
         expected=f"the id of a loaded {ref.table.replace('_', ' ')}",
-        found=f"{key!r}, which is not loaded",
+        found="an id that is not loaded",
     )
 
 

@@ -133,7 +133,7 @@ CASES: list[tuple[str, Any, str, str]] = [
         "rendering_npi",
         "check digit is 3",
     ),
-    ("unknown patient", b.claim(9), "patient_id", "'PT-9', which is not loaded"),
+    ("unknown patient", b.claim(9), "patient_id", "an id that is not loaded"),
     (
         "coverage of another patient",
         b.claim(1, claim_id="CL-9", coverage_id="COV-2"),
@@ -294,3 +294,25 @@ def json_line(record: dict[str, Any]) -> bytes:
 def quarantine_rows(engine: Engine) -> list[m.IntakeQuarantine]:
     with session_scope(engine) as session:
         return list(session.scalars(select(m.IntakeQuarantine)))
+
+
+def test_shifted_fields_show_no_patient_data(sqlite_db: Engine, tmp_path: Path):
+    """A record whose columns slipped puts a last name in `sex`, a member id in a code and
+    in a reference, a name in a place of service: each refusal describes, never shows, it."""
+    planted = ["Haverford", "M123456789", "Okafor"]
+    records = [
+        *b.master(),
+        b.patient(4, patient_id="PT-4", sex="Haverford"),
+        b.coverage(4, patient_id="PT-1", coverage_id="COV-4", plan_id="M123456789"),
+        b.with_change(b.claim(1), "lines.0.procedure_code", "M123456789"),
+        b.with_change(b.claim(2), "place_of_service", "Okafor"),
+        b.with_change(b.claim(3), "lines.0.procedure_code", "9085X"),  # a typo: shown
+    ]
+    report = load_file(sqlite_db, b.write_jsonl(tmp_path / "shifted.jsonl", records))
+    assert report.quarantined == 5
+    with session_scope(sqlite_db) as session:
+        found = [
+            r["found"] for row in session.scalars(select(m.IntakeQuarantine)) for r in row.reasons
+        ]
+    assert [word for word in planted if any(word in f for f in found)] == [], found
+    assert "'9085X'" in found
