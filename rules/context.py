@@ -70,6 +70,9 @@ class ClaimContext:
     authorizations: tuple[Authorization, ...] = ()
     history: tuple[PriorService, ...] = ()
     remittance: RemitClaim | None = None
+    # Every 835 answer to the claim, oldest first (reversals included): `remittance` is what
+    # stands of them, these are how it came to be.
+    postings: tuple[RemitClaim, ...] = ()
 
     @property
     def service_date(self) -> dt.date:
@@ -147,6 +150,7 @@ def assemble(claim: Claim, look: Lookups) -> ClaimContext:
             if s.claim_id != claim.claim_id
         ),
         remittance=_remittance(look.postings.get(claim.claim_id)),
+        postings=tuple(look.postings.get(claim.claim_id, ())),
     )
 
 

@@ -9,6 +9,7 @@ from rules.checks import REGISTRY, Hit
 from rules.context import ClaimContext
 from rules.loader import RuleSet
 from rules.outcomes import CheckpointStatus, Finding, Severity, Step
+from rules.remit import posting_problems
 from rules.schema import Rule
 
 _CHECK_FNS = {name: spec.fn for name, spec in REGISTRY.items()}
@@ -32,7 +33,13 @@ def evaluate(
 ) -> StepResult:
     """Run `step`'s rules for the claim's payer, effective on `as_of` (default: the date of service)."""
     day = as_of or ctx.service_date
-    if step is Step.POST_PAYMENT_AUDIT and ctx.remittance is None:
+    if (
+        step is Step.POST_PAYMENT_AUDIT
+        and ctx.remittance is None
+        and not posting_problems(ctx.postings)
+    ):
+        # Nothing stands to audit (no answer yet, or one reversed awaiting a new one), and
+        # nothing taken back without cause.
         return StepResult(
             claim_id=ctx.claim.claim_id,
             step=step,

@@ -29,7 +29,9 @@ class AuditedLine:
     location_id: str
     service_date: dt.date
     code: str
-    outcome: str  # paid_correctly | underpaid | overpaid | denied | no_contract
+    # paid_correctly | underpaid | overpaid | denied | no_contract | taken_back (money
+    # taken back without a payment on file: a claim-level line, number 0)
+    outcome: str
     expected: Decimal | None
     allowed: Decimal
     paid: Decimal
@@ -56,7 +58,7 @@ class AuditedLine:
     @property
     def at_stake(self) -> Decimal:
         """What an appeal could recover: the shortfall, or for a denial the contract amount."""
-        if self.outcome == "underpaid":
+        if self.outcome in ("underpaid", "taken_back"):
             return self.variance
         if self.outcome == "denied":
             return self.expected or ZERO
@@ -92,6 +94,7 @@ class Summary:
     denied_expected: Decimal = ZERO
     denied_by_category: Counter[str] = field(default_factory=Counter)
     paid_total: Decimal = ZERO
+    taken_back_total: Decimal = ZERO
 
     def add(self, line: AuditedLine) -> None:
         self.lines[line.outcome] += 1
@@ -103,6 +106,8 @@ class Summary:
         elif line.outcome == "denied":
             self.denied_by_category[line.category or "other"] += 1
             self.denied_expected += line.expected or ZERO
+        elif line.outcome == "taken_back":
+            self.taken_back_total += line.variance
 
 
 def summary(lines: Iterable[AuditedLine]) -> Summary:
@@ -295,7 +300,7 @@ def by_week(
 
 
 def worth_appealing(line: AuditedLine) -> bool:
-    return line.outcome in ("underpaid", "denied") and line.at_stake > 0
+    return line.outcome in ("underpaid", "denied", "taken_back") and line.at_stake > 0
 
 
 def appeal_order(line: AuditedLine) -> tuple[Decimal, str, int]:

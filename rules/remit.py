@@ -8,7 +8,9 @@ allowed = charge - (CO + OA + PI adjustments) = paid + PR, except that sequestra
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -133,6 +135,31 @@ def effective(postings: list[RemitClaim]) -> RemitClaim | None:
         elif standing:
             standing.pop()
     return standing[-1] if standing else None
+
+
+class PostingProblem(StrEnum):
+    """Money in a claim's postings that does not add up."""
+
+    REVERSAL_WITHOUT_PAYMENT = "reversal_without_payment"  # a take-back of nothing on file
+    NET_PAID_NEGATIVE = "net_paid_negative"  # more taken back than was ever paid
+
+
+def posting_problems(postings: Sequence[RemitClaim]) -> list[tuple[PostingProblem, Decimal]]:
+    """What does not add up in a claim's postings, in the order they came, with the amount
+    at stake (what was taken back without cause)."""
+    found: list[tuple[PostingProblem, Decimal]] = []
+    standing = 0
+    for posting in postings:
+        if not posting.reversal:
+            standing += 1
+        elif standing:
+            standing -= 1
+        else:
+            found.append((PostingProblem.REVERSAL_WITHOUT_PAYMENT, abs(posting.paid)))
+    net = sum((p.paid for p in postings), ZERO)
+    if net < 0 and not found:
+        found.append((PostingProblem.NET_PAID_NEGATIVE, -net))
+    return found
 
 
 def merge_split(lines: list[RemitLine]) -> list[RemitLine]:

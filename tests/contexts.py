@@ -266,6 +266,7 @@ def build(ctx: dict[str, Any]) -> ClaimContext:
         TypeAdapter(Authorization).validate_python(a) for a in ctx["authorizations"]
     )
     values["history"] = tuple(_prior(h) for h in ctx["history"])
+    values["postings"] = tuple(RemitClaim.model_validate(p) for p in ctx.get("postings", ()))
     return ClaimContext(**values)
 
 

@@ -12,7 +12,7 @@ from rules.checks.base import CheckParams, Env, Hit, check
 from rules.context import ClaimContext
 from rules.outcomes import Step
 from rules.records import ClaimLine
-from rules.remit import RemitLine
+from rules.remit import PostingProblem, RemitLine, posting_problems
 
 A = Step.POST_PAYMENT_AUDIT
 
@@ -22,6 +22,29 @@ def _pairs(ctx: ClaimContext) -> list[tuple[ClaimLine, RemitLine]]:
         return []
     lines = {ln.line_number: ln for ln in ctx.claim.lines}
     return [(lines[r.line_number], r) for r in ctx.remittance.lines if r.line_number in lines]
+
+
+class PaymentsAddUp(CheckParams):
+    check: Literal["payments_add_up"]
+
+
+_TAKE_BACK = {
+    PostingProblem.REVERSAL_WITHOUT_PAYMENT: "A reversal (CLP02 22) took back ${amount} of a payment not on file.",
+    PostingProblem.NET_PAID_NEGATIVE: "More was taken back than paid: the claim's net payment is -${amount}.",
+}
+
+
+@check(A, PaymentsAddUp)
+def payments_add_up(ctx: ClaimContext, p: PaymentsAddUp, env: Env) -> list[Hit]:
+    """Every take-back reverses a payment on file, and the claim's net payment is not below zero."""
+    return [
+        Hit(
+            message=_TAKE_BACK[problem].format(amount=amount),
+            evidence={"problem": problem.value, "taken_back": str(amount)},
+            fix="Ask the payer which payment the take-back reverses; dispute it if none.",
+        )
+        for problem, amount in posting_problems(ctx.postings)
+    ]
 
 
 class PaidAsContracted(CheckParams):

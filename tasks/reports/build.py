@@ -58,13 +58,21 @@ class LeakReport:
         s = self.summary
         rates = self.rates
         denied = ", ".join(f"{k} {v}" for k, v in s.denied_by_category.most_common()) or "none"
+        taken_back = s.lines["taken_back"]
         out = [
-            f"Remitted lines audited: {sum(s.lines.values()):,}",
+            f"Remitted lines audited: {sum(s.lines.values()) - taken_back:,}",
             f"  paid correctly: {s.lines['paid_correctly']:,}",
             f"  underpaid:      {s.lines['underpaid']:,}  (${s.underpaid_total:,.2f} below contract)",
             f"  overpaid:       {s.lines['overpaid']:,}",
             f"  denied:         {s.lines['denied']:,}  by category: {denied}",
             f"  no contract:    {s.lines['no_contract']:,}",
+            *(
+                [
+                    f"Take-backs of payments not on file: {taken_back:,}  (${s.taken_back_total:,.2f})"
+                ]
+                if taken_back
+                else []
+            ),
             f"Unmatched remittance items: {self.unmatched.total:,}",
             f"Clean-claim rate: {_pct(rates.clean_claim_rate)}; first-pass payment rate: {_pct(rates.first_pass_rate)}",
         ]

@@ -118,8 +118,11 @@ def _audited_lines(
     postings = load_postings(session, claim_ids)
     out = []
     for claim_id in claim_ids:
+        if claim_id not in claims:
+            continue
+        out += _take_backs(claim_id, claims[claim_id], audits[claim_id], check_of)
         standing = effective(postings.get(claim_id, []))
-        if standing is None or claim_id not in claims:
+        if standing is None:
             continue
         by_line = _findings_by_line(audits[claim_id], check_of)
         for remit in merge_split(list(standing.lines)):
@@ -137,6 +140,39 @@ def _audited_lines(
                     by_line.get(remit.line_number, {}),
                 )
             )
+    return out
+
+
+def _take_backs(
+    claim_id: str,
+    claim: tuple[str, str, str, dt.date],
+    findings: list[Finding],
+    check_of: dict[str, str],
+) -> list[AuditedLine]:
+    """A take-back without a payment on file, as a line of the claim to dispute."""
+    payer, npi, location, claim_date = claim
+    out = []
+    for finding in findings:
+        if check_of.get(finding.rule_id) != "payments_add_up":
+            continue
+        taken = _money(finding.evidence.get("taken_back")) or Decimal(0)
+        out.append(
+            AuditedLine(
+                claim_id=claim_id,
+                line_number=0,
+                payer_id=payer,
+                provider_npi=npi,
+                location_id=location,
+                service_date=claim_date,
+                code="",
+                outcome="taken_back",
+                expected=None,
+                allowed=Decimal(0),
+                paid=-taken,
+                variance=taken,
+                codes=("CLP02-22",),
+            )
+        )
     return out
 
 
