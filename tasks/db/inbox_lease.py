@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tasks.db import models as m
 from tasks.db.session import session_scope
+from tasks.db.work import holder_is_dead
 
 TTL = dt.timedelta(minutes=30)
 
@@ -65,7 +66,7 @@ def take(engine: Engine, inbox: Path, holder: str, *, ttl: dt.timedelta = TTL) -
                 row = session.get(m.InboxLease, key, populate_existing=True)
                 assert row is not None
         current = Held(row.holder, row.acquired_at)
-        if row.holder != holder and row.expires_at > now and not _gone(row.holder):
+        if row.holder != holder and row.expires_at > now and not holder_is_dead(row.holder):
             return current
         # Expired, or its process is gone: take it over, unless another run just did.
         taken = session.connection().execute(
@@ -102,17 +103,3 @@ def holder_of(engine: Engine, inbox: Path) -> Held | None:
             select(m.InboxLease).where(m.InboxLease.inbox_key == inbox_key(inbox))
         ).first()
         return Held(row.holder, row.acquired_at) if row else None
-
-
-def _gone(holder: str) -> bool:
-    """True when the holder ran on this machine and its process has ended."""
-    host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, another user's
-        return False
-    return False

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import Engine, update
@@ -14,16 +12,7 @@ from sqlalchemy import Engine, update
 from tasks.db import inbox_lease
 from tasks.db import models as m
 from tasks.db.session import session_scope
-
-
-def _dead_pid() -> int:
-    done = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return int(done.stdout)
+from tests.support.processes import dead_pid
 
 
 def test_a_second_run_is_told_who_holds_the_inbox(db: Engine, tmp_path: Path):
@@ -60,6 +49,6 @@ def test_a_lease_that_ran_out_is_taken_over(db: Engine, tmp_path: Path):
 
 def test_a_holder_whose_process_ended_gives_it_up(db: Engine, tmp_path: Path):
     """A run killed on this machine does not hold the inbox until its lease runs out."""
-    dead = f"{socket.gethostname()}:{_dead_pid()}"
+    dead = f"{socket.gethostname()}:{dead_pid()}"
     assert inbox_lease.take(db, tmp_path, dead) is None
     assert inbox_lease.take(db, tmp_path, inbox_lease.this_process()) is None

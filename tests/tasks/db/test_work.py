@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 
 from sqlalchemy import Engine
 
 from rules.outcomes import Step
 from tasks.db import work
 from tasks.db.session import session_scope
+from tests.support.processes import dead_pid
 
 HOST = socket.gethostname()
-
-
-def _dead_pid() -> int:
-    done = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return int(done.stdout)
 
 
 def _leased_to(engine: Engine, holder: str) -> None:
@@ -38,7 +27,7 @@ def test_a_chunk_held_by_a_live_worker_is_not_taken(sqlite_db):
 
 
 def test_a_chunk_held_by_a_dead_worker_on_this_host_is_taken_at_once(sqlite_db):
-    _leased_to(sqlite_db, f"{HOST}:{_dead_pid()}")
+    _leased_to(sqlite_db, f"{HOST}:{dead_pid()}")
     with session_scope(sqlite_db) as session:
         assert work.lease(session, "batch", Step.VERIFICATION, 0, f"{HOST}:2", 900) == [
             "CL-1",
@@ -47,7 +36,7 @@ def test_a_chunk_held_by_a_dead_worker_on_this_host_is_taken_at_once(sqlite_db):
 
 
 def test_another_hosts_worker_keeps_its_lease_until_it_runs_out(sqlite_db):
-    _leased_to(sqlite_db, f"elsewhere:{_dead_pid()}")
+    _leased_to(sqlite_db, f"elsewhere:{dead_pid()}")
     with session_scope(sqlite_db) as session:
         assert work.lease(session, "batch", Step.VERIFICATION, 0, f"{HOST}:2", 900) is None
 
