@@ -15,7 +15,7 @@ XDIST := -n $(PYTEST_WORKERS) --dist loadfile
 FAST_TESTS := tests/rules tests/tasks/intake tests/tasks/db tests/tasks/test_corpus.py \
 	tests/tasks/test_checking.py tests/test_layout.py
 
-.PHONY: demo test test-fast lint format bench chaos serve clean
+.PHONY: demo test test-fast lint format bench chaos fuzz serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	CLAIMGUARD_TEST_POSTGRES_URL= $(BIN)/python -m pytest $(XDIST) -m "not prefect" -r fE $(FAST_TESTS) $(PYTEST_ARGS)
+
+# The X12 mutation test, thousands of mutated samples instead of the suite's 25.
+FUZZ_EXAMPLES ?= 3000
+fuzz: $(STAMP)
+	CLAIMGUARD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/tasks/x12/test_never_crash.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

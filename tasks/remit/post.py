@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, insert, or_, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from rules import matching
@@ -75,7 +76,19 @@ def post_file(engine: Engine, path: Path, documents: DocumentSource = READ_HERE)
         return report
     for tx in document.sets:
         report.sets_in += 1
-        _post_set(engine, file_id, report, tx)
+        try:
+            _post_set(engine, file_id, report, tx)
+        except DBAPIError:
+            raise  # the database's trouble, not the set's: the task retries or fails
+        except Exception as error:
+            # A set the 835 reader cannot make sense of is refused alone; the next is posted.
+            reason = Reason(
+                field="(set)",
+                expected="a payment the 835 reader can read",
+                found=f"the reader failed ({type(error).__name__})",
+            )
+            text = tx.text().encode("latin-1", errors="replace")
+            _quarantine(engine, file_id, report, tx.locator, text, tx.control_number, [reason])
     _finish_file(engine, file_id, report)
     return report
 

@@ -48,7 +48,17 @@ def parsed_records(
         elif not tx.valid:
             yield _invalid_set(tx)
         else:
-            found = list(claims(tx))
+            try:
+                found = list(claims(tx))
+            except Exception as error:
+                # The set's claims could not be told apart: the set is refused, not the file.
+                reason = Reason(
+                    field="(set)",
+                    expected="claims the 837P reader can tell apart",
+                    found=f"the reader failed ({type(error).__name__})",
+                )
+                yield _set_record(tx, (reason,))
+                continue
             load_set_facts(engine, directory, found)
             for number, claim in enumerate(found, start=1):
                 yield from _claim_records(tx, number, claim, directory)
@@ -60,7 +70,17 @@ def _claim_records(
     locator = f"ST {tx.control_number} CLM {number} (line {claim.first_line})"[:64]
     raw_text = claim.text().encode("latin-1", errors="replace")
     raw = RawRecord(locator, raw_text, len(raw_text))
-    mapped = map_claim(claim, directory)
+    try:
+        mapped = map_claim(claim, directory)
+    except Exception as error:
+        # A claim the mapper cannot read is refused alone; the set's other claims load.
+        reason = Reason(
+            field="(claim)",
+            expected="a claim the 837P mapping can read",
+            found=f"the mapping failed ({type(error).__name__})",
+        )
+        yield Parsed(raw, None, (reason,), "claim", claim.control_number[:64] or None)
+        return
     if mapped.reasons:
         key = claim.control_number[:64] or None
         yield Parsed(raw, None, tuple(mapped.reasons), "claim", key)

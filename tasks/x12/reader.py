@@ -213,12 +213,37 @@ def read(data: bytes) -> X12Document:
     """Validate and split an X12 interchange (or several) held in memory."""
     text, notes = _prepared(decode(data))
     errh = pyx12.error_handler.err_handler()
+    last = _Last()
     try:
-        sets = list(_walk(text, errh))
+        sets = list(_walk(text, errh, last))
     except (pyx12.errors.X12Error, pyx12.errors.EngineError) as error:
         raise X12FileError(_clean("", str(error))) from None
-    _attach_errors(errh, sets)
+    except Exception as error:
+        # pyx12 has its own bugs (an SV107 of five pointers raises IndexError): a file it
+        # cannot read is refused with where it stopped, and the next file is read.
+        raise X12FileError(f"it could not be read past {last.where()} ({_kind(error)})") from None
+    try:
+        _attach_errors(errh, sets)
+    except Exception as error:
+        raise X12FileError(f"its errors could not be placed ({_kind(error)})") from None
     return X12Document(sets, notes)
+
+
+@dataclass
+class _Last:
+    """The last segment read, for a reason that says where reading stopped."""
+
+    segment: str = ""
+    line: int = 0
+
+    def where(self) -> str:
+        if not self.segment:
+            return "its start"
+        return f"segment {_shown(self.segment)} (segment number {self.line})"
+
+
+def _kind(error: Exception) -> str:
+    return f"the X12 reader failed: {type(error).__name__}"
 
 
 def _prepared(text: str) -> tuple[str, list[str]]:
@@ -236,7 +261,7 @@ def _prepared(text: str) -> tuple[str, list[str]]:
     return stripped, notes
 
 
-def _walk(text: str, errh: Any) -> Iterator[TransactionSet]:
+def _walk(text: str, errh: Any, last: _Last) -> Iterator[TransactionSet]:
     params = pyx12.params.params()
     reader = pyx12.x12context.X12ContextReader(params, errh, io.StringIO(text))
     current: TransactionSet | None = None
@@ -248,6 +273,7 @@ def _walk(text: str, errh: Any) -> Iterator[TransactionSet]:
         data = node.seg_data
         loop = map_node.parent.id if map_node.parent else ""
         seg = Seg(node.cur_line_number, loop, data.get_seg_id(), Seg.pack(data))
+        last.segment, last.line = seg.id, seg.line
         if seg.id == "GS":
             version = seg.get("08")
         elif seg.id == "ST":
@@ -264,9 +290,9 @@ def _walk(text: str, errh: Any) -> Iterator[TransactionSet]:
     # pyx12 says nothing when the stream just stops: a file cut off mid-set is caught here.
     if current is not None:
         current.close()
-        last = current.lines[-1] if current.lines else current.start_line
+        end = current.lines[-1] if current.lines else current.start_line
         current.errors.append(
-            X12Error(last, "SE", "", "", "the set has no SE: the file ends inside it (truncated?)")
+            X12Error(end, "SE", "", "", "the set has no SE: the file ends inside it (truncated?)")
         )
         yield current
     if opened and not closed_interchange:
