@@ -210,8 +210,24 @@ def decode(data: bytes) -> str:
 
 
 def read(data: bytes) -> X12Document:
-    """Validate and split an X12 interchange (or several) held in memory."""
-    text, notes = _prepared(decode(data))
+    """Validate and split X12 interchanges held in memory, each read on its own (pyx12
+    reads one interchange per stream: a second one in the same stream fails)."""
+    text, notes = _prepared(decode(data.removeprefix(UTF8_BOM)))
+    interchanges, trailing = _interchanges(text)
+    if trailing:
+        notes.append(f"{len(trailing):,} characters after the last IEA were ignored")
+    sets: list[TransactionSet] = []
+    for interchange in interchanges:
+        sets += _read_interchange(interchange)
+    if not sets:
+        raise X12FileError(
+            "no transaction set (ST to SE) could be found in it; "
+            "segment ids are written in capital letters (ST, CLM, SE)"
+        )
+    return X12Document(sets, notes)
+
+
+def _read_interchange(text: str) -> list[TransactionSet]:
     errh = pyx12.error_handler.err_handler()
     last = _Last()
     try:
@@ -226,7 +242,35 @@ def read(data: bytes) -> X12Document:
         _attach_errors(errh, sets)
     except Exception as error:
         raise X12FileError(f"its errors could not be placed ({_kind(error)})") from None
-    return X12Document(sets, notes)
+    return sets
+
+
+UTF8_BOM = b"\xef\xbb\xbf"
+ISA_LENGTH = 106  # the ISA is fixed width: its 16 fields padded, the terminator at 105
+
+
+def _interchanges(text: str) -> tuple[list[str], str]:
+    """The file's interchanges, each ISA to IEA with its segments one to a line (leading
+    blanks and line ends around segments removed, as translators add them), and whatever
+    followed the last IEA."""
+    terminator = text[ISA_LENGTH - 1]
+    segments = [s.strip(" \t\r\n") for s in text.split(terminator)]
+    out: list[list[str]] = []
+    trailing: list[str] = []
+    for segment in segments:
+        if not segment:
+            continue
+        if segment.startswith("ISA"):
+            out.append([])
+            trailing = []
+        if out and (not out[-1] or not out[-1][-1].startswith("IEA")):
+            out[-1].append(segment)
+        else:
+            trailing.append(segment)
+    # pyx12 wants the declared terminator; a newline after each segment keeps line numbers.
+    end = terminator if terminator not in "\r\n" else "~"
+    texts = ["".join(f"{s}{end}\n" for s in chunk) for chunk in out]
+    return texts, terminator.join(trailing)
 
 
 @dataclass
@@ -253,12 +297,30 @@ def _prepared(text: str) -> tuple[str, list[str]]:
         raise X12FileError(
             f"an X12 interchange starts with an ISA segment; this file starts with {head!r}"
         )
+    _check_isa(stripped)
     notes = []
     for old, new in _GS08_READ_AS.items():
         if old in stripped:
             stripped = stripped.replace(old, new)
             notes.append(f"GS08 {old} read with the {new} map (pyx12 has no {old} map)")
     return stripped, notes
+
+
+def _check_isa(text: str) -> None:
+    """Refuse, in plain words, an ISA that is not fixed width or not version 5010."""
+    separator = text[3:4]
+    head = text[:ISA_LENGTH]
+    if len(head) < ISA_LENGTH or head.count(separator) != 16 or head[-1].isalnum():
+        raise X12FileError(
+            "its ISA segment is not the fixed 106 characters X12 requires (each of its "
+            "fields padded with spaces to its width); ask the sender to pad it"
+        )
+    version = head.split(separator)[12]
+    if version == "00401":
+        raise X12FileError(
+            "this is an X12 4010 file; ClaimGuard reads 5010: 005010X222A1 claims and "
+            "005010X221A1 remittances"
+        )
 
 
 def _walk(text: str, errh: Any, last: _Last) -> Iterator[TransactionSet]:

@@ -1,0 +1,75 @@
+"""What other systems' translators write is read: a byte-order mark, blanks and line ends
+around segments, several interchanges, a newline as the terminator, bytes after IEA; what
+cannot be read is refused in one plain sentence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tasks.x12.reader import X12FileError, read
+
+VALID = (Path(__file__).parents[2] / "corpus" / "x12" / "837-valid.837").read_text()
+ONE_LINE = VALID.replace("~\n", "~")
+
+
+def _valid_sets(text: str | bytes) -> int:
+    document = read(text if isinstance(text, bytes) else text.encode("latin-1"))
+    assert all(s.valid for s in document.sets), [
+        e.describe() for s in document.sets for e in (*s.errors, *s.envelope_errors)
+    ]
+    return len(document.sets)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"\xef\xbb\xbf" + ONE_LINE.encode(),  # a UTF-8 byte-order mark
+        ONE_LINE.replace("~", "~\r\n"),  # CRLF after each terminator
+        ONE_LINE.replace("~", "~\n    ").rstrip(),  # indented segments
+        ONE_LINE[:105] + "\n" + ONE_LINE[106:].replace("~", "\n"),  # a newline as terminator
+    ],
+    ids=["bom", "crlf", "indented", "newline-terminator"],
+)
+def test_a_translators_layout_reads_as_the_plain_file(text: str | bytes):
+    assert _valid_sets(text) == 1
+
+
+def test_several_interchanges_in_one_file_are_each_read():
+    second = (
+        ONE_LINE.replace("000000101", "000000102")
+        .replace("*101*", "*102*")
+        .replace("GE*1*101", "GE*1*102")
+    )
+    assert _valid_sets(ONE_LINE + "\n" + second + ONE_LINE) == 3
+
+
+def test_bytes_after_the_last_iea_are_ignored_with_a_note():
+    document = read((ONE_LINE + "\x00\x1b[31mjunk from the modem").encode("latin-1"))
+    assert [s.valid for s in document.sets] == [True]
+    assert document.notes == ["25 characters after the last IEA were ignored"]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            ONE_LINE.replace("ST*837", "st*837").replace("SE*", "se*"),
+            "no transaction set (ST to SE) could be found in it",
+        ),
+        (
+            ONE_LINE.replace("*          *00*", "*00*", 1),
+            "its ISA segment is not the fixed 106 characters X12 requires",
+        ),
+        (
+            ONE_LINE.replace("*00501*", "*00401*", 1).replace("005010X222A1", "004010X098A1"),
+            "this is an X12 4010 file; ClaimGuard reads 5010",
+        ),
+    ],
+    ids=["lowercase-ids", "isa-not-padded", "version-4010"],
+)
+def test_what_cannot_be_read_is_refused_in_plain_words(text: str, said: str):
+    with pytest.raises(X12FileError) as refused:
+        read(text.encode("latin-1"))
+    assert said in str(refused.value)
