@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -35,3 +37,23 @@ class TestMigrations:
         """Upgrading a database already at head changes nothing."""
         upgrade(db)
         assert current_revision(db) == HEAD
+
+
+def test_processes_starting_together_on_a_new_database_both_find_it_made(tmp_path: Path):
+    """Two runs started at once on a new SQLite database take turns migrating it: neither
+    fails on a table the other is making."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from tasks.db.session import open_database; "
+        "open_database(sys.argv[1]).dispose()"
+    )
+    for attempt in range(3):
+        url = f"sqlite:///{tmp_path / f'new-{attempt}.db'}"
+        runs = [
+            subprocess.Popen([sys.executable, "-c", script, url], stderr=subprocess.PIPE)
+            for _ in range(3)
+        ]
+        errors = [run.communicate(timeout=120)[1].decode()[-300:] for run in runs]
+        assert [run.returncode for run in runs] == [0, 0, 0], errors
