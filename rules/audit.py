@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from functools import partial
 
 from rules import fees
 from rules.codes import PayerKind
@@ -91,37 +92,31 @@ def audit_line(
     ctx: ClaimContext, tables: Tables, line: ClaimLine, remit: RemitLine, *, tolerance: Decimal
 ) -> LineAudit:
     """Compare one paid line with the contract and classify it."""
-    allowed, paid, patient = remit.allowed, remit.paid, remit.patient_responsibility
-    codes = remit.carcs + remit.remark_codes
-    if (paid == 0 and allowed <= 0) or _denial_carc(remit, tables):
+    allowed = remit.allowed
+    # What every outcome says of the line as paid; each branch adds what it found.
+    audit = partial(
+        LineAudit,
+        line_number=line.line_number,
+        procedure_code=line.procedure_code,
+        allowed=allowed,
+        paid=remit.paid,
+        patient=remit.patient_responsibility,
+        codes=remit.carcs + remit.remark_codes,
+    )
+    if (remit.paid == 0 and allowed <= 0) or _denial_carc(remit, tables):
         category, step = _denial_category(remit, tables)
-        return LineAudit(
-            line_number=line.line_number,
-            procedure_code=line.procedure_code,
+        return audit(
             outcome=Outcome.DENIED,
             expected_allowed=None,
-            allowed=allowed,
-            paid=paid,
             variance=ZERO,
             expected_patient=None,
-            patient=patient,
             denial_category=category,
             prevented_by=step,
-            codes=codes,
         )
     expected = expected_allowed(ctx, tables, line)
     if expected is None:
-        return LineAudit(
-            line_number=line.line_number,
-            procedure_code=line.procedure_code,
-            outcome=Outcome.NO_CONTRACT,
-            expected_allowed=None,
-            allowed=allowed,
-            paid=paid,
-            variance=ZERO,
-            expected_patient=None,
-            patient=patient,
-            codes=codes,
+        return audit(
+            outcome=Outcome.NO_CONTRACT, expected_allowed=None, variance=ZERO, expected_patient=None
         )
     variance = expected.amount - allowed
     outcome = Outcome.PAID_CORRECTLY
@@ -129,20 +124,14 @@ def audit_line(
         outcome = Outcome.UNDERPAID
     elif -variance > tolerance:
         outcome = Outcome.OVERPAID
-    return LineAudit(
-        line_number=line.line_number,
-        procedure_code=line.procedure_code,
+    return audit(
         outcome=outcome,
         expected_allowed=expected.amount,
-        allowed=allowed,
-        paid=paid,
         variance=variance,
         expected_patient=expected_patient_share(ctx, expected.amount),
-        patient=patient,
         contract_source=expected.source,
         contract_detail=expected.detail,
         illustrative=expected.illustrative,
-        codes=codes,
     )
 
 
