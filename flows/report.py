@@ -63,6 +63,16 @@ def print_load(reports: list[FileReport]) -> None:
             rows,
         )
     )
+    said = [(r, r.claims_said()) for r in reports if sum(r.claims.values())]
+    if said:
+        print()
+        for r, claims in said:
+            print(printable(f"{Path(r.path).name}: {claims}"))
+    notes = [(r, note) for r in reports for note in r.notes]
+    if notes:
+        print("\nread as meant, but worth saying:")
+        for r, note in notes[:20]:
+            print(printable(f"  {Path(r.path).name}: {note}"))
     payers: Counter[str] = Counter()
     for r in reports:
         payers.update(r.claims_by_payer)

@@ -125,7 +125,8 @@ def load_file(
     """Load one claim file (a JSON packet or an 837P); counts always reconcile."""
     kind = file_kind(path)
     x12 = path.suffix.lower() in X12_SUFFIXES
-    records = parsed_records(path, engine, documents) if x12 else _json_records(path)
+    notes: list[str] = []
+    records = parsed_records(path, engine, documents, notes) if x12 else _json_records(path)
     return load_records(
         engine,
         path,
@@ -134,6 +135,7 @@ def load_file(
         file_format=PACKET_FORMAT if kind in (None, FileKind.PACKET) else f"x12/{kind}",
         resolver=resolver,
         batch_size=batch_size,
+        notes=notes,
     )
 
 

@@ -79,7 +79,8 @@ class Provider(Base):
     npi: Mapped[npi] = mapped_column(primary_key=True)
     last_name: Mapped[str] = mapped_column(String(60))
     first_name: Mapped[str] = mapped_column(String(60))
-    credential: Mapped[Credential] = mapped_column(enum_column(Credential))
+    # Unknown for a provider first seen in an 837P under a taxonomy that does not say it.
+    credential: Mapped[Credential | None] = mapped_column(enum_column(Credential))
     taxonomy: Mapped[str] = mapped_column(String(10))
     license_state: Mapped[str] = mapped_column(String(2))
     # No foreign key: a supervisor may be loaded after the people they supervise.
@@ -162,6 +163,9 @@ class IntakeFile(Base):
     # Why its records were not taken: it changed while it was read (the read is void, the
     # file left to read again), or it is not an intake file (refused, moved to failed/).
     unread_reason: Mapped[str | None] = mapped_column(String(200))
+    # What was read as meant but is worth saying (bytes after the last IEA, HL ids that
+    # do not start at 1); no values from the file.
+    notes: Mapped[list[Any] | None]
 
 
 class DatabaseInstance(Base):
@@ -435,6 +439,9 @@ class RemittancePayment(Base):
     provider_adjustments: Mapped[money]
     balanced: Mapped[bool]
     problems: Mapped[list[Any]]
+    # Implementation-guide rules the set breaks that leave its money readable (an
+    # address, a contact, a code): posted anyway, and said.
+    warnings: Mapped[list[Any] | None]
     posted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     __table_args__ = (UniqueConstraint("payer_key", "trace_number"),)
 

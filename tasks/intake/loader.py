@@ -49,6 +49,14 @@ class FileReport:
     by_type: Counter[str] = field(default_factory=Counter)
     claims_by_payer: Counter[str] = field(default_factory=Counter)
     problems: list[tuple[RecordRef, tuple[Reason, ...]]] = field(default_factory=list)
+    claims: Counter[str] = field(default_factory=Counter)  # loaded / refused
+    notes: list[str] = field(default_factory=list)  # what was read as meant, but said
+
+    def claims_said(self) -> str:
+        """'820 claims: 819 loaded, 1 refused' (a claim is several records)."""
+        loaded, refused = self.claims["loaded"], self.claims["refused"]
+        total = loaded + refused
+        return f"{total:,} claim{'s' if total != 1 else ''}: {loaded:,} loaded, {refused:,} refused"
 
     @property
     def loaded(self) -> int:
@@ -76,11 +84,14 @@ def load_records(
     file_format: str,
     resolver: Resolver | None = None,
     batch_size: int = BATCH_SIZE,
+    notes: list[str] | None = None,
 ) -> FileReport:
-    """Load one file's parsed records, quarantining what cannot be loaded; counts always reconcile."""
+    """Load one file's parsed records, quarantining what cannot be loaded; counts always
+    reconcile. `notes` fills while the records are read (what was read as meant, but said)."""
     resolver = resolver or Resolver()
     digest, size = _file_digest(path)
     report = FileReport(path=printable_path(path), sha256=digest)
+    report.notes = notes if notes is not None else []
     file_id = report.file_id = start_file(engine, path, digest, size, file_format=file_format)
     loader = _BatchLoader(engine, resolver, report, file_id, source)
     batch: list[Parsed] = []
@@ -100,6 +111,7 @@ def load_records(
         updated=report.counts["update"],
         unchanged=report.counts["unchanged"],
         quarantined=report.quarantined,
+        notes=report.notes,
     )
     return report
 
@@ -237,8 +249,12 @@ class _BatchLoader:
             self.report.by_type[f"{kind}:{decision.action.value}"] += 1
             if decision.action is Action.QUARANTINE:
                 self._note_problem(parsed, decision.reasons)
+                if kind == "claim":
+                    self.report.claims["refused"] += 1
+                self.report.claims["refused"] += parsed.claims
             elif isinstance(parsed.record, r.Claim):
                 self.report.claims_by_payer[parsed.record.payer_id] += 1
+                self.report.claims["loaded"] += 1
 
     def _note_problem(self, parsed: Parsed, reasons: tuple[Reason, ...]) -> None:
         if len(self.report.problems) < MAX_PROBLEMS_KEPT:
@@ -359,8 +375,10 @@ def finish_file(
     updated: int = 0,
     unchanged: int,
     quarantined: int,
+    notes: list[str] | None = None,
 ) -> None:
-    """Record a read file's reconciled counts (for an 835: sets, posted, duplicates)."""
+    """Record a read file's reconciled counts (for an 835: sets, posted, duplicates) and
+    what was said of it."""
     with session_scope(engine) as session:
         session.execute(
             update(m.IntakeFile)
@@ -372,5 +390,6 @@ def finish_file(
                 updated=updated,
                 unchanged=unchanged,
                 quarantined=quarantined,
+                notes=notes or None,
             )
         )

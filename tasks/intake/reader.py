@@ -59,6 +59,7 @@ class Parsed:
     record_type: str | None
     record_key: str | None
     digest: str = ""
+    claims: int = 0  # for a refused X12 set: the claims it held, refused with it
 
 
 UTF8_BOM = b"\xef\xbb\xbf"

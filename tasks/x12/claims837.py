@@ -66,6 +66,14 @@ class Claim837:
     facility: Party | None = None
     lines: list[Line837] = field(default_factory=list)
     segments: list[Seg] = field(default_factory=list)
+    # The segment numbers of the levels it belongs to (billing provider, subscriber,
+    # patient: each HL to its first child), first to last: a fault there is the claim's too.
+    levels: list[list[int]] = field(default_factory=list)
+
+    def spans(self) -> list[tuple[int, int]]:
+        """The segment numbers that are this claim's: its own and its levels'."""
+        own = (self.segments[0].line, self.segments[-1].line) if self.segments else None
+        return [(a, b) for a, b in self.levels] + ([own] if own else [])
 
     @property
     def person(self) -> Party:
@@ -96,6 +104,8 @@ class _State:
         self.created = ""
         self.claim: Claim837 | None = None
         self.line: Line837 | None = None
+        self.levels: dict[str, list[int]] = {}  # HL03 -> [first, last] segment number
+        self.deepest = ""
 
 
 def claims(tx: TransactionSet) -> Iterator[Claim837]:
@@ -106,12 +116,14 @@ def claims(tx: TransactionSet) -> Iterator[Claim837]:
             finished = _close_claim(state)
             if finished:
                 yield finished
-            if seg.get("03") == "20":
+            level = seg.get("03")
+            if level == "20":
                 state.billing, state.subscriber, state.patient = Party(), Party(), None
-            elif seg.get("03") == "22":
+            elif level == "22":
                 state.subscriber, state.patient, state.payer = Party(), None, Party()
-            elif seg.get("03") == "23":
+            elif level == "23":
                 state.patient = Party()
+            _open_level(state, level, seg.line)
             continue
         if seg.id == "BHT":
             state.created = seg.get("04")
@@ -129,7 +141,21 @@ def claims(tx: TransactionSet) -> Iterator[Claim837]:
             state.claim.segments.append(seg)
             _claim_segment(seg, state, state.claim)
         else:
+            if state.deepest:
+                state.levels[state.deepest][1] = seg.line
             _party_segment(seg, state)
+
+
+_LEVELS = ("20", "22", "23")  # billing provider, subscriber, patient
+
+
+def _open_level(state: _State, level: str, line: int) -> None:
+    depth = _LEVELS.index(level) if level in _LEVELS else len(_LEVELS)
+    for deeper in _LEVELS[depth:]:
+        state.levels.pop(deeper, None)
+    if level in _LEVELS:
+        state.levels[level] = [line, line]
+    state.deepest = level if level in _LEVELS else ""
 
 
 def _close_claim(state: _State) -> Claim837 | None:
@@ -150,6 +176,7 @@ def _new_claim(seg: Seg, state: _State) -> Claim837:
         patient=state.patient,
         payer=state.payer,
         filing_indicator=state.filing,
+        levels=[state.levels[k] for k in _LEVELS if k in state.levels],
     )
 
 

@@ -1,15 +1,18 @@
 """837P files as intake records: each claim becomes packet records the loader treats like JSON.
 
-A transaction set that fails validation is one quarantined record (with every pyx12 error:
-line, segment, loop, element, message); the valid sets in the same file load. A file pyx12
-cannot read at all is one quarantined record. So every set and claim that comes in is
-loaded or quarantined, and the file's counts reconcile.
+Faults are refused at the smallest unit, as a clearinghouse does: a fault in the envelope
+or the set's header (ISA, GS, ST, BHT, submitter, receiver, the SE/GE/IEA counts) refuses
+the set, one quarantined record that says how many claims it held; a fault inside a claim
+(its 2300 loop and lines, or the billing-provider, subscriber or patient level it is
+under) refuses that claim, and the set's other claims load. A file that cannot be read at
+all is one quarantined record. Every claim that comes in is loaded or refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -23,16 +26,21 @@ from tasks.intake.reasons import Reason
 from tasks.x12.claims837 import Claim837, claims, parse_date
 from tasks.x12.mapping import Directory, map_claim, x12_field
 from tasks.x12.readahead import READ_HERE, DocumentSource
-from tasks.x12.reader import TransactionSet, X12FileError
+from tasks.x12.reader import TransactionSet, X12Error, X12FileError
+from tasks.x12.reasons import error_reasons
 
 MAX_X12_BYTES = 512 << 20
 IN_CHUNK = 500
 
 
 def parsed_records(
-    path: Path, engine: Engine, documents: DocumentSource = READ_HERE
+    path: Path,
+    engine: Engine,
+    documents: DocumentSource = READ_HERE,
+    notes: list[str] | None = None,
 ) -> Iterator[Parsed]:
-    """Every record of an 837P file, in file order, each valid or with its reasons."""
+    """Every record of an 837P file, in file order, each valid or with its reasons; what
+    was read as meant but is worth saying goes to `notes`."""
     data = path.read_bytes()
     try:
         document = documents.document(path, data, hashlib.sha256(data).hexdigest())
@@ -41,33 +49,84 @@ def parsed_records(
         raw = RawRecord("file", data[: 1 << 20], len(data), truncated=len(data) > 1 << 20)
         yield Parsed(raw, None, (reason,), "x12", None)
         return
+    if notes is not None:
+        notes += document.notes
+        notes += [
+            f"ST {tx.control_number}: {w.describe()}" for tx in document.sets for w in tx.warnings
+        ]
     directory = load_directory(engine)
     for tx in document.sets:
         if tx.kind != "837":
             yield _refused_set(tx, f"an 837 transaction set; this is a {tx.kind or 'unnamed'} set")
-        elif not tx.valid:
-            yield _invalid_set(tx)
+        elif tx.envelope_errors:
+            yield _set_record(tx, error_reasons(tx.envelope_errors + tx.errors))
         else:
-            try:
-                found = list(claims(tx))
-            except Exception as error:
-                # The set's claims could not be told apart: the set is refused, not the file.
-                reason = Reason(
-                    field="(set)",
-                    expected="claims the 837P reader can tell apart",
-                    found=f"the reader failed ({type(error).__name__})",
-                )
-                yield _set_record(tx, (reason,))
-                continue
-            load_set_facts(engine, directory, found)
-            for number, claim in enumerate(found, start=1):
-                yield from _claim_records(tx, number, claim, directory)
+            yield from _set_records(engine, directory, tx)
+
+
+def _set_records(engine: Engine, directory: Directory, tx: TransactionSet) -> Iterator[Parsed]:
+    try:
+        found = list(claims(tx))
+        own, left = _errors_by_claim(tx.errors, found)
+    except Exception as error:
+        # The set's claims could not be told apart: the set is refused, not the file.
+        reason = Reason(
+            field="(set)",
+            expected="claims the 837P reader can tell apart",
+            found=f"the reader failed ({type(error).__name__})",
+        )
+        yield _set_record(tx, (reason,))
+        return
+    if left:
+        # A fault in the set's header or trailer: none of its claims can be trusted.
+        every = sorted(tx.errors, key=lambda e: e.ordinal)
+        yield _set_record(tx, error_reasons(every), claims=len(found))
+        return
+    load_set_facts(engine, directory, found)
+    for number, claim in enumerate(found, start=1):
+        if own.get(number):
+            yield _refused_claim(tx, number, claim, error_reasons(own[number]))
+        else:
+            yield from _claim_records(tx, number, claim, directory)
+
+
+def _errors_by_claim(
+    errors: list[X12Error], found: list[Claim837]
+) -> tuple[dict[int, list[X12Error]], list[X12Error]]:
+    """Each claim's errors (by its number in the set), and the errors no claim owns."""
+    ordered = sorted(range(len(errors)), key=lambda i: errors[i].ordinal)
+    ordinals = [errors[i].ordinal for i in ordered]
+    taken: set[int] = set()
+    own: dict[int, list[X12Error]] = {}
+    for number, claim in enumerate(found, start=1):
+        mine = {
+            ordered[k]
+            for first, last in claim.spans()
+            for k in range(bisect_left(ordinals, first), bisect_right(ordinals, last))
+        }
+        if mine:
+            own[number] = [errors[i] for i in sorted(mine)]
+            taken |= mine
+    return own, [e for i, e in enumerate(errors) if i not in taken]
+
+
+def _locator(tx: TransactionSet, number: int, claim: Claim837) -> str:
+    line = tx.position(claim.first_line)[0] or claim.first_line
+    return f"ST {tx.control_number} CLM {number} (line {line})"[:64]
+
+
+def _refused_claim(
+    tx: TransactionSet, number: int, claim: Claim837, reasons: tuple[Reason, ...]
+) -> Parsed:
+    raw_text = claim.text().encode("latin-1", errors="replace")
+    raw = RawRecord(_locator(tx, number, claim), raw_text, len(raw_text))
+    return Parsed(raw, None, reasons, "claim", claim.control_number[:64] or None)
 
 
 def _claim_records(
     tx: TransactionSet, number: int, claim: Claim837, directory: Directory
 ) -> Iterator[Parsed]:
-    locator = f"ST {tx.control_number} CLM {number} (line {claim.first_line})"[:64]
+    locator = _locator(tx, number, claim)
     raw_text = claim.text().encode("latin-1", errors="replace")
     raw = RawRecord(locator, raw_text, len(raw_text))
     try:
@@ -99,35 +158,26 @@ def _claim_records(
         yield parsed
 
 
-def _invalid_set(tx: TransactionSet) -> Parsed:
-    errors = tx.envelope_errors + tx.errors
-    reasons = tuple(
-        Reason(
-            field=f"{e.segment}{' ' + e.element if e.element else ''} (line {e.line})",
-            expected="a segment the implementation guide allows (pyx12)",
-            found=e.describe(),
-        )
-        for e in errors[:50]
-    )
-    if len(errors) > 50:
-        reasons += (Reason(field="(set)", expected="-", found=f"{len(errors) - 50} more errors"),)
-    return _set_record(tx, reasons)
-
-
 def _refused_set(tx: TransactionSet, expected: str) -> Parsed:
     found = f"ST01 {tx.kind!r}: load 835 remittances with `claimguard remit load`"
     return _set_record(tx, (Reason(field="ST01", expected=expected, found=found),))
 
 
-def _set_record(tx: TransactionSet, reasons: tuple[Reason, ...]) -> Parsed:
+def _set_record(tx: TransactionSet, reasons: tuple[Reason, ...], *, claims: int = -1) -> Parsed:
+    """The whole set refused: one record, which says how many claims it held."""
     text = tx.text().encode("latin-1", errors="replace")
+    held = claims if claims >= 0 else sum(1 for _ in tx.iter_segments(only=_CLM))
     return Parsed(
         RawRecord(tx.locator, text[: 1 << 20], len(text)),
         None,
         reasons,
         "x12_set",
         tx.control_number[:64] or None,
+        claims=held,
     )
+
+
+_CLM = frozenset({"CLM"})
 
 
 def load_directory(engine: Engine) -> Directory:

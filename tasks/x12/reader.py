@@ -23,6 +23,7 @@ import pyx12.params
 import pyx12.x12context
 
 from tasks.text import printable
+from tasks.x12.plain import Plain, reword
 
 # pyx12 logs every validation error (with the offending value) on its own loggers; the
 # errors are collected from its error tree instead, so its log output is only a leak risk.
@@ -31,8 +32,6 @@ logging.getLogger("pyx12").setLevel(logging.CRITICAL + 1)
 # Implementation guides pyx12 has maps for; the A2 errata of the 837P differs from A1 in
 # ways the checks do not read, and pyx12 has no A2 map, so A2 files are read as A1.
 _GS08_READ_AS = {"005010X222A2": "005010X222A1"}
-# Segments whose values identify a person: their values never appear in an error message.
-PHI_SEGMENTS = frozenset({"NM1", "N3", "N4", "DMG", "PER", "REF", "N1", "N2"})
 
 
 class X12FileError(ValueError):
@@ -41,19 +40,36 @@ class X12FileError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class X12Error:
-    """One validation error: where (line, loop, segment, element) and what."""
+    """One validation error: where (the segment's number in its interchange, its line and
+    column in the file as an editor shows them, its loop and element) and what, in plain
+    words; `code` is the X12 error code (999 IK304/IK403) or pyx12's."""
 
-    line: int
+    ordinal: int
     segment: str
     loop: str
     element: str
-    message: str
+    plain: Plain
+    code: str = ""
+    line: int = 0
+    column: int = 0
+
+    @property
+    def message(self) -> str:
+        return f"expected {self.plain.expected}; found {self.plain.found}"
+
+    def where(self) -> str:
+        at = f"segment {self.segment}"
+        at += f" element {self.element}" if self.element else ""
+        at += f" (segment {self.ordinal}" if self.ordinal else " ("
+        at += f", line {self.line}, column {self.column})" if self.line else ")"
+        at = at.replace(" ()", "").replace("(, ", "(")
+        return at + (f" in loop {self.loop}" if self.loop else "")
 
     def describe(self) -> str:
-        where = f"line {self.line}, segment {self.segment}"
-        where += f", loop {self.loop}" if self.loop else ""
-        where += f", element {self.element}" if self.element else ""
-        return f"{where}: {self.message}"
+        return f"{self.where()}: {self.message}"
+
+
+Position = tuple[int, int]  # (line, column) in the file, as an editor counts them
 
 
 # Within a kept segment, elements are joined by RS and an element's components by US:
@@ -119,16 +135,25 @@ class TransactionSet:
     start_line: int
     errors: list[X12Error] = field(default_factory=list)
     envelope_errors: list[X12Error] = field(default_factory=list)
+    warnings: list[X12Error] = field(default_factory=list)  # read as meant, but said
     _values: str = ""
     _ends: array[int] = field(default_factory=lambda: array("I"))
     _lines: array[int] = field(default_factory=lambda: array("I"))
+    # Where each segment starts in the file; a set written one segment to a line keeps
+    # only its first line, one written on a single line only its columns.
+    _file_lines: array[int] = field(default_factory=lambda: array("I"))
+    _columns: array[int] = field(default_factory=lambda: array("I"))
+    _first_file_line: int = 0
+    _single_line: int = 0
     _ids: array[int] = field(default_factory=lambda: array("H"))
     _loops: array[int] = field(default_factory=lambda: array("H"))
     _names: list[str] = field(default_factory=list)  # segment ids and loop ids, each once
     _pending: list[str] = field(default_factory=list)  # values not yet joined into _values
 
-    def add(self, line: int, loop: str, seg_id: str, packed: str) -> None:
+    def add(self, line: int, loop: str, seg_id: str, packed: str, at: Position = (0, 0)) -> None:
         self._lines.append(line)
+        self._file_lines.append(at[0])
+        self._columns.append(at[1])
         self._ids.append(self._name(seg_id))
         self._loops.append(self._name(loop))
         self._ends.append((self._ends[-1] if self._ends else 0) + len(packed))
@@ -144,6 +169,20 @@ class TransactionSet:
         if self._pending:
             self._values += "".join(self._pending)
             self._pending = []
+        self._compact_positions()
+
+    def _compact_positions(self) -> None:
+        lines, count = self._file_lines, len(self._file_lines)
+        if not count:
+            return
+        if self._columns.count(1) == count and lines == array(
+            "I", range(lines[0], lines[0] + count)
+        ):
+            self._first_file_line = lines[0]
+            self._file_lines, self._columns = array("I"), array("I")
+        elif lines.count(lines[0]) == count:
+            self._single_line = lines[0]
+            self._file_lines = array("I")
 
     @property
     def segments(self) -> list[Seg]:
@@ -166,6 +205,19 @@ class TransactionSet:
     def lines(self) -> array[int]:
         return self._lines
 
+    def position(self, ordinal: int) -> Position:
+        """Where the set's segment numbered `ordinal` starts in the file: (line, column)."""
+        index = ordinal - self.start_line
+        if not 0 <= index < len(self._lines):
+            return 0, 0
+        if self._file_lines:
+            return self._file_lines[index], self._columns[index]
+        if self._single_line:
+            return self._single_line, self._columns[index]
+        if self._first_file_line:
+            return self._first_file_line + index, 1
+        return 0, 0
+
     def loops_by_line(self) -> dict[int, str]:
         return {
             line: self._names[loop] for line, loop in zip(self._lines, self._loops, strict=True)
@@ -177,7 +229,8 @@ class TransactionSet:
 
     @property
     def locator(self) -> str:
-        return f"ST {self.control_number} (line {self.start_line})"
+        line = self.position(self.start_line)[0] or self.start_line
+        return f"ST {self.control_number} (line {line})"
 
     def text(self) -> str:
         return "~\n".join(s.text().rstrip("~") for s in self.segments) + "~"
@@ -219,6 +272,9 @@ def read(data: bytes) -> X12Document:
     sets: list[TransactionSet] = []
     for interchange in interchanges:
         sets += _read_interchange(interchange)
+    for tx in sets:
+        if tx.kind == "837":
+            _check_hl_chain(tx)
     if not sets:
         raise X12FileError(
             "no transaction set (ST to SE) could be found in it; "
@@ -227,49 +283,96 @@ def read(data: bytes) -> X12Document:
     return X12Document(sets, notes)
 
 
-def _read_interchange(text: str) -> list[TransactionSet]:
+def _read_interchange(interchange: _Interchange) -> list[TransactionSet]:
     errh = pyx12.error_handler.err_handler()
-    last = _Last()
+    last = _Last(interchange)
     try:
-        sets = list(_walk(text, errh, last))
+        sets = list(_walk(interchange, errh, last))
     except (pyx12.errors.X12Error, pyx12.errors.EngineError) as error:
-        raise X12FileError(_clean("", str(error))) from None
+        raise X12FileError(_engine_reason(str(error), last)) from None
     except Exception as error:
         # pyx12 has its own bugs (an SV107 of five pointers raises IndexError): a file it
         # cannot read is refused with where it stopped, and the next file is read.
         raise X12FileError(f"it could not be read past {last.where()} ({_kind(error)})") from None
     try:
-        _attach_errors(errh, sets)
+        _attach_errors(errh, sets, interchange)
     except Exception as error:
         raise X12FileError(f"its errors could not be placed ({_kind(error)})") from None
     return sets
+
+
+_MAP_NOT_FOUND = re.compile(r"Map not found\.\s+icvn=(\w*), fic=(\w*), vriic=(\w*)")
+
+
+def _engine_reason(message: str, last: _Last) -> str:
+    """Why pyx12 gave up on an interchange, in plain words (its own are about its maps)."""
+    found = _MAP_NOT_FOUND.search(message)
+    if found:
+        version = printable(found.group(3))[:12] or "none"
+        return (
+            f"ClaimGuard cannot read its transactions (GS08 version {version}); it reads "
+            "5010 005010X222A1 claims and 005010X221A1 remittances"
+        )
+    if "ISA segment must have 16 elements" in message:
+        return "its ISA segment does not have the 16 elements X12 requires"
+    return f"it could not be read past {last.where()} (the X12 reader gave up)"
 
 
 UTF8_BOM = b"\xef\xbb\xbf"
 ISA_LENGTH = 106  # the ISA is fixed width: its 16 fields padded, the terminator at 105
 
 
-def _interchanges(text: str) -> tuple[list[str], str]:
-    """The file's interchanges, each ISA to IEA with its segments one to a line (leading
-    blanks and line ends around segments removed, as translators add them), and whatever
-    followed the last IEA."""
-    terminator = text[ISA_LENGTH - 1]
-    segments = [s.strip(" \t\r\n") for s in text.split(terminator)]
-    out: list[list[str]] = []
+@dataclass
+class _Interchange:
+    """One ISA..IEA with its segments one to a line (so pyx12's line is the segment's
+    number), and where each segment starts in the file."""
+
+    text: str
+    lines: array[int]
+    columns: array[int]
+
+    def position(self, ordinal: int) -> Position:
+        index = ordinal - 1
+        if 0 <= index < len(self.lines):
+            return self.lines[index], self.columns[index]
+        return 0, 0
+
+
+_BLANKS = " \t\r\n"
+
+
+def _interchanges(text: str) -> tuple[list[_Interchange], str]:
+    """The file's interchanges (leading blanks and line ends around segments removed, as
+    translators add them), and whatever followed the last IEA."""
+    terminator = text.lstrip(_BLANKS)[ISA_LENGTH - 1]
+    # pyx12 wants the declared terminator; a newline after each segment numbers them.
+    end = terminator if terminator not in "\r\n" else "~"
+    out: list[tuple[list[str], array[int], array[int]]] = []
     trailing: list[str] = []
-    for segment in segments:
+    offset = cursor = line_start = 0
+    line = 1
+    for piece in text.split(terminator):
+        stripped = piece.lstrip(_BLANKS)
+        start = offset + len(piece) - len(stripped)
+        offset += len(piece) + 1
+        segment = stripped.rstrip(_BLANKS)
         if not segment:
             continue
+        breaks = text.count("\n", cursor, start)
+        if breaks:
+            line += breaks
+            line_start = text.rfind("\n", cursor, start) + 1
+        cursor = start
         if segment.startswith("ISA"):
-            out.append([])
+            out.append(([], array("I"), array("I")))
             trailing = []
-        if out and (not out[-1] or not out[-1][-1].startswith("IEA")):
-            out[-1].append(segment)
+        if out and (not out[-1][0] or not out[-1][0][-1].startswith("IEA")):
+            out[-1][0].append(f"{segment}{end}\n")
+            out[-1][1].append(line)
+            out[-1][2].append(start - line_start + 1)
         else:
             trailing.append(segment)
-    # pyx12 wants the declared terminator; a newline after each segment keeps line numbers.
-    end = terminator if terminator not in "\r\n" else "~"
-    texts = ["".join(f"{s}{end}\n" for s in chunk) for chunk in out]
+    texts = [_Interchange("".join(chunk), lines, columns) for chunk, lines, columns in out]
     return texts, terminator.join(trailing)
 
 
@@ -277,13 +380,17 @@ def _interchanges(text: str) -> tuple[list[str], str]:
 class _Last:
     """The last segment read, for a reason that says where reading stopped."""
 
+    interchange: _Interchange
     segment: str = ""
-    line: int = 0
+    ordinal: int = 0
 
     def where(self) -> str:
         if not self.segment:
             return "its start"
-        return f"segment {_shown(self.segment)} (segment number {self.line})"
+        line, column = self.interchange.position(self.ordinal)
+        return (
+            f"segment {_shown(self.segment)} (segment {self.ordinal}, line {line}, column {column})"
+        )
 
 
 def _kind(error: Exception) -> str:
@@ -291,7 +398,10 @@ def _kind(error: Exception) -> str:
 
 
 def _prepared(text: str) -> tuple[str, list[str]]:
-    stripped = text.lstrip("\ufeff\r\n\t ")
+    """The text, checked to be a 5010 interchange (blanks before its ISA kept: they count
+    in the lines an editor shows)."""
+    text = text.removeprefix("\ufeff")
+    stripped = text.lstrip(_BLANKS)
     if not stripped.startswith("ISA"):
         head = re.sub(r"[^A-Z0-9]", " ", stripped[:3].upper()).strip() or "nothing readable"
         raise X12FileError(
@@ -300,10 +410,10 @@ def _prepared(text: str) -> tuple[str, list[str]]:
     _check_isa(stripped)
     notes = []
     for old, new in _GS08_READ_AS.items():
-        if old in stripped:
-            stripped = stripped.replace(old, new)
-            notes.append(f"GS08 {old} read with the {new} map (pyx12 has no {old} map)")
-    return stripped, notes
+        if old in text:
+            text = text.replace(old, new)
+            notes.append(f"GS08 {old} read as {new}: the claims are read the same way")
+    return text, notes
 
 
 def _check_isa(text: str) -> None:
@@ -323,9 +433,9 @@ def _check_isa(text: str) -> None:
         )
 
 
-def _walk(text: str, errh: Any, last: _Last) -> Iterator[TransactionSet]:
+def _walk(interchange: _Interchange, errh: Any, last: _Last) -> Iterator[TransactionSet]:
     params = pyx12.params.params()
-    reader = pyx12.x12context.X12ContextReader(params, errh, io.StringIO(text))
+    reader = pyx12.x12context.X12ContextReader(params, errh, io.StringIO(interchange.text))
     current: TransactionSet | None = None
     version = ""
     opened: list[TransactionSet] = []
@@ -335,7 +445,7 @@ def _walk(text: str, errh: Any, last: _Last) -> Iterator[TransactionSet]:
         data = node.seg_data
         loop = map_node.parent.id if map_node.parent else ""
         seg = Seg(node.cur_line_number, loop, data.get_seg_id(), Seg.pack(data))
-        last.segment, last.line = seg.id, seg.line
+        last.segment, last.ordinal = seg.id, seg.line
         if seg.id == "GS":
             version = seg.get("08")
         elif seg.id == "ST":
@@ -344,7 +454,7 @@ def _walk(text: str, errh: Any, last: _Last) -> Iterator[TransactionSet]:
         elif seg.id == "IEA":
             closed_interchange = True
         if current is not None:
-            current.add(seg.line, seg.loop, seg.id, seg._packed)
+            current.add(seg.line, seg.loop, seg.id, seg._packed, interchange.position(seg.line))
         if seg.id == "SE" and current is not None:
             current.close()
             yield current
@@ -353,24 +463,23 @@ def _walk(text: str, errh: Any, last: _Last) -> Iterator[TransactionSet]:
     if current is not None:
         current.close()
         end = current.lines[-1] if current.lines else current.start_line
-        current.errors.append(
-            X12Error(end, "SE", "", "", "the set has no SE: the file ends inside it (truncated?)")
-        )
+        line, column = interchange.position(end)
+        plain = Plain("an SE closing the set", "the file ends inside the set (cut off?)")
+        current.errors.append(X12Error(end, "SE", "", "", plain, "", line, column))
         yield current
     if opened and not closed_interchange:
+        plain = Plain("an IEA closing the interchange", "the file ends before it")
         for tx in opened:
-            tx.envelope_errors.append(
-                X12Error(0, "IEA", "", "", "the interchange has no IEA: the file is incomplete")
-            )
+            tx.envelope_errors.append(X12Error(0, "IEA", "", "", plain))
 
 
-def _attach_errors(errh: Any, sets: list[TransactionSet]) -> None:
+def _attach_errors(errh: Any, sets: list[TransactionSet], interchange: _Interchange) -> None:
     """Move pyx12's error tree onto the sets it belongs to (ST nodes come in file order)."""
     st_nodes: list[tuple[Any, list[X12Error]]] = []
     for isa in errh.children:
-        outer = [_envelope_error(isa, "ISA", e) for e in isa.errors]
+        outer = [_envelope_error(isa, "ISA", e, interchange) for e in isa.errors]
         for gs in isa.children:
-            group = outer + [_envelope_error(gs, "GS", e) for e in gs.errors]
+            group = outer + [_envelope_error(gs, "GS", e, interchange) for e in gs.errors]
             st_nodes.extend((st, group) for st in gs.children)
             if not gs.children and group:
                 st_nodes.append((None, group))
@@ -388,53 +497,49 @@ def _attach_errors(errh: Any, sets: list[TransactionSet]) -> None:
         target = sets[index]
         index += 1
         target.envelope_errors.extend(envelope)
-        target.errors.extend(_set_errors(st, loops))
+        target.errors.extend(_set_errors(st, loops, interchange))
 
 
-def _envelope_error(node: Any, segment: str, error: tuple[Any, ...]) -> X12Error:
-    return X12Error(
-        int(node.get_cur_line() or 0), _shown(segment), "", "", _clean(segment, error[1])
-    )
+def _error(
+    ordinal: int,
+    segment: str,
+    error: tuple[Any, ...],
+    interchange: _Interchange,
+    *,
+    loop: str = "",
+    element: str = "",
+) -> X12Error:
+    code, message = str(error[0]), str(error[1])
+    shown = _shown(segment)
+    plain = reword(message, segment=shown, code=code, level="element" if element else "segment")
+    line, column = interchange.position(ordinal)
+    return X12Error(ordinal, shown, loop, element, plain, code, line, column)
 
 
-def _set_errors(st: Any, loops: dict[int, str]) -> list[X12Error]:
-    found = [
-        X12Error(int(st.cur_line_se or st.cur_line_st or 0), "SE", "", "", _clean("SE", e[1]))
-        for e in st.errors
-    ]
+def _envelope_error(
+    node: Any, segment: str, error: tuple[Any, ...], interchange: _Interchange
+) -> X12Error:
+    return _error(int(node.get_cur_line() or 0), segment, error, interchange)
+
+
+def _set_errors(st: Any, loops: dict[int, str], interchange: _Interchange) -> list[X12Error]:
+    trailer = int(st.cur_line_se or st.cur_line_st or 0)
+    found = [_error(trailer, "SE", e, interchange) for e in st.errors]
     for seg in st.children:
         loop = loops.get(seg.cur_line, "")
-        found += [
-            X12Error(seg.cur_line, _shown(seg.seg_id), loop, "", _clean(seg.seg_id, e[1]))
-            for e in seg.errors
-        ]
+        found += [_error(seg.cur_line, seg.seg_id, e, interchange, loop=loop) for e in seg.errors]
         for ele in seg.elements:
             ref = f"{_shown(seg.seg_id)}{ele.ele_pos:02d}"
             if ele.subele_pos:
                 ref += f"-{ele.subele_pos:02d}"
             found += [
-                X12Error(seg.cur_line, _shown(seg.seg_id), loop, ref, _clean(seg.seg_id, e[1]))
+                _error(seg.cur_line, seg.seg_id, e, interchange, loop=loop, element=ref)
                 for e in ele.errors
             ]
     return found
 
 
-# pyx12 quotes the segment it could not place whole ("Segment NTE*ADD*... not found"),
-# spaces and all; a segment split by a stray terminator starts with a value ("DOE*JOHN").
-_SEGMENT_ECHO = re.compile(r"Segment (\S*).*? not found")
-_LEN_ECHO = re.compile(r'len\("[^"]*"\)')
-_VALUE_ECHO = re.compile(r"\([^()]*\)|\"[^\"]*\"|'[^']*'")
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
-_CODE_LIKE = re.compile(r"[A-Z0-9]{1,5}")
-
-
-def _clean(segment: str, message: str) -> str:
-    """pyx12's message without any value that could identify a person: a value is kept only
-    when it is code-like (five capitals or digits at most) and not in a person's segment."""
-    text = _SEGMENT_ECHO.sub(_segment_named, _first_line(message))
-    text = _LEN_ECHO.sub("the length", text)
-    text = _VALUE_ECHO.sub(lambda m: _value(m.group(0), segment), text)
-    return printable(text)
 
 
 def _shown(segment: str) -> str:
@@ -442,24 +547,36 @@ def _shown(segment: str) -> str:
     return segment if _SEGMENT_ID.fullmatch(segment) else "(unrecognised)"
 
 
-def _segment_named(match: re.Match[str]) -> str:
-    head = match.group(1).split("*", 1)[0]
-    return f"Segment {head} not found" if _SEGMENT_ID.fullmatch(head) else "A segment not found"
+_HL_CODES = frozenset({"HL1", "HL2"})
 
 
-def _value(group: str, segment: str) -> str:
-    if _is_reference(group):
-        return group
-    inner = group[1:-1]
-    if segment not in PHI_SEGMENTS and _CODE_LIKE.fullmatch(inner):
-        return group
-    return "(value)"
-
-
-def _is_reference(group: str) -> bool:
-    # "(NM103)", "(PER)" or "(max_len)" are references, not values.
-    return bool(re.fullmatch(r"\(([A-Z][A-Z0-9]{1,2}(\d{2}(-\d{2})?)?|max_len|min_len)\)", group))
-
-
-def _first_line(message: str) -> str:
-    return message.strip().splitlines()[0][:300] if message.strip() else "unreadable"
+def _check_hl_chain(tx: TransactionSet) -> None:
+    """HL ids that do not start at 1 but form a consistent parent chain (numbered on from an
+    earlier set) are read by that chain, with a warning instead of pyx12's errors."""
+    if not any(e.code in _HL_CODES for e in tx.errors):
+        return
+    seen: set[str] = set()
+    previous: int | None = None
+    first: Seg | None = None
+    for seg in tx.iter_segments(only=frozenset({"HL"})):
+        own, parent = seg.get("01"), seg.get("02")
+        if not own.isdigit() or own in seen:
+            return
+        if previous is not None and int(own) != previous + 1:
+            return
+        if (parent and parent not in seen) or (
+            not parent and previous is not None and seg.get("03") != "20"
+        ):
+            return
+        seen.add(own)
+        previous = int(own)
+        first = first or seg
+    if first is None:
+        return
+    tx.errors = [e for e in tx.errors if e.code not in _HL_CODES]
+    line, column = tx.position(first.line)
+    plain = Plain(
+        "HL01 numbering the set's levels from 1",
+        f"levels numbered from {first.get('01')} (read by their parent ids in HL02)",
+    )
+    tx.warnings.append(X12Error(first.line, "HL", "", "HL01", plain, "HL1", line, column))

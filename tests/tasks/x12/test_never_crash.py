@@ -48,7 +48,7 @@ def test_a_line_pyx12_cannot_read_refuses_its_file_and_the_next_file_loads(
         reasons = session.scalars(select(m.IntakeQuarantine.reasons)).one()
     assert all(row.finished_at is not None for row in rows)
     assert reasons[0]["found"] == (
-        "it could not be read past segment LX (segment number 28) "
+        "it could not be read past segment LX (segment 28, line 28, column 1) "
         "(the X12 reader failed: IndexError)"
     )
 

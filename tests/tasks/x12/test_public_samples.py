@@ -26,8 +26,9 @@ INVALID_835 = {
     "secondary-payment.835": ("SVC", 29),
     "cob-contractural-adjustment.835": ("SVC", 21),
     "tertiary-payment.835": ("SVC", 20),
-    "medicare-part-a.835": ("TS3", 13),
 }
+# Balanced, with faults that leave the money readable: posted, the faults kept as warnings.
+WARNED_835 = {"medicare-part-a.835": ("TS3", 13)}
 
 
 def _quarantine_reasons(engine: Engine, path: Path) -> list[list[dict[str, str]]]:
@@ -53,7 +54,7 @@ class TestReading:
         document = read((FIXTURES / "demo.example1.837").read_bytes())
         assert any("005010X222A2" in note for note in document.notes)
 
-    @pytest.mark.parametrize(("name", "where"), INVALID_835.items())
+    @pytest.mark.parametrize(("name", "where"), {**INVALID_835, **WARNED_835}.items())
     def test_malformed_835s_fail_with_segment_and_line(self, name, where):
         """pyx12's errors name the segment and the line, so a person can find them."""
         (tx,) = read((FIXTURES / name).read_bytes()).sets
@@ -62,10 +63,11 @@ class TestReading:
         assert any(e.segment == segment and e.line == line for e in tx.errors)
 
     def test_x12_valid_txt_fails_on_its_counts(self):
-        """imsweb's 'valid' file has a wrong SE count and malformed HI: pyx12 says so."""
+        """imsweb's 'valid' file has a wrong SE count and malformed HI: pyx12 finds them."""
         (tx,) = read((FIXTURES / "x12_valid.txt").read_bytes()).sets
         messages = " ".join(e.message for e in tx.errors)
-        assert "SE count" in messages and any(e.element == "HI01-02" for e in tx.errors)
+        assert "SE01 giving the set's 34 segments; found 25" in messages
+        assert any(e.element == "HI01-02" for e in tx.errors)
 
     def test_a_file_without_an_envelope_is_refused_whole(self):
         with pytest.raises(X12FileError, match="starts with an ISA segment"):
@@ -87,7 +89,7 @@ class TestLoading837:
         report = load_file(sqlite_db, path)
         assert (report.records_in, report.quarantined) == (1, 1)
         (reasons,) = _quarantine_reasons(sqlite_db, path)
-        assert any("line 36, segment SE" in r["found"] for r in reasons)
+        assert any(r["field"] == "SE (segment 36, line 36, column 1)" for r in reasons)
 
     def test_an_835_given_to_claim_intake_is_refused_with_the_right_command(self, sqlite_db):
         path = FIXTURES / "835_mult_loops.txt"
@@ -117,11 +119,31 @@ class TestPosting835:
         report = post_file(sqlite_db, FIXTURES / name)
         assert (report.posted, report.quarantined) == (0, 1) and report.reconciles
         reasons = _quarantine_reasons(sqlite_db, FIXTURES / name)
-        assert reasons and reasons[0][0]["expected"].startswith(
-            "a segment the implementation guide"
+        segment, line = INVALID_835[name]
+        assert reasons and any(
+            r["field"].startswith(segment)
+            and r["field"].endswith(f"(segment {line}, line {line}, column 1)")
+            for r in reasons[0]
         )
+        said = " ".join(r["expected"] + r["found"] for r in reasons[0])
+        assert "not found" not in said and "pyx12" not in said
         with session_scope(sqlite_db) as session:
             assert session.scalar(select(func.count()).select_from(m.RemittancePayment)) == 0
+
+    @pytest.mark.parametrize("name", WARNED_835)
+    def test_balanced_835s_with_faults_outside_the_money_are_posted_with_warnings(
+        self, sqlite_db, name
+    ):
+        report = post_file(sqlite_db, FIXTURES / name)
+        assert (report.posted, report.quarantined, report.warned) == (1, 0, 1)
+        with session_scope(sqlite_db) as session:
+            payment = session.scalars(select(m.RemittancePayment)).one()
+        segment, line = WARNED_835[name]
+        assert payment.balanced and payment.warnings
+        assert any(
+            f"segment {segment} element" in w and f"line {line}," in w for w in payment.warnings
+        )
+        assert any("PER segment (payer technical contact" in w for w in payment.warnings)
 
     def test_an_envelope_less_file_is_quarantined_whole(self, sqlite_db):
         report = post_file(sqlite_db, FIXTURES / "blue_cross_nc_sample.txt")

@@ -63,7 +63,7 @@ def test_a_set_cut_off_in_the_middle_ends_at_its_last_segment():
     (tx,) = read(cut).sets
     assert not tx.valid
     last = tx.segments[-1].line
-    assert any(e.segment == "SE" and e.line == last and "truncated" in e.message for e in tx.errors)
+    assert any(e.segment == "SE" and e.line == last and "cut off" in e.message for e in tx.errors)
 
 
 VALID_837 = Path(__file__).parents[2] / "corpus" / "x12" / "837-valid.837"
