@@ -21,6 +21,7 @@ from rich.text import Text
 from flows import report
 from rules.outcomes import Step
 from tasks.settings import CHUNK_SIZE
+from tasks.text import printable
 
 if TYPE_CHECKING:
     from tasks.runtime import Runtime
@@ -528,9 +529,12 @@ def remit_load(paths: list[Path], /, *, database_url: str | None = None) -> int:
     for path in files:
         r = post_file(engine, path)
         rows.append((path.name, r.sets_in, r.posted, r.duplicates, r.quarantined,
-                     r.claims["matched"], r.claims["unmatched"], len(r.unbalanced)))  # fmt: skip
+                     r.claims["matched"], r.claims["unmatched"], r.claims["refused"],
+                     len(r.unbalanced)))  # fmt: skip
         for problem in r.problems[:5]:
-            print(f"  {path.name}: {problem}")
+            print(printable(f"  {path.name}: {problem}"))
+        if r.unposted:
+            print(printable(f"NOT POSTED: {path.name}: {r.not_posted()}"))
     print(
         report.table(
             (
@@ -541,6 +545,7 @@ def remit_load(paths: list[Path], /, *, database_url: str | None = None) -> int:
                 "quarantined",
                 "claims matched",
                 "unmatched",
+                "not posted",
                 "unbalanced",
             ),
             rows,

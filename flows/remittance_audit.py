@@ -85,7 +85,10 @@ def run_remittance_audit(
     _publish(rows, report, params.alarm_months)
     failed = sum(1 for row in rows if row.outcome is FileOutcome.FAILED)
     if failed or audit.is_failed():
-        return Failed(message=f"{failed} file(s) failed; audit {audit.type.value.lower()}")
+        unposted = f"; {build.not_posted(report.unposted)}" if report.unposted else ""
+        return Failed(
+            message=f"{failed} file(s) failed; audit {audit.type.value.lower()}{unposted}"
+        )
     return Completed(message=report.text().splitlines()[0])
 
 

@@ -24,6 +24,7 @@ from tasks.db import inbox_lease
 from tasks.db.identity import DatabaseIdentity, identify, verify
 from tasks.inbox import FileOutcome, file_away, load_file, x12_files
 from tasks.intake.loader import abandon_file, refuse_file
+from tasks.intake.reasons import Reason, RecordRef
 from tasks.remit.post import post_file
 from tasks.retry import exception_of, io_task, safe_error
 from tasks.runtime import Runtime
@@ -46,14 +47,33 @@ class FileResult(BaseModel):
     quarantined: int
     reconciles: bool
     claims_by_payer: dict[str, int]
+    claims_loaded: int = 0
+    claims_refused: int = 0
+    notes: list[str] = Field(default_factory=list)  # no values from the file
+    refusals: list[str] = Field(default_factory=list)  # the first records refused, and why
 
     def usable(self) -> bool:
         """False when every record was refused: the file goes to failed/."""
         return self.records_in == 0 or self.inserted + self.updated + self.unchanged > 0
 
+    def said(self) -> str:
+        """What a person reads first about this file: its notes, else its first refusal."""
+        return "; ".join(self.notes[:3]) if self.notes else ""
+
+    def first_refusal(self) -> str:
+        return self.refusals[0] if self.refusals else ""
+
     def counts(self) -> dict[str, int]:
         return self.model_dump(
-            include={"records_in", "inserted", "updated", "unchanged", "quarantined"}
+            include={
+                "records_in",
+                "inserted",
+                "updated",
+                "unchanged",
+                "quarantined",
+                "claims_loaded",
+                "claims_refused",
+            }
         )
 
 
@@ -69,6 +89,7 @@ class RemitResult(BaseModel):
     quarantined: int
     claims_matched: int
     claims_unmatched: int
+    claims_refused: int = 0  # CLPs in payments not posted
     lines_matched: int
     lines_unmatched: int
     unbalanced: int
@@ -79,6 +100,12 @@ class RemitResult(BaseModel):
         """False when every transaction set was refused: the file goes to failed/."""
         return self.posted + self.duplicates > 0 or self.sets_in == 0
 
+    def said(self) -> str:
+        return "; ".join(p for p in self.problems[:3] if "not posted" in p or "warning" in p)
+
+    def first_refusal(self) -> str:
+        return next((p for p in self.problems if "not posted" in p), "")
+
     def counts(self) -> dict[str, int]:
         return {
             "sets": self.sets_in,
@@ -87,6 +114,7 @@ class RemitResult(BaseModel):
             "quarantined": self.quarantined,
             "claims matched": self.claims_matched,
             "claims unmatched": self.claims_unmatched,
+            "claims not posted": self.claims_refused,
             "unbalanced": self.unbalanced,
         }
 
@@ -109,8 +137,8 @@ class FileRow(BaseModel):
 
 
 UNUSABLE = {
-    "load": "every record was quarantined (see claimguard quarantine)",
-    "post": "every transaction set was quarantined (see claimguard quarantine)",
+    "load": "every record was quarantined (claimguard quarantine lists them)",
+    "post": "no payment was posted (claimguard quarantine lists them)",
 }
 
 
@@ -135,7 +163,17 @@ def load_intake_file(
         quarantined=report.quarantined,
         reconciles=report.reconciles,
         claims_by_payer=dict(report.claims_by_payer),
+        claims_loaded=report.claims["loaded"],
+        claims_refused=report.claims["refused"],
+        notes=report.notes[:20],
+        refusals=[_refusal(ref, reasons) for ref, reasons in report.problems[:5]],
     )
+
+
+def _refusal(ref: RecordRef, reasons: tuple[Reason, ...]) -> str:
+    """A refused record by its place and id (never its file's name), and its first reason."""
+    what = " ".join(p for p in (ref.record_type, ref.record_key) if p)
+    return f"{ref.locator}{f' ({what})' if what else ''}: {reasons[0] if reasons else 'refused'}"
 
 
 @io_task(name="post-remittance-file", task_run_name="post {label}")
@@ -155,6 +193,7 @@ def post_remittance_file(
         quarantined=report.quarantined,
         claims_matched=report.claims["matched"],
         claims_unmatched=report.claims["unmatched"],
+        claims_refused=report.claims["refused"],
         lines_matched=report.lines["matched"],
         lines_unmatched=report.lines["unmatched"],
         unbalanced=len(report.unbalanced),
@@ -274,7 +313,7 @@ def _read_one(
     return FileRow(
         file=name,
         outcome=FileOutcome.PROCESSED if usable else FileOutcome.FAILED,
-        reason="" if usable else UNUSABLE[job],
+        reason=result.said() if usable else f"{UNUSABLE[job]}; {result.first_refusal()}",
         counts=result.counts(),
     )
 

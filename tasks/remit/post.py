@@ -33,8 +33,10 @@ from tasks.intake.loader import finish_file, start_file
 from tasks.intake.quarantine import Refused, quarantine
 from tasks.intake.reasons import Reason
 from tasks.text import printable_path
+from tasks.x12.policy import Money, remit_fault
 from tasks.x12.readahead import READ_HERE, DocumentSource
-from tasks.x12.reader import TransactionSet, X12FileError, sniff
+from tasks.x12.reader import TransactionSet, X12Error, X12FileError, sniff
+from tasks.x12.reasons import error_reasons
 from tasks.x12.remit835 import Claim835, Payment835, RemitReadError, claims_of, payment_header
 
 IN_CHUNK = 500
@@ -50,7 +52,17 @@ class RemitFileReport:
     posted: int = 0
     duplicates: int = 0
     quarantined: int = 0
-    claims: Counter[str] = field(default_factory=Counter)  # matched / unmatched
+    warned: int = 0  # posted with implementation-guide warnings
+    unposted: list[Decimal | None] = field(default_factory=list)  # BPR02 of each set refused
+
+    def not_posted(self) -> str:
+        """'$N in K payments not posted' (and how many amounts could not be read)."""
+        known = [a for a in self.unposted if a is not None]
+        unread = len(self.unposted) - len(known)
+        said = f"${sum(known, Decimal(0)):,.2f} in {len(self.unposted):,} payment(s) not posted"
+        return said + (f" ({unread} amount(s) unreadable)" if unread else "")
+
+    claims: Counter[str] = field(default_factory=Counter)  # matched / unmatched / refused
     lines: Counter[str] = field(default_factory=Counter)
     unbalanced: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -89,12 +101,14 @@ def post_file(engine: Engine, path: Path, documents: DocumentSource = READ_HERE)
             )
             text = tx.text().encode("latin-1", errors="replace")
             _quarantine(engine, file_id, report, tx.locator, text, tx.control_number, [reason])
+            report.claims["refused"] += _clps(tx)
     _finish_file(engine, file_id, report)
     return report
 
 
 def _post_set(engine: Engine, file_id: int, report: RemitFileReport, tx: TransactionSet) -> None:
-    reasons = _set_reasons(tx)
+    refused, warnings = _set_faults(tx)
+    reasons = _kind_reasons(tx) or list(error_reasons(refused + warnings) if refused else ())
     found: Payment835 | None = None
     survey: _Survey | None = None
     if not reasons:
@@ -105,10 +119,20 @@ def _post_set(engine: Engine, file_id: int, report: RemitFileReport, tx: Transac
             reasons = [
                 Reason(field="(set)", expected="readable amounts and codes", found=str(error))
             ]
+    if survey is not None and warnings and survey.problems:
+        # The guide's faults are forgiven only when the money adds up.
+        balance = Reason(
+            field="(payment)",
+            expected="amounts that balance, when the set breaks implementation-guide rules",
+            found=survey.problems[0],
+        )
+        reasons, found = [balance, *error_reasons(warnings)], None
     if found is None or survey is None:
         # The set's text as read (X12 is decoded latin-1, so this gives back its bytes).
         text = tx.text().encode("latin-1", errors="replace")
         _quarantine(engine, file_id, report, tx.locator, text, tx.control_number, reasons)
+        report.claims["refused"] += _clps(tx)
+        report.unposted.append(_amount_of(tx))
         return
     with session_scope(engine) as session:
         if _already_posted(session, found):
@@ -117,7 +141,14 @@ def _post_set(engine: Engine, file_id: int, report: RemitFileReport, tx: Transac
                 f"{tx.locator}: payment {found.trace_number} from {found.payer_key} was posted before; not posted again"
             )
             return
-        _write_payment(session, file_id, found, survey, tx, report)
+        said = [w.describe() for w in warnings]
+        _write_payment(session, file_id, found, survey, tx, report, said)
+    if warnings:
+        report.warned += 1
+        report.problems.append(
+            f"{tx.locator}: payment {found.trace_number} posted with {len(warnings)} "
+            f"implementation-guide warning(s), the first: {warnings[0].describe()}"
+        )
     report.posted += 1
     # The next set's matching plans against the remittance tables this one grew.
     refresh_statistics(engine)
@@ -188,23 +219,38 @@ def _claim_problems(claim: Claim835, facts: _ClaimFacts) -> list[str]:
     return problems
 
 
-def _set_reasons(tx: TransactionSet) -> list[Reason]:
-    if tx.kind != "835":
-        return [
-            Reason(
-                field="ST01",
-                expected="an 835 transaction set",
-                found=f"a {tx.kind or 'unnamed'} set",
-            )
-        ]
+def _kind_reasons(tx: TransactionSet) -> list[Reason]:
+    if tx.kind == "835":
+        return []
     return [
         Reason(
-            field=f"{e.segment}{' ' + e.element if e.element else ''} (line {e.line})",
-            expected="a segment the implementation guide allows (pyx12)",
-            found=e.describe(),
+            field="ST01",
+            expected="an 835 transaction set",
+            found=f"a {tx.kind or 'unnamed'} set: load 837P claims with `claimguard load`",
         )
-        for e in (tx.envelope_errors + tx.errors)[:50]
     ]
+
+
+def _set_faults(tx: TransactionSet) -> tuple[list[X12Error], list[X12Error]]:
+    """The set's errors that refuse it, and those it is posted with (tasks.x12.policy)."""
+    errors = tx.envelope_errors + tx.errors
+    dated = {e.ordinal for e in errors if e.segment == "DTM"}
+    qualifiers = (
+        {seg.line: seg.get("01") for seg in tx.iter_segments(only=_DTM) if seg.line in dated}
+        if dated
+        else {}
+    )
+    refused: list[X12Error] = []
+    warnings: list[X12Error] = []
+    for error in errors:
+        fault = remit_fault(error, date_qualifier=qualifiers.get(error.ordinal, ""))
+        (refused if fault is Money.REFUSE or error in tx.envelope_errors else warnings).append(
+            error
+        )
+    return refused, warnings
+
+
+_DTM = frozenset({"DTM"})
 
 
 def _already_posted(session: Session, found: Payment835) -> bool:
@@ -222,6 +268,7 @@ def _write_payment(
     survey: _Survey,
     tx: TransactionSet,
     report: RemitFileReport,
+    warnings: list[str],
 ) -> None:
     report.unbalanced += [f"{found.trace_number}: {p}" for p in survey.problems]
     payer_id = _payer_id(session, found)
@@ -246,6 +293,7 @@ def _write_payment(
                     "provider_adjustments": survey.provider_adjustments,
                     "balanced": not survey.problems,
                     "problems": survey.problems,
+                    "warnings": warnings or None,
                 },
             )
         ],
@@ -510,6 +558,22 @@ def to_remit_claim(claim: Claim835, claim_id: str | None, numbers: dict[int, int
     )
 
 
+def _amount_of(tx: TransactionSet) -> Decimal | None:
+    """What a refused payment says it paid (BPR02), when that can be read."""
+    try:
+        return payment_header(tx).amount
+    except Exception:
+        return None
+
+
+def _clps(tx: TransactionSet) -> int:
+    """The claims (CLP) a refused payment held: refused with it."""
+    return sum(1 for _ in tx.iter_segments(only=_CLP))
+
+
+_CLP = frozenset({"CLP"})
+
+
 def _quarantine(
     engine: Engine,
     file_id: int,
@@ -520,9 +584,7 @@ def _quarantine(
     reasons: list[Reason],
 ) -> None:
     report.quarantined += 1
-    report.problems.append(
-        f"{locator}: quarantined ({reasons[0].found if reasons else 'unreadable'})"
-    )
+    report.problems.append(f"{locator}: not posted: {reasons[0] if reasons else 'unreadable'}")
     with session_scope(engine) as session:
         quarantine(
             session,

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Mapping
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ class LeakReport:
     held: render.WorkQueue
     unmatched: render.WorkQueue
     underpaid: render.WorkQueue
+    unposted: list[data.Unposted] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
 
     @property
@@ -60,6 +62,7 @@ class LeakReport:
         denied = ", ".join(f"{k} {v}" for k, v in s.denied_by_category.most_common()) or "none"
         taken_back = s.lines["taken_back"]
         out = [
+            *([not_posted(self.unposted)] if self.unposted else []),
             f"Remitted lines audited: {sum(s.lines.values()) - taken_back:,}",
             f"  paid correctly: {s.lines['paid_correctly']:,}",
             f"  underpaid:      {s.lines['underpaid']:,}  (${s.underpaid_total:,.2f} below contract)",
@@ -77,6 +80,19 @@ class LeakReport:
             f"Clean-claim rate: {_pct(rates.clean_claim_rate)}; first-pass payment rate: {_pct(rates.first_pass_rate)}",
         ]
         return "\n".join(out)
+
+
+def not_posted(unposted: list[data.Unposted]) -> str:
+    """'$N in K payments not posted', with the first reason: money the audit cannot see."""
+    total = sum((u.amount for u in unposted if u.amount is not None), Decimal(0))
+    unknown = sum(1 for u in unposted if u.amount is None)
+    amounts = f"${total:,.2f}" + (f" and {unknown} amount(s) unreadable" if unknown else "")
+    first = unposted[0]
+    return (
+        f"NOT POSTED: {amounts} in {len(unposted):,} payment(s) refused at intake "
+        f"(claimguard quarantine); the first, intake file {first.intake_file_id} "
+        f"{first.locator}: {first.reason}"
+    )
 
 
 def _pct(value: float | None) -> str:
@@ -115,6 +131,7 @@ def write(
                 report.held,
                 report.unmatched,
                 alarm_months,
+                report.unposted,
             )
         )
         with private_open(paths["html"]) as handle:
@@ -171,5 +188,6 @@ def _build(
             weekly = data.weekly_rates(session)
             held.extend(data.held_queue(session))
             unmatched.extend(data.unmatched_queue(session))
+            unposted = data.unposted_payments(session)
         appeals.extend(spool)
-    return LeakReport(ledger, weekly, appeals, held, unmatched, underpaid)
+    return LeakReport(ledger, weekly, appeals, held, unmatched, underpaid, unposted)

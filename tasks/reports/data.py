@@ -7,8 +7,10 @@ patient name, birth date, member id or note text is read here.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -416,3 +418,59 @@ def unmatched_queue(session: Session) -> Iterator[dict[str, Any]]:
             {"level": "line", "payer": payer, "trace": trace, "clp": position,
              "control_number": cid, "line": line, "paid": str(paid), "reason": reason or ""}
         )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Unposted:
+    """A payment refused at intake: what it says it paid, and why it was not posted."""
+
+    intake_file_id: int
+    locator: str  # the set in its file ("ST 0001 (line 3)")
+    trace: str  # TRN02, when it can be read
+    amount: Decimal | None  # BPR02, when it can be read
+    reason: str
+
+
+# Refused 835 sets are kept as read: their BPR02 and TRN02 are found in the kept text.
+_BPR = re.compile(r"(?:^|[~\n])\s*BPR([*|^])[A-Z]{1,2}\1(-?\d{1,10}(?:\.\d{1,2})?)\1")
+_TRN = re.compile(r"(?:^|[~\n])\s*TRN([*|^])\d\1([A-Za-z0-9-]{1,50})")
+
+
+def unposted_payments(session: Session) -> list[Unposted]:
+    """835 sets refused at intake and not posted since (no payment with their trace number)."""
+    rows = session.execute(
+        select(
+            m.IntakeQuarantine.intake_file_id,
+            m.IntakeQuarantine.locator,
+            m.IntakeQuarantine.raw,
+            m.IntakeQuarantine.reasons,
+        )
+        .where(m.IntakeQuarantine.record_type.in_(("x12_835", "x12_set")))
+        .order_by(m.IntakeQuarantine.id)
+    ).all()
+    posted = set(session.scalars(select(m.RemittancePayment.trace_number)))
+    out = []
+    for file_id, locator, raw, reasons in rows:
+        if not _is_835(raw):
+            continue
+        amount = _BPR.search(raw)
+        trace = _TRN.search(raw)
+        if trace is not None and trace.group(2) in posted:
+            continue
+        first = reasons[0] if reasons else {}
+        said = f"{first.get('field', '')}: expected {first.get('expected', '')}; found {first.get('found', '')}"
+        out.append(
+            Unposted(
+                file_id,
+                locator,
+                trace.group(2) if trace else "",
+                Decimal(amount.group(2)) if amount else None,
+                said if first else "unreadable",
+            )
+        )
+    return out
+
+
+def _is_835(raw: str) -> bool:
+    head = raw[:4096]
+    return bool(re.search(r"(?:^|[~\n])\s*ST[*|^]835", head)) or ("BPR" in head and "CLP" in raw)

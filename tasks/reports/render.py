@@ -173,6 +173,7 @@ class ReportData:
     held: WorkQueue = field(default_factory=lambda: WorkQueue(HELD_COLUMNS))
     unmatched: WorkQueue = field(default_factory=lambda: WorkQueue(UNMATCHED_COLUMNS))
     alarm_months: int = 3
+    unposted: Sequence[Any] = ()  # tasks.reports.data.Unposted: payments refused at intake
 
 
 def _e(value: Any) -> str:
@@ -264,6 +265,7 @@ def html_report(data: ReportData) -> str:
         f"<h1>{_e(data.title)}</h1>",
         f"<p class='meta'>Generated {_e(data.generated.strftime('%Y-%m-%d %H:%M UTC'))}. Claims are named by id only.</p>",
         "<div class='cards'>",
+        *([_unposted_card(data.unposted)] if data.unposted else []),
         _card("Paid correctly", f"{total.lines['paid_correctly']:,} lines"),
         _card("Underpaid", f"{total.lines['underpaid']:,} lines · ${total.underpaid_total:,}"),
         _card("Denied", f"{total.lines['denied']:,} lines · ${total.denied_expected:,} at stake"),
@@ -306,8 +308,29 @@ def html_report(data: ReportData) -> str:
         _queue_table(data.held),
         "<h2>Unmatched remittances</h2>",
         _queue_table(data.unmatched),
+        "<h2>Payments not posted</h2>",
+        "<p>835 payments refused at intake: their money is in none of the figures above.</p>",
+        _table(
+            ("intake file", "set", "trace", "amount", "why"),
+            [
+                (
+                    u.intake_file_id,
+                    u.locator,
+                    u.trace,
+                    "" if u.amount is None else u.amount,
+                    u.reason,
+                )
+                for u in data.unposted
+            ],
+            limit=HTML_ROWS,
+        ),
     ]
     return _page(data.title, "\n".join(sections))
+
+
+def _unposted_card(unposted: Sequence[Any]) -> str:
+    total = sum((u.amount for u in unposted if u.amount is not None), Decimal(0))
+    return _card("Not posted", f"${total:,} in {len(unposted):,} payment(s)")
 
 
 def _queue_table(queue: WorkQueue, columns: Sequence[str] | None = None) -> str:

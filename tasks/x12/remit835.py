@@ -93,15 +93,15 @@ def _amount(seg: Seg, ref: str, *, required: bool = True) -> Decimal:
     value = seg.get(ref)
     if not value:
         if required:
-            raise RemitReadError(f"line {seg.line}: {seg.id}{ref} is required and missing")
+            raise RemitReadError(f"segment {seg.line}: {seg.id}{ref} is required and missing")
         return Decimal(0)
     try:
         amount = Decimal(value)
     except InvalidOperation as error:
-        raise RemitReadError(f"line {seg.line}: {seg.id}{ref} is not a number") from error
+        raise RemitReadError(f"segment {seg.line}: {seg.id}{ref} is not a number") from error
     if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
         raise RemitReadError(
-            f"line {seg.line}: {seg.id}{ref} is out of range (at most {MAX_AMOUNT - 1:,})"
+            f"segment {seg.line}: {seg.id}{ref} is out of range (at most {MAX_AMOUNT - 1:,})"
         )
     return amount
 
@@ -223,7 +223,7 @@ def _svc(seg: Seg, position: int) -> Line835:
 def _cas(seg: Seg) -> list[Adjustment]:
     group = seg.get("01")
     if group not in CAS_GROUPS:
-        raise RemitReadError(f"line {seg.line}: CAS01 {group!r} is not one of {CAS_GROUPS}")
+        raise RemitReadError(f"segment {seg.line}: CAS01 {group!r} is not one of {CAS_GROUPS}")
     out = []
     for first in (2, 5, 8, 11, 14, 17):
         reason = seg.get(f"{first:02d}")
