@@ -153,7 +153,9 @@ class Provider(Record):
     npi: Npi
     last_name: str = Field(min_length=1, max_length=60)
     first_name: str = Field(min_length=1, max_length=60)
-    credential: Credential
+    # Unknown when the provider came from an 837P whose taxonomy does not say it (251S00000X,
+    # a community behavioral-health agency): step 1 then asks for it (DEF-VER-007).
+    credential: Credential | None = None
     taxonomy: Taxonomy
     license_state: UsState
     supervisor_npi: Npi | None = None

@@ -429,8 +429,8 @@ class ProviderTypeAllowed(CheckParams):
 def provider_type_allowed(ctx: ClaimContext, p: ProviderTypeAllowed, env: Env) -> list[Hit]:
     """The payer pays this kind of provider on the date of service (Medicare: MFT and MHC from 2024)."""
     provider = ctx.rendering
-    if provider is None:
-        return []
+    if provider is None or provider.credential is None:
+        return []  # step 1 holds a claim whose provider's credential is unknown (DEF-VER-007)
     dos = ctx.service_date
     for window in p.allowed:
         if (

@@ -314,7 +314,11 @@ def credentials_documented(ctx: ClaimContext, p: CredentialsDocumented, env: Env
     if note is None or provider is None:
         return []
     hits = []
-    if note.elements.provider_credential is not provider.credential:
+    # An unknown credential on file is step 1's to ask for (DEF-VER-007), not a mismatch.
+    if (
+        provider.credential is not None
+        and note.elements.provider_credential is not provider.credential
+    ):
         found = (
             note.elements.provider_credential.value if note.elements.provider_credential else "none"
         )

@@ -356,6 +356,29 @@ def provider_enrolled(ctx: ClaimContext, p: ProviderEnrolled, env: Env) -> list[
     ]
 
 
+class ProviderCredentialKnown(CheckParams):
+    check: Literal["provider_credential_known"]
+
+
+@check(V, ProviderCredentialKnown)
+def provider_credential_known(ctx: ClaimContext, p: ProviderCredentialKnown, env: Env) -> list[Hit]:
+    """The rendering provider's credential is on file: payers pay by it and the note must
+    match it. A provider first seen in an 837P under a taxonomy that does not say it (an
+    agency's 251S00000X) has none until someone adds it."""
+    provider = ctx.rendering
+    if provider is None or provider.credential is not None:
+        return []
+    return [
+        Hit(
+            message=(
+                f"Rendering provider {provider.npi} has no credential on file (taxonomy "
+                f"{provider.taxonomy} does not say it); add it to the provider record."
+            ),
+            evidence={"rendering_npi": provider.npi, "taxonomy": provider.taxonomy},
+        )
+    ]
+
+
 def _lines_with(lines: list[ClaimLine], codes: list[str]) -> list[ClaimLine]:
     return [line for line in lines if line.procedure_code in codes]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -45,6 +46,8 @@ TAXONOMY_CREDENTIAL = {
     "364SP0808X": "NP",
     "363A00000X": "PA",
 }
+NUCC_TAXONOMY = re.compile(r"[0-9A-Z]{9}X")
+NUCC_SHAPE = re.compile(r"[0-9A-Z]{1,12}")  # code-like enough to repeat in a reason
 # Where a packet field of a claim comes from in the 837P, for error messages.
 X12_FIELD = {
     "claim_id": "CLM01",
@@ -221,13 +224,17 @@ def _provider(
     if rendering.id in directory.providers:
         return None
     taxonomy = rendering.taxonomy or claim.billing.taxonomy
-    credential = TAXONOMY_CREDENTIAL.get(taxonomy)
-    if credential is None:
+    if not NUCC_TAXONOMY.fullmatch(taxonomy):
+        shape = f"{len(taxonomy)} characters" if taxonomy else "none"
         return _refuse(
             "PRV03 (2310B)",
-            "a behavioral-health taxonomy for a rendering provider not on file",
-            f"taxonomy {taxonomy or 'none'}",
+            "a NUCC taxonomy code (10 letters or digits ending in X) for a rendering "
+            "provider not on file",
+            shape if not NUCC_SHAPE.fullmatch(taxonomy) else f"{taxonomy!r}",
         )
+    # Where the taxonomy says the licence, the credential is known; otherwise (an agency's
+    # 251S00000X, a clinic's 261QR0405X) it is left unknown and step 1 asks for it.
+    credential = TAXONOMY_CREDENTIAL.get(taxonomy)
     records.append(
         {
             "type": "provider",
