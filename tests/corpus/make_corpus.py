@@ -8,6 +8,7 @@ record; an X12 case is a valid 837P or 835 written by ClaimGuard's writer with o
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -293,7 +294,7 @@ def x12_cases() -> None:
         ),
         ("837-minutes-not-units.837", good.replace("*95*UN*1*", "*95*MJ*60*"), "minutes"),
         ("837-icd9.837", good.replace("HI*ABK:F331", "HI*BK:2962"), "ICD-9"),
-        ("837-unknown-taxonomy.837", good.replace("1041C0700X", "207Q00000X"), "taxonomy"),
+        ("837-malformed-taxonomy.837", good.replace("1041C0700X", "1041C07"), "PRV03"),
         ("837-wrong-version.837", good.replace("005010X222A1", "004010X098A1"), "837"),
         ("837-an-835-inside.837", _835().encode().decode(), "claimguard remit load"),
     ]
@@ -325,6 +326,16 @@ def x12_cases() -> None:
         reason="SE",
     )
     case("837-empty.837", b"", "claims", quarantined=1, reason="ISA")
+    smallest_unit_cases()
+    # Any well-formed NUCC taxonomy loads; where it does not say the credential, step 1
+    # asks for it (DEF-VER-007).
+    for name, taxonomy in [
+        ("837-unknown-taxonomy.837", "207Q00000X"),  # family medicine
+        ("837-agency-taxonomy.837", "251S00000X"),  # community/behavioral health agency
+        ("837-sud-clinic-taxonomy.837", "261QR0405X"),  # SUD rehabilitation clinic
+    ]:
+        case(name, good.replace("1041C0700X", taxonomy).encode(), "claims", quarantined=0,
+             loaded_claims=1, credential=None)  # fmt: skip
 
     ok = _835()
     case("835-valid.835", ok.encode(), "remits", posted=1, quarantined=0)
@@ -416,13 +427,13 @@ def x12_cases() -> None:
             ok.replace("CLP*CLX-1*1*95*60", "CLP*CLX-1*1*95*999999999999"),
             "CLP",
         ),
-        ("835-impossible-date.835", ok.replace("DTM*405*20261116", "DTM*405*20261340"), "DTM"),
+        ("835-impossible-date.835", ok.replace("DTM*472*20261102", "DTM*472*20261340"), "DTM"),
         (
             "835-missing-trn.835",
             "\n".join(s for s in ok.splitlines() if not s.startswith("TRN*")),
             "TRN",
         ),
-        ("835-control-char.835", ok.replace("DOE*SAM", "DOE*S\x02AM"), "NM1"),
+        ("835-control-char.835", ok.replace("CLP*CLX-1*", "CLP*CLX\x02-1*"), "CLP01"),
         ("835-wrong-version.835", ok.replace("005010X221A1", "004010X091A1"), "835"),
         ("835-an-837-inside.835", good, "835"),
         ("835-empty.835", "", "ISA"),
@@ -436,6 +447,111 @@ def x12_cases() -> None:
             quarantined=1,
             reason=reason,
         )
+    leniency_cases(ok)
+
+
+def _se_counted(text: str) -> str:
+    """`text` with each SE01 counting its set's segments again (after segments were cut)."""
+    out, count = [], 0
+    for segment in text.split("~"):
+        bare = segment.strip()
+        if bare.startswith("ST*"):
+            count = 0
+        count += 1 if bare else 0
+        if bare.startswith("SE*"):
+            segment = segment.replace(bare, f"SE*{count}*{bare.split('*')[2]}")
+        out.append(segment)
+    return "~".join(out)
+
+
+def leniency_cases(ok: str) -> None:
+    """Balanced 835s with faults that leave the money readable are posted with warnings;
+    the same faults with amounts that do not add up are refused."""
+    no_contact = "\n".join(s for s in ok.splitlines() if not s.startswith("PER*BL"))
+    warned = [
+        ("835-payee-state-unknown.835",
+         ok.replace("N1*PE*AUSTIN CLINIC*XX*1234567893~",
+                    "N1*PE*AUSTIN CLINIC*XX*1234567893~\nN3*1 MAIN ST~\nN4*AUSTIN*NP*78701~"),
+         "N402"),
+        ("835-effective-date-malformed-no-contact.835",
+         no_contact.replace("*DA*98765*20261116~", "*DA*98765*2026111~"), "BPR16"),
+        ("835-production-date-malformed.835", ok.replace("DTM*405*20261116", "DTM*405*20261340"),
+         "DTM02"),
+        ("835-patient-name-control-char.835", ok.replace("DOE*SAM", "DOE*S\x02AM"), "NM104"),
+    ]  # fmt: skip
+    for name, text, warning in warned:
+        case(name, _se_counted(text).encode("latin-1"), "remits", posted=1, quarantined=0,
+             warned=1, warning=warning)  # fmt: skip
+    payments = [
+        _payment(f"TRACE{p}", claims=[
+            dataclasses.replace(_payment().claims[0], control_number=f"CLX-{p}-{n}")
+            for n in range(1, 101)
+        ]) for p in (1, 2, 3)
+    ]  # fmt: skip
+    three = _835(*payments)
+    second = three.index("ST*835*0002")
+    bad = three[:second] + three[second:].replace("CAS*CO*45", "CAS*CR*45", 1)
+    case("835-three-payments-one-bad.835", bad.encode(), "remits", posted=2, quarantined=1,
+         claims_refused=100, reason="CAS (segment")  # fmt: skip
+    unbalanced = no_contact.replace("CLP*CLX-1*1*95*60", "CLP*CLX-1*1*95*61")
+    case("835-unbalanced-and-no-contact.835", _se_counted(unbalanced).encode(), "remits",
+         posted=0, quarantined=1, reason="amounts that balance")  # fmt: skip
+
+
+def _claims(count: int) -> list[w.Claim]:
+    """`count` claims, each its own subscriber, told apart by claim and line ids."""
+    out = []
+    for n in range(1, count + 1):
+        claim = dataclasses.replace(_claim(), claim_id=f"CLX-{n}")
+        claim.subscriber = dataclasses.replace(claim.subscriber, id=f"M{n:09d}")
+        claim.lines = [dataclasses.replace(claim.lines[0], control_number=f"CLX-{n}-1")]
+        out.append(claim)
+    return out
+
+
+def _in_claim(text: str, claim_id: str, old: str, new: str) -> str:
+    """`text` with the first `old` after claim `claim_id`'s CLM replaced by `new`."""
+    at = text.index(f"CLM*{claim_id}*")
+    found = text.index(old, at)
+    return text[:found] + new + text[found + len(old) :]
+
+
+def _in_subscriber_of(text: str, claim_id: str, old: str, new: str) -> str:
+    """`text` with the last `old` before claim `claim_id`'s CLM replaced by `new`."""
+    found = text.rindex(old, 0, text.index(f"CLM*{claim_id}*"))
+    return text[:found] + new + text[found + len(old) :]
+
+
+def smallest_unit_cases() -> None:
+    """Faults refused at the smallest unit: a claim, the claims under a subscriber, a set."""
+    large = _837(_claims(200))
+    case("837-large-set-one-bad-claim.837",
+         _in_claim(large, "CLX-137", "HI*ABK:F331", "HI*ABK").encode(), "claims",
+         quarantined=1, loaded_claims=199, claims="200 claims: 199 loaded, 1 refused",
+         reason="HI01-02")  # fmt: skip
+    three = _837(_claims(3))
+    case("837-subscriber-fault.837",
+         _in_subscriber_of(three, "CLX-2", "DMG*D8*19800501", "DMG*D8*19800532").encode(),
+         "claims", quarantined=1, loaded_claims=2, claims="3 claims: 2 loaded, 1 refused",
+         reason="DMG02", withheld="19800532")  # fmt: skip
+    case("837-header-fault.837",
+         three.replace("BHT*0019*00*", "BHT*0019*99*").encode(), "claims",
+         quarantined=1, loaded_claims=0, claims="3 claims: 0 loaded, 3 refused",
+         reason="BHT02")  # fmt: skip
+    first, second = _837(_claims(1)), _837([_claims(2)[1]])
+    sets = (
+        first[: first.index("\nGE*") + 1]
+        + second[second.index("\nST*") + 1 : second.index("\nGE*") + 1]
+    )
+    sets = sets.replace("ST*837*0001", "ST*837*0002", 2).replace("ST*837*0002", "ST*837*0001", 1)
+    second_set = sets.rindex("\nST*837*") + 1
+    numbered_on = sets[:second_set] + (
+        sets[second_set:].replace("HL*1**20*1~", "HL*3**20*1~")
+        .replace("HL*2*1*22*0~", "HL*4*3*22*0~").replace("SE*30*0001", "SE*30*0002")
+    )  # fmt: skip
+    numbered_on += "GE*2*101~\nIEA*1*000000101~\n"
+    case("837-hl-numbered-on.837", numbered_on.encode(), "claims", quarantined=0,
+         loaded_claims=2, claims="2 claims: 2 loaded, 0 refused", note="levels numbered from 3")  # fmt: skip
 
 
 def main() -> None:
