@@ -222,13 +222,12 @@ def _claim_problems(claim: Claim835, facts: _ClaimFacts) -> list[str]:
 def _kind_reasons(tx: TransactionSet) -> list[Reason]:
     if tx.kind == "835":
         return []
-    return [
-        Reason(
-            field="ST01",
-            expected="an 835 transaction set",
-            found=f"a {tx.kind or 'unnamed'} set: load 837P claims with `claimguard load`",
-        )
-    ]
+    wrong = Reason(
+        field="ST01",
+        expected="an 835 transaction set",
+        found=f"a {tx.kind or 'unnamed'} set: load 837P claims with `claimguard load`",
+    )
+    return [wrong, *error_reasons(tx.envelope_errors + tx.errors)]
 
 
 def _set_faults(tx: TransactionSet) -> tuple[list[X12Error], list[X12Error]]:

@@ -159,8 +159,11 @@ def _claim_records(
 
 
 def _refused_set(tx: TransactionSet, expected: str) -> Parsed:
+    """A set of another kind: refused with the command that reads it, and whatever else is
+    wrong with it, so its reasons are there if it never reaches that command."""
     found = f"ST01 {tx.kind!r}: load 835 remittances with `claimguard remit load`"
-    return _set_record(tx, (Reason(field="ST01", expected=expected, found=found),))
+    wrong = Reason(field="ST01", expected=expected, found=found)
+    return _set_record(tx, (wrong, *error_reasons(tx.envelope_errors + tx.errors)))
 
 
 def _set_record(tx: TransactionSet, reasons: tuple[Reason, ...], *, claims: int = -1) -> Parsed:

@@ -156,11 +156,10 @@ class TestDailyIntake:
             "00-master-data.jsonl",
             "packet-2026-11-02.jsonl",
         ]
-        assert (
-            (inbox / "failed" / "broken.jsonl.reason.txt")
-            .read_text()
-            .startswith("every record was quarantined")
-        )
+        said = (inbox / "failed" / "broken.jsonl.reason.txt").read_text()
+        # What was wrong, not only where to look for it.
+        assert said.startswith("every record was quarantined") and "; line 1" in said
+        assert "expected" in said and "found" in said
         assert len(checkpoint_counts()) == CLAIMS * 4
 
     def test_unreadable_source_is_retried(self, claim_db: str, inbox: Path):

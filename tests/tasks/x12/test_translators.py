@@ -73,3 +73,19 @@ def test_what_cannot_be_read_is_refused_in_plain_words(text: str, said: str):
     with pytest.raises(X12FileError) as refused:
         read(text.encode("latin-1"))
     assert said in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("layout", "where"),
+    [
+        (lambda t: t, lambda t: (1, t.index("HI*") + 1)),  # all on one line
+        (lambda t: t.replace("~", "~\r\n    "), lambda t: (22, 5)),  # CRLF, indented
+        (lambda t: "\n\n" + t.replace("~", "~\n"), lambda t: (24, 1)),  # blank lines first
+    ],
+    ids=["one-line", "crlf-indented", "blank-lines-first"],
+)
+def test_an_error_says_its_line_and_column_as_an_editor_counts_them(layout, where):
+    broken = ONE_LINE.replace("HI*ABK:F331", "HI*ABK")
+    (tx,) = read(layout(broken).encode()).sets
+    (error,) = [e for e in tx.errors if e.element == "HI01-02"]
+    assert (error.ordinal, (error.line, error.column)) == (22, where(broken))
