@@ -9,6 +9,7 @@ date, address or member id is reduced to the segment, element and kind of error.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import re
@@ -19,6 +20,7 @@ from typing import Any
 
 import pyx12.error_handler
 import pyx12.errors
+import pyx12.map_if
 import pyx12.params
 import pyx12.x12context
 
@@ -296,6 +298,7 @@ def _read_interchange(interchange: _Interchange) -> list[TransactionSet]:
         raise X12FileError(f"it could not be read past {last.where()} ({_kind(error)})") from None
     try:
         _attach_errors(errh, sets, interchange)
+        _attach_cut(sets, interchange)
     except Exception as error:
         raise X12FileError(f"its errors could not be placed ({_kind(error)})") from None
     return sets
@@ -325,11 +328,13 @@ ISA_LENGTH = 106  # the ISA is fixed width: its 16 fields padded, the terminator
 @dataclass
 class _Interchange:
     """One ISA..IEA with its segments one to a line (so pyx12's line is the segment's
-    number), and where each segment starts in the file."""
+    number), where each segment starts in the file, and the composites cut to what
+    pyx12 can read (by segment number)."""
 
     text: str
     lines: array[int]
     columns: array[int]
+    cut: list[tuple[int, str, Plain]] = field(default_factory=list)
 
     def position(self, ordinal: int) -> Position:
         index = ordinal - 1
@@ -348,6 +353,9 @@ def _interchanges(text: str) -> tuple[list[_Interchange], str]:
     # pyx12 wants the declared terminator; a newline after each segment numbers them.
     end = terminator if terminator not in "\r\n" else "~"
     out: list[tuple[list[str], array[int], array[int]]] = []
+    cuts: list[list[tuple[int, str, Plain]]] = []
+    composites = composite_limits()
+    separators = ("*", ":")
     trailing: list[str] = []
     offset = cursor = line_start = 0
     line = 1
@@ -365,15 +373,74 @@ def _interchanges(text: str) -> tuple[list[_Interchange], str]:
         cursor = start
         if segment.startswith("ISA"):
             out.append(([], array("I"), array("I")))
+            cuts.append([])
             trailing = []
+            separators = (segment[3:4], segment[-1:])
         if out and (not out[-1][0] or not out[-1][0][-1].startswith("IEA")):
+            if segment.partition(separators[0])[0] in composites:
+                segment = _fit_composites(segment, separators, len(out[-1][0]) + 1, cuts[-1])
             out[-1][0].append(f"{segment}{end}\n")
             out[-1][1].append(line)
             out[-1][2].append(start - line_start + 1)
         else:
             trailing.append(segment)
-    texts = [_Interchange("".join(chunk), lines, columns) for chunk, lines, columns in out]
+    texts = [
+        _Interchange("".join(chunk), lines, columns, cut)
+        for (chunk, lines, columns), cut in zip(out, cuts, strict=True)
+    ]
     return texts, terminator.join(trailing)
+
+
+# pyx12 4 fails (IndexError) on a composite with more components than its map allows
+# (SV107 with five diagnosis pointers): such a segment is cut to what the map allows
+# before pyx12 reads it, and refused in ClaimGuard's words, so only its claim is lost.
+@functools.cache
+def composite_limits() -> dict[str, dict[int, int]]:
+    """The most components each composite of the 837P and 835 maps takes, by segment id
+    and element position (the largest over every place the segment appears)."""
+    params = pyx12.params.params()
+    limits: dict[str, dict[int, int]] = {}
+    for name in ("837.5010.X222.A1.xml", "835.5010.X221.A1.xml"):
+        root = pyx12.map_if.load_map_file(name, params)
+        for node in root.loop_segment_iterator():
+            if not node.is_segment():
+                continue
+            for position, child in enumerate(node.children, start=1):
+                if child.is_composite() and child.usage != "N":
+                    known = limits.setdefault(node.id, {})
+                    known[position] = max(known.get(position, 0), child.get_child_count())
+    return limits
+
+
+def _fit_composites(
+    segment: str,
+    separators: tuple[str, str],
+    ordinal: int,
+    cut: list[tuple[int, str, Plain]],
+) -> str:
+    element, component = separators
+    values = segment.split(element)
+    limits = composite_limits()[values[0]]
+    changed = False
+    for position, most in limits.items():
+        if position < len(values) and values[position].count(component) >= most:
+            parts = values[position].split(component)
+            ref = f"{values[0]}{position:02d}"
+            plain = Plain(f"{ref} with at most {most} components", f"{len(parts)} components")
+            cut.append((ordinal, ref, plain))
+            values[position] = component.join(parts[:most])
+            changed = True
+    return element.join(values) if changed else segment
+
+
+def _attach_cut(sets: list[TransactionSet], interchange: _Interchange) -> None:
+    for ordinal, ref, plain in interchange.cut:
+        for tx in sets:
+            if tx.start_line <= ordinal < tx.start_line + len(tx.lines):
+                line, column = interchange.position(ordinal)
+                error = X12Error(ordinal, ref[:-2], "", ref, plain, "3", line, column)
+                tx.errors.append(error)
+                break
 
 
 @dataclass

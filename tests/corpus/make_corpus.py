@@ -538,6 +538,10 @@ def smallest_unit_cases() -> None:
          three.replace("BHT*0019*00*", "BHT*0019*99*").encode(), "claims",
          quarantined=1, loaded_claims=0, claims="3 claims: 0 loaded, 3 refused",
          reason="BHT02")  # fmt: skip
+    case("837-sv107-twelve-pointers.837",
+         _in_claim(three, "CLX-2", "***1~", "***" + ":".join("1234123412341"[:12]) + "~")
+         .encode(), "claims", quarantined=1, loaded_claims=2,
+         claims="3 claims: 2 loaded, 1 refused", reason="SV107")  # fmt: skip
     first, second = _837(_claims(1)), _837([_claims(2)[1]])
     sets = (
         first[: first.index("\nGE*") + 1]

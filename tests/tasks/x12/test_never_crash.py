@@ -30,11 +30,24 @@ FIVE_POINTERS = b"SV1*HC:H0003*20*UN*1***1:2:3:4:1~"
 EXAMPLES = int(os.environ.get("CLAIMGUARD_FUZZ_EXAMPLES", "25"))
 
 
-def test_a_line_pyx12_cannot_read_refuses_its_file_and_the_next_file_loads(
+@pytest.mark.parametrize("pointers", range(5, 13))
+def test_a_composite_longer_than_pyx12_can_read_is_an_error_of_its_segment(pointers: int):
+    """pyx12 4 raises IndexError on an SV107 of five or more diagnosis pointers (on any
+    composite longer than its map allows): the segment is cut before pyx12 reads it and
+    the error is ClaimGuard's, on that segment alone."""
+    valid = (CORPUS / "837-valid.837").read_bytes()
+    sv1 = b"SV1*HC:90853*95*UN*1***" + b":".join([b"1"] * pointers) + b"~"
+    (tx,) = read(valid.replace(b"SV1*HC:90853*95*UN*1***1~", sv1)).sets
+    (error,) = tx.errors
+    assert (error.element, error.ordinal) == ("SV107", 29)
+    assert error.message == f"expected SV107 with at most 4 components; found {pointers} components"
+
+
+def test_a_claim_pyx12_could_not_read_is_refused_and_the_next_file_loads(
     sqlite_db: Engine, tmp_path: Path
 ):
-    """An SV107 of five diagnosis pointers makes pyx12 raise IndexError: the file is
-    refused saying where reading stopped, and the file after it is read."""
+    """The claim with five diagnosis pointers is refused, its file's row closed, and the
+    file after it is read."""
     valid = (CORPUS / "837-valid.837").read_bytes()
     broken = valid.replace(b"SV1*HC:90853*95*UN*1***1~", FIVE_POINTERS)
     assert broken != valid
@@ -47,10 +60,13 @@ def test_a_line_pyx12_cannot_read_refuses_its_file_and_the_next_file_loads(
         rows = session.scalars(select(m.IntakeFile).order_by(m.IntakeFile.id)).all()
         reasons = session.scalars(select(m.IntakeQuarantine.reasons)).one()
     assert all(row.finished_at is not None for row in rows)
-    assert reasons[0]["found"] == (
-        "it could not be read past segment LX (segment 28, line 28, column 1) "
-        "(the X12 reader failed: IndexError)"
-    )
+    assert reasons == [
+        {
+            "field": "SV107 (segment 29, line 29, column 1)",
+            "expected": "SV107 with at most 4 components",
+            "found": "5 components",
+        }
+    ]
 
 
 @st.composite
