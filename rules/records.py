@@ -156,7 +156,7 @@ class Provider(Record):
     # Unknown when the provider came from an 837P whose taxonomy does not say it (251S00000X,
     # a community behavioral-health agency): step 1 then asks for it (DEF-VER-007).
     credential: Credential | None = None
-    taxonomy: Taxonomy
+    taxonomy: Taxonomy | None = None  # an 837P need not send one (PRV is situational)
     license_state: UsState
     supervisor_npi: Npi | None = None
     enrollments: list[Enrollment] = Field(default_factory=list, max_length=50)

@@ -368,11 +368,12 @@ def provider_credential_known(ctx: ClaimContext, p: ProviderCredentialKnown, env
     provider = ctx.rendering
     if provider is None or provider.credential is not None:
         return []
+    said = f"taxonomy {provider.taxonomy} does not say it" if provider.taxonomy else "no taxonomy"
     return [
         Hit(
             message=(
-                f"Rendering provider {provider.npi} has no credential on file (taxonomy "
-                f"{provider.taxonomy} does not say it); add it to the provider record."
+                f"Rendering provider {provider.npi} has no credential on file ({said}); "
+                "add it to the provider record."
             ),
             evidence={"rendering_npi": provider.npi, "taxonomy": provider.taxonomy},
         )

@@ -81,7 +81,7 @@ class Provider(Base):
     first_name: Mapped[str] = mapped_column(String(60))
     # Unknown for a provider first seen in an 837P under a taxonomy that does not say it.
     credential: Mapped[Credential | None] = mapped_column(enum_column(Credential))
-    taxonomy: Mapped[str] = mapped_column(String(10))
+    taxonomy: Mapped[str | None] = mapped_column(String(10))  # PRV is situational in an 837P
     license_state: Mapped[str] = mapped_column(String(2))
     # No foreign key: a supervisor may be loaded after the people they supervise.
     supervisor_npi: Mapped[str | None] = mapped_column(String(10))

@@ -100,7 +100,7 @@ def post_file(engine: Engine, path: Path, documents: DocumentSource = READ_HERE)
                 found=f"the reader failed ({type(error).__name__})",
             )
             text = tx.text().encode("latin-1", errors="replace")
-            _quarantine(engine, file_id, report, tx.locator, text, tx.control_number, [reason])
+            _quarantine(engine, file_id, report, tx.locator, text, _payment_key(tx), [reason])
             report.claims["refused"] += _clps(tx)
     _finish_file(engine, file_id, report)
     return report
@@ -130,24 +130,33 @@ def _post_set(engine: Engine, file_id: int, report: RemitFileReport, tx: Transac
     if found is None or survey is None:
         # The set's text as read (X12 is decoded latin-1, so this gives back its bytes).
         text = tx.text().encode("latin-1", errors="replace")
-        _quarantine(engine, file_id, report, tx.locator, text, tx.control_number, reasons)
+        _quarantine(engine, file_id, report, tx.locator, text, _payment_key(tx), reasons)
         report.claims["refused"] += _clps(tx)
         report.unposted.append(_amount_of(tx))
         return
     with session_scope(engine) as session:
-        if _already_posted(session, found):
+        before = _posted_amount(session, found)
+        if before is not None and before != found.amount:
+            clash = _trace_reused(found, before)
+            text = tx.text().encode("latin-1", errors="replace")
+            key = _payment_key(tx)
+            _quarantine(engine, file_id, report, tx.locator, text, key, [clash])
+            report.claims["refused"] += _clps(tx)
+            report.unposted.append(found.amount)
+            return
+        if before is not None:
             report.duplicates += 1
             report.problems.append(
                 f"{tx.locator}: payment {found.trace_number} from {found.payer_key} was posted before; not posted again"
             )
             return
-        said = [w.describe() for w in warnings]
+        said = [w.describe() for w in warnings + tx.warnings]
         _write_payment(session, file_id, found, survey, tx, report, said)
-    if warnings:
+    if said:
         report.warned += 1
         report.problems.append(
-            f"{tx.locator}: payment {found.trace_number} posted with {len(warnings)} "
-            f"implementation-guide warning(s), the first: {warnings[0].describe()}"
+            f"{tx.locator}: payment {found.trace_number} posted with {len(said)} "
+            f"implementation-guide warning(s), the first: {said[0]}"
         )
     report.posted += 1
     # The next set's matching plans against the remittance tables this one grew.
@@ -252,12 +261,23 @@ def _set_faults(tx: TransactionSet) -> tuple[list[X12Error], list[X12Error]]:
 _DTM = frozenset({"DTM"})
 
 
-def _already_posted(session: Session, found: Payment835) -> bool:
-    query = select(m.RemittancePayment.id).where(
+def _posted_amount(session: Session, found: Payment835) -> Decimal | None:
+    """What the payment posted before under this payer and trace number paid; None if none."""
+    query = select(m.RemittancePayment.amount).where(
         m.RemittancePayment.payer_key == found.payer_key,
         m.RemittancePayment.trace_number == found.trace_number,
     )
-    return session.execute(query).first() is not None
+    return session.scalars(query).first()
+
+
+def _trace_reused(found: Payment835, before: Decimal) -> Reason:
+    """A second payment under a trace number already posted for another amount is not the
+    same payment sent again: it is refused (so its money shows as not posted), not dropped."""
+    return Reason(
+        field="TRN02",
+        expected=f"a trace number not used before by {found.payer_key} (posted for ${before:,.2f})",
+        found=f"{found.trace_number} again, for ${found.amount:,.2f}: ask the payer which it is",
+    )
 
 
 def _write_payment(
@@ -555,6 +575,18 @@ def to_remit_claim(claim: Claim835, claim_id: str | None, numbers: dict[int, int
         remark_codes=list(claim.remark_codes),
         lines=[_remit_line(ln, numbers.get(ln.position)) for ln in claim.lines],
     )
+
+
+def _payment_key(tx: TransactionSet) -> str:
+    """A refused payment's name: its trace number (TRN02) when it has one, else its set's."""
+    for seg in tx.iter_segments(only=_TRN):
+        trace = seg.get("02")
+        if trace and trace.isprintable():
+            return f"TRN {trace}"[:64]
+    return f"ST {tx.control_number}"[:64]
+
+
+_TRN = frozenset({"TRN"})
 
 
 def _amount_of(tx: TransactionSet) -> Decimal | None:

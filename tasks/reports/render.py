@@ -269,6 +269,7 @@ def html_report(data: ReportData) -> str:
         _card("Paid correctly", f"{total.lines['paid_correctly']:,} lines"),
         _card("Underpaid", f"{total.lines['underpaid']:,} lines · ${total.underpaid_total:,}"),
         _card("Denied", f"{total.lines['denied']:,} lines · ${total.denied_expected:,} at stake"),
+        _card("Unmatched remittance items", f"{data.unmatched.total:,}"),
         _card("Clean-claim rate", _pct(rates.clean_claim_rate)),
         _card("First-pass payment rate", _pct(rates.first_pass_rate)),
         "</div>",

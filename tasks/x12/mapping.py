@@ -224,8 +224,8 @@ def _provider(
     if rendering.id in directory.providers:
         return None
     taxonomy = rendering.taxonomy or claim.billing.taxonomy
-    if not NUCC_TAXONOMY.fullmatch(taxonomy):
-        shape = f"{len(taxonomy)} characters" if taxonomy else "none"
+    if taxonomy and not NUCC_TAXONOMY.fullmatch(taxonomy):
+        shape = f"{len(taxonomy)} characters"
         return _refuse(
             "PRV03 (2310B)",
             "a NUCC taxonomy code (10 letters or digits ending in X) for a rendering "
@@ -242,7 +242,7 @@ def _provider(
             "last_name": rendering.last or "UNKNOWN",
             "first_name": rendering.first or "UNKNOWN",
             "credential": credential,
-            "taxonomy": taxonomy,
+            "taxonomy": taxonomy or None,
             "license_state": claim.billing.state
             or (claim.facility.state if claim.facility else ""),
         }

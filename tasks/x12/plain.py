@@ -65,6 +65,9 @@ class Plain:
     expected: str
     found: str
     missing: str = ""  # the segment or loop id a "required ... missing" error is about
+    # Layout only (a trailing separator, trailing spaces): every value reads the same, so
+    # it is said, never refused.
+    cosmetic: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +127,7 @@ def _control(g: dict[str, str], value: Callable[[str], str]) -> Plain:
     'Data element "Reference Identification" (REF02) has unnecessary trailing spaces. (X1 )',
 )
 def _spaces(g: dict[str, str], value: Callable[[str], str]) -> Plain:
-    return Plain(f"{_named(g)} without trailing spaces", "spaces at its end")
+    return Plain(f"{_named(g)} without trailing spaces", "spaces at its end", cosmetic=True)
 
 
 @_w(
@@ -274,7 +277,7 @@ def _seg_empty(g: dict[str, str], value: Callable[[str], str]) -> Plain:
 
 @_w(r"Segment contains a leading space$", "Segment contains a leading space")
 def _leading(g: dict[str, str], value: Callable[[str], str]) -> Plain:
-    return Plain("a segment that starts with its id", "a space before the id")
+    return Plain("a segment that starts with its id", "a space before the id", cosmetic=True)
 
 
 @_w(
@@ -285,6 +288,7 @@ def _trailing(g: dict[str, str], value: Callable[[str], str]) -> Plain:
     return Plain(
         "a segment that ends with its last value",
         "empty elements at its end (a trailing separator)",
+        cosmetic=True,
     )
 
 
@@ -415,7 +419,9 @@ def reword(message: str, *, segment: str, code: str, level: str) -> Plain:
         if match:
             found = {k: v for k, v in match.groupdict().items() if v is not None}
             plain = wording.say(found, value)
-            return Plain(printable(plain.expected), printable(plain.found), plain.missing)
+            return Plain(
+                printable(plain.expected), printable(plain.found), plain.missing, plain.cosmetic
+            )
     codes = ELEMENT_CODES if level == "element" else SEGMENT_CODES
     return Plain(BY_CODE, codes.get(code, "an X12 error"))
 

@@ -277,6 +277,9 @@ def read(data: bytes) -> X12Document:
     for tx in sets:
         if tx.kind == "837":
             _check_hl_chain(tx)
+        # Layout faults (a trailing separator) leave every value as meant: said, not refused.
+        tx.warnings += [e for e in tx.errors if e.plain.cosmetic]
+        tx.errors = [e for e in tx.errors if not e.plain.cosmetic]
     if not sets:
         raise X12FileError(
             "no transaction set (ST to SE) could be found in it; "

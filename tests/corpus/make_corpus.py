@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -327,6 +328,7 @@ def x12_cases() -> None:
     )
     case("837-empty.837", b"", "claims", quarantined=1, reason="ISA")
     smallest_unit_cases()
+    real_world_837_cases()
     # Any well-formed NUCC taxonomy loads; where it does not say the credential, step 1
     # asks for it (DEF-VER-007).
     for name, taxonomy in [
@@ -448,6 +450,7 @@ def x12_cases() -> None:
             reason=reason,
         )
     leniency_cases(ok)
+    real_world_835_cases()
 
 
 def _se_counted(text: str) -> str:
@@ -493,9 +496,77 @@ def leniency_cases(ok: str) -> None:
     bad = three[:second] + three[second:].replace("CAS*CO*45", "CAS*CR*45", 1)
     case("835-three-payments-one-bad.835", bad.encode(), "remits", posted=2, quarantined=1,
          claims_refused=100, reason="CAS (segment")  # fmt: skip
+    case("835-trailing-separator.835", ok.replace("REF*6R*CLX-1-1~", "REF*6R*CLX-1-1*~").encode(),
+         "remits", posted=1, quarantined=0, warned=1, warning="trailing separator")  # fmt: skip
+    other = _payment(claims=[dataclasses.replace(_payment().claims[0], control_number="CLX-9")])
+    other.claims[0].paid = Decimal("50")
+    other.claims[0].lines[0].paid = Decimal("50")
+    other.claims[0].lines[0].adjustments = [w.Cas("CO", "45", Decimal("45"))]
+    case("835-trace-reused.835", _835(_payment(), other).encode(), "remits", posted=1,
+         duplicates=0, quarantined=1, claims_refused=1, reason="ask the payer")  # fmt: skip
     unbalanced = no_contact.replace("CLP*CLX-1*1*95*60", "CLP*CLX-1*1*95*61")
     case("835-unbalanced-and-no-contact.835", _se_counted(unbalanced).encode(), "remits",
          posted=0, quarantined=1, reason="amounts that balance")  # fmt: skip
+
+
+# ---------------------------------------------------------------- real-world shapes
+
+SAMPLES = ROOT / "tests" / "fixtures" / "x12"  # public files, sources in SOURCES.md there
+
+
+def _sample(name: str) -> str:
+    """A shared public sample, its ICD-9 diagnoses (TR3 examples predate ICD-10) made ICD-10,
+    so what is tested is the shape, not the diagnosis code set."""
+    text = (SAMPLES / name).read_text(encoding="latin-1")
+    text = re.sub(r"HI\*BK:[^~]*", "HI*ABK:F331", text)
+    return text.replace("203BF0100Y", "1041C0700X")  # a TR3 example value, not a NUCC code
+
+
+def _translated(text: str, *, terminator: str = "~") -> str:
+    """As another translator writes it: a byte-order mark, CRLF after each terminator,
+    segments indented."""
+    return "\ufeff" + text.replace(f"{terminator}\n", terminator).replace(
+        terminator, f"{terminator}\r\n   "
+    )
+
+
+def real_world_837_cases() -> None:
+    """The shared public 837Ps in the layouts other systems write, and with the faults the
+    issue met in real files."""
+    x222 = _sample("X222-commercial-health-insurance.edi")
+    # TR3 examples: claims of 2005-2006 with NPIs whose check digits fail, each refused on
+    # its own with a plain reason once the file's layout is read.
+    case("real-x222-bom-crlf-indented.837", _translated(x222).encode("utf-8"), "claims",
+         quarantined=3, loaded_claims=0, claims="1 claim: 0 loaded, 1 refused",
+         reason="NPI check digit")  # fmt: skip
+    three = "\n".join(
+        _sample(n) for n in ("demo.example1.837", "demo.example7.837", "demo.cob.example3.B.837")
+    )
+    case("real-three-interchanges.837", three.encode("latin-1"), "claims", quarantined=7,
+         loaded_claims=0, claims="3 claims: 0 loaded, 3 refused",
+         note="005010X222A2 read as 005010X222A1", reason="2015-10-01")  # fmt: skip
+    as_4010 = _sample("demo.example1.837").replace("*00501*", "*00401*", 1)
+    case("real-4010.837", as_4010.replace("005010X222A2", "004010X098A1").encode(), "claims",
+         quarantined=1, reason="this is an x12 4010 file")  # fmt: skip
+    five = x222.replace("SV1*HC:99214*35*UN*1***2", "SV1*HC:99214*35*UN*1***2:1:2:1:2")
+    case("real-x222-sv107-five-pointers.837", five.encode(), "claims", quarantined=1,
+         loaded_claims=0, claims="1 claim: 0 loaded, 1 refused", reason="SV107")  # fmt: skip
+
+
+def real_world_835_cases() -> None:
+    """The shared public 835s, and the non-money faults the issue met, on a balanced one."""
+    mult = (SAMPLES / "835_mult_loops.txt").read_text(encoding="latin-1")
+    payee = mult.replace("N1*PE*UNKNOWN*FI*444313000~",
+                         "N1*PE*UNKNOWN*FI*444313000~\nN3*1 MAIN ST~\nN4*LANSING*NP*48909~")  # fmt: skip
+    case("real-835-payee-state-unknown.835", _se_counted(payee).encode("latin-1"), "remits",
+         posted=1, quarantined=0, warned=1, warning="N402")  # fmt: skip
+    no_contact = "\n".join(s for s in mult.splitlines() if not s.startswith("PER*BL"))
+    dated = no_contact.replace("************20041028~", "************2004102~")
+    case("real-835-effective-date-malformed-no-contact.835", _se_counted(dated).encode("latin-1"),
+         "remits", posted=1, quarantined=0, warned=1, warning="BPR16")  # fmt: skip
+    medicare = (SAMPLES / "medicare-part-a.835").read_bytes()
+    case("real-835-medicare-part-a.835", medicare, "remits", posted=1, quarantined=0, warned=1,
+         warning="TS309")  # fmt: skip
 
 
 def _claims(count: int) -> list[w.Claim]:
@@ -538,6 +609,10 @@ def smallest_unit_cases() -> None:
          three.replace("BHT*0019*00*", "BHT*0019*99*").encode(), "claims",
          quarantined=1, loaded_claims=0, claims="3 claims: 0 loaded, 3 refused",
          reason="BHT02")  # fmt: skip
+    case("837-trailing-separator.837",
+         _in_claim(three, "CLX-2", "REF*6R*CLX-2-1~", "REF*6R*CLX-2-1*~").encode(), "claims",
+         quarantined=0, loaded_claims=3, claims="3 claims: 3 loaded, 0 refused",
+         note="trailing separator")  # fmt: skip
     case("837-sv107-twelve-pointers.837",
          _in_claim(three, "CLX-2", "***1~", "***" + ":".join("1234123412341"[:12]) + "~")
          .encode(), "claims", quarantined=1, loaded_claims=2,

@@ -148,3 +148,49 @@ class TestPosting835:
     def test_an_envelope_less_file_is_quarantined_whole(self, sqlite_db):
         report = post_file(sqlite_db, FIXTURES / "blue_cross_nc_sample.txt")
         assert (report.sets_in, report.quarantined) == (1, 1) and report.reconciles
+
+
+# More public files (tests/fixtures/x12/SOURCES.md): each claim loads or is refused on its
+# own with its reason; each payment is posted, counted as sent again, or refused with why.
+MORE_837 = {
+    # file: (what load says of its claims, a reason every refused claim gives)
+    "sample.txt": ("8 claims: 0 loaded, 8 refused", "ICD-9"),
+    "837.edi": ("1 claim: 0 loaded, 1 refused", "service dates on or before claim_date"),
+    "demo.example2.837": ("1 claim: 0 loaded, 1 refused", "ICD-9"),
+}
+
+
+@pytest.mark.parametrize(("name", "expected"), MORE_837.items())
+def test_more_public_837s_are_refused_claim_by_claim(sqlite_db, name, expected):
+    said, reason = expected
+    report = load_file(sqlite_db, FIXTURES / name)
+    assert report.claims_said() == said and report.reconciles
+    reasons = _quarantine_reasons(sqlite_db, FIXTURES / name)
+    assert all(any(reason in r["expected"] + r["found"] for r in rs) for rs in reasons)
+
+
+def test_a_payment_on_one_line_sent_twice_posts_once(sqlite_db):
+    report = post_file(sqlite_db, FIXTURES / "oneLine-2-ISA.edi")
+    assert (report.sets_in, report.posted, report.duplicates, report.quarantined) == (2, 1, 1, 0)
+
+
+def test_a_balanced_payment_of_three_claims_posts_whole(sqlite_db):
+    report = post_file(sqlite_db, FIXTURES / "profee.edi")
+    assert (report.posted, report.quarantined, report.warned) == (1, 0, 0)
+    assert report.claims["unmatched"] == 3 and not report.unbalanced
+
+
+def test_a_reused_trace_number_refuses_the_second_payment_and_a_trailing_separator_warns(
+    sqlite_db,
+):
+    """moov-io's two payments share TRN02 but not their amount: the second is not the first
+    sent again, so it is refused (and shows as not posted), not dropped as a duplicate. The
+    first has an SVC ending in a separator: posted, with a warning."""
+    report = post_file(sqlite_db, FIXTURES / "sample1.txt")
+    assert (report.posted, report.duplicates, report.quarantined, report.warned) == (1, 0, 1, 1)
+    assert report.not_posted() == "$-6,173.40 in 1 payment(s) not posted"
+    (reasons,) = _quarantine_reasons(sqlite_db, FIXTURES / "sample1.txt")
+    assert reasons[0]["field"] == "TRN02" and "ask the payer" in reasons[0]["found"]
+    with session_scope(sqlite_db) as session:
+        (warnings,) = session.scalars(select(m.RemittancePayment.warnings)).all()
+    assert warnings and "trailing separator" in warnings[0]

@@ -5,7 +5,8 @@
 - remittance_payment.warnings: implementation-guide rules an 835 set breaks that leave its
   money readable (an address, a contact, a code); the payment is posted and they are said.
 - provider.credential may be unknown: a provider first seen in an 837P under a taxonomy
-  that does not say it (251S00000X); step 1 holds its claims until it is added.
+  that does not say it (251S00000X), or with none (PRV is situational); step 1 holds its
+  claims until it is added. provider.taxonomy may be absent for the same reason.
 
 Revision ID: 0009
 Revises: 0008
@@ -37,11 +38,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("warnings", _JSON, nullable=True))
     with op.batch_alter_table("provider") as batch_op:
         batch_op.alter_column("credential", existing_type=_CREDENTIAL, nullable=True)
+        batch_op.alter_column("taxonomy", existing_type=sa.String(length=10), nullable=True)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("provider") as batch_op:
         batch_op.alter_column("credential", existing_type=_CREDENTIAL, nullable=False)
+        batch_op.alter_column("taxonomy", existing_type=sa.String(length=10), nullable=False)
     with op.batch_alter_table("remittance_payment") as batch_op:
         batch_op.drop_column("warnings")
     with op.batch_alter_table("intake_file") as batch_op:
