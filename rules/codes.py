@@ -135,6 +135,11 @@ UsState = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 RecordId = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$", strip_whitespace=True)
 ]
+# A claim's id is its 837P CLM01, the patient control number the payer echoes in CLP01:
+# practices' systems write spaces, '#' and '/' in it ("R03996273 #01").
+ClaimId = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._:/#-]{0,63}$", strip_whitespace=True)
+]
 
 # Codes the product is built around; used by the generator and the code-confirmation step.
 GROUP_PSYCHOTHERAPY = "90853"

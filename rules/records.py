@@ -29,6 +29,7 @@ from rules import icd10
 from rules.codes import (
     AuthKind,
     BhBenefit,
+    ClaimId,
     ComplexityFactor,
     Credential,
     FrequencyCode,
@@ -329,7 +330,7 @@ class ClaimLine(BaseModel):
 
 class Claim(Record):
     type: Literal["claim"]
-    claim_id: RecordId
+    claim_id: ClaimId
     claim_date: ServiceDate
     patient_id: RecordId
     coverage_id: RecordId

@@ -112,6 +112,7 @@ _PATTERNS = {
     r"^[0-9A-Z]{9}X$": "a 10-character provider taxonomy code ending in X",
     r"^[A-Z]{2}$": "a 2-letter state code",
     r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$": "an id of 1-64 letters, digits, dots, dashes, colons or underscores",
+    r"^[A-Za-z0-9][A-Za-z0-9 ._:/#-]{0,63}$": "a claim id of 1-64 letters, digits, spaces, dots, dashes, colons, underscores, '/' or '#'",
 }
 
 

@@ -268,7 +268,11 @@ def read(data: bytes) -> X12Document:
     """Validate and split X12 interchanges held in memory, each read on its own (pyx12
     reads one interchange per stream: a second one in the same stream fails)."""
     text, notes = _prepared(decode(data.removeprefix(UTF8_BOM)))
-    interchanges, trailing = _interchanges(text)
+    try:
+        interchanges, trailing = _interchanges(text)
+    except Exception as error:
+        # Splitting what pyx12 will read must never be what fails a file without a reason.
+        raise X12FileError(f"its segments could not be told apart ({_kind(error)})") from None
     if trailing:
         notes.append(f"{len(trailing):,} characters after the last IEA were ignored")
     sets: list[TransactionSet] = []
@@ -276,7 +280,10 @@ def read(data: bytes) -> X12Document:
         sets += _read_interchange(interchange)
     for tx in sets:
         if tx.kind == "837":
-            _check_hl_chain(tx)
+            try:
+                _check_hl_chain(tx)
+            except Exception as error:
+                raise X12FileError(f"its HL levels could not be read ({_kind(error)})") from None
         # Layout faults (a trailing separator) leave every value as meant: said, not refused.
         tx.warnings += [e for e in tx.errors if e.plain.cosmetic]
         tx.errors = [e for e in tx.errors if not e.plain.cosmetic]
@@ -358,7 +365,7 @@ def _interchanges(text: str) -> tuple[list[_Interchange], str]:
     out: list[tuple[list[str], array[int], array[int]]] = []
     cuts: list[list[tuple[int, str, Plain]]] = []
     composites = composite_limits()
-    separators = ("*", ":")
+    separators: tuple[str, str] | None = None
     trailing: list[str] = []
     offset = cursor = line_start = 0
     line = 1
@@ -378,9 +385,9 @@ def _interchanges(text: str) -> tuple[list[_Interchange], str]:
             out.append(([], array("I"), array("I")))
             cuts.append([])
             trailing = []
-            separators = (segment[3:4], segment[-1:])
+            separators = _separators(segment)
         if out and (not out[-1][0] or not out[-1][0][-1].startswith("IEA")):
-            if segment.partition(separators[0])[0] in composites:
+            if separators and segment.partition(separators[0])[0] in composites:
                 segment = _fit_composites(segment, separators, len(out[-1][0]) + 1, cuts[-1])
             out[-1][0].append(f"{segment}{end}\n")
             out[-1][1].append(line)
@@ -413,6 +420,14 @@ def composite_limits() -> dict[str, dict[int, int]]:
                     known = limits.setdefault(node.id, {})
                     known[position] = max(known.get(position, 0), child.get_child_count())
     return limits
+
+
+def _separators(isa: str) -> tuple[str, str] | None:
+    """The element and component separators an ISA declares; None when they are not two
+    distinct punctuation characters (pyx12 then refuses the interchange in its own way)."""
+    element, component = isa[3:4], isa[-1:]
+    usable = all(len(c) == 1 and not c.isalnum() and not c.isspace() for c in (element, component))
+    return (element, component) if usable and element != component else None
 
 
 def _fit_composites(

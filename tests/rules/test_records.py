@@ -22,6 +22,17 @@ class TestPacketRecords:
         """The builders' cast is valid as sent."""
         assert ADAPTER.validate_python(record).type == record["type"]
 
+    @pytest.mark.parametrize("claim_id", ["R03996273 #01", "ACCT/2026/17", "PCN-1.2_3:4"])
+    def test_a_claim_id_is_the_patient_control_number_as_practices_write_it(self, claim_id):
+        """CLM01 with spaces, '#' or '/' (as a practice's system writes it) is an id."""
+        claim = ADAPTER.validate_python(b.claim(1, claim_id=claim_id))
+        assert isinstance(claim, Claim) and claim.claim_id == claim_id
+
+    @pytest.mark.parametrize("claim_id", ["=HYPERLINK(1)", "<b>", " ", "A*B~C", "x" * 65])
+    def test_a_claim_id_that_is_not_one_is_refused(self, claim_id):
+        with pytest.raises(ValidationError, match="claim_id"):
+            ADAPTER.validate_python(b.claim(1, claim_id=claim_id))
+
     def test_icd10_codes_are_normalised_with_a_dot(self):
         """F331 and f33.1 are the same code and are stored as F33.1."""
         claim = ADAPTER.validate_python(b.claim(1, diagnoses=["F331", "z63.0"]))

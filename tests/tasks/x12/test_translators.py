@@ -89,3 +89,9 @@ def test_an_error_says_its_line_and_column_as_an_editor_counts_them(layout, wher
     (tx,) = read(layout(broken).encode()).sets
     (error,) = [e for e in tx.errors if e.element == "HI01-02"]
     assert (error.ordinal, (error.line, error.column)) == (22, where(broken))
+
+
+def test_an_isa_with_control_bytes_in_its_fields_is_refused_not_raised():
+    """Found by `make fuzz`: NULs widening ISA02 once made splitting the file fail."""
+    with pytest.raises(X12FileError, match="could not be read past its start"):
+        read(VALID.replace("ISA*00*", "ISA*\x00\x00\x00\x00*", 1).encode("latin-1"))
