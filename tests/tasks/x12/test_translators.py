@@ -95,3 +95,25 @@ def test_an_isa_with_control_bytes_in_its_fields_is_refused_not_raised():
     """Found by `make fuzz`: NULs widening ISA02 once made splitting the file fail."""
     with pytest.raises(X12FileError, match="could not be read past its start"):
         read(VALID.replace("ISA*00*", "ISA*\x00\x00\x00\x00*", 1).encode("latin-1"))
+
+
+def _delimited(text: str, element: str, component: str, terminator: str) -> str:
+    """`text` written with other delimiters (the ISA declares them: ISA16 and position 105)."""
+    out = text.replace("*", "\x01").replace(":", "\x02").replace("~", "\x03")
+    isa_end = out.index("\x03")
+    out = out[: isa_end - 1] + component + out[isa_end:]  # ISA16 is the component separator
+    return out.replace("\x01", element).replace("\x02", component).replace("\x03", terminator)
+
+
+@pytest.mark.parametrize(
+    ("element", "component", "terminator"),
+    [("|", ">", "~"), ("^", "\\", "'"), ("*", ":", "\n")],
+)
+def test_any_delimiters_the_isa_declares_are_read(element, component, terminator):
+    """A valid file, and one whose SV107 has six pointers (refused on its segment alone)."""
+    # ISA11, the repetition separator, is '^' in the valid file: keep it apart from the rest.
+    text = VALID.replace("*^*00501*", "*!*00501*").replace("~\n", "~")
+    assert _valid_sets(_delimited(text, element, component, terminator)) == 1
+    pointers = text.replace("SV1*HC:90853*95*UN*1***1~", "SV1*HC:90853*95*UN*1***1:2:1:2:1:2~")
+    (tx,) = read(_delimited(pointers, element, component, terminator).encode("latin-1")).sets
+    assert [(e.element, e.plain.found) for e in tx.errors] == [("SV107", "6 components")]
