@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/daily_intake.py --claims $(BENCH_DAILY_SIZES)
 	$(BIN)/python benchmarks/remit_throughput.py
 	$(BIN)/python benchmarks/quarantine_cost.py
+	$(BIN)/python benchmarks/x12_corpus_throughput.py
 	$(BIN)/python benchmarks/main_job.py --sizes $(BENCH_SIZES)
 
 chaos: $(STAMP)

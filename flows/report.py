@@ -165,6 +165,11 @@ def print_file_ids(files: list[IntakeFile]) -> None:
         for f in files
     ]
     print(table(("id", "file", "format", "records in", "quarantined", "not read because"), rows))
+    noted = [(f.id, note) for f in files for note in (f.notes or [])]
+    if noted:
+        print("\nread as meant, but worth saying:")
+        for file_id, note in noted[:20]:
+            print(printable(f"  {file_id}: {note}"))
 
 
 CHANGE_COLUMNS = ("claim_id", "step", "before", "after", "added", "removed")

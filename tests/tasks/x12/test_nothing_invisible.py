@@ -42,3 +42,14 @@ def test_an_835_given_to_claim_intake_keeps_its_own_reasons(sqlite_db: Engine):
     assert "claimguard remit load" in said and "PER segment" in said
     report = build.collect(sqlite_db, default_rule_set())
     assert [u.amount for u in report.unposted] == [60]
+
+
+def test_claimguard_files_says_what_was_noted_of_a_file(sqlite_db: Engine, capsys):
+    from flows import report
+    from tasks.db.repository import recent_intake_files
+
+    load_file(sqlite_db, CORPUS / "837-hl-numbered-on.837")
+    with session_scope(sqlite_db) as session:
+        report.print_file_ids(recent_intake_files(session, 5))
+    said = capsys.readouterr().out
+    assert "read as meant, but worth saying:" in said and "levels numbered from 3" in said
