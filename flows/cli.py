@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar, cast
 
 from cyclopts import App, CycloptsError, Parameter, validators
 from pydantic import BaseModel
@@ -24,6 +24,7 @@ from tasks.settings import CHUNK_SIZE
 from tasks.text import printable
 
 if TYPE_CHECKING:
+    from flows.params import Selection
     from tasks.runtime import Runtime
 
 
@@ -58,13 +59,42 @@ P = ParamSpec("P")
 M = TypeVar("M", bound=BaseModel)
 
 
+class UserError(Exception):
+    """What the user asked cannot be done as asked: one line on stderr, exit status 2."""
+
+
 def main() -> None:
     """Console entry point."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import OperationalError
+
     from tasks.settings import cache_folder, get_settings
     from tasks.startup import use_cached_code_tables
 
-    use_cached_code_tables(cache_folder(get_settings()))
-    sys.exit(app() or 0)
+    try:
+        use_cached_code_tables(cache_folder(get_settings()))
+        status = app()
+    except UserError as error:
+        status = _fail(str(error))
+    except ValidationError as error:  # the settings (CLAIMGUARD_* variables) refuse a value
+        status = _fail(f"a CLAIMGUARD_ setting is not valid: {_setting_problem(error)}")
+    except OperationalError as error:
+        status = _fail(f"the claim database cannot be used: {_database_problem(error)}")
+    sys.exit(status or 0)
+
+
+def _setting_problem(error: Any) -> str:
+    first = error.errors()[0]
+    name = "CLAIMGUARD_" + str(first["loc"][0]).upper() if first["loc"] else "a setting"
+    return f"{name}: {first['msg'][0].lower()}{first['msg'][1:]}"
+
+
+def _database_problem(error: Any) -> str:
+    """The driver's first line, quoted values withheld (it may quote a statement's)."""
+    from tasks.text import withhold_quoted
+
+    text = str(error.orig).strip().splitlines()[0] if error.orig is not None else "unknown"
+    return withhold_quoted(text)[:200] + " (check CLAIMGUARD_DATABASE_URL or --database-url)"
 
 
 def _runtime(database_url: str | None = None) -> Runtime:
@@ -72,7 +102,13 @@ def _runtime(database_url: str | None = None) -> Runtime:
     from tasks.runtime import Runtime
     from tasks.settings import get_settings
 
-    return Runtime.from_settings(get_settings(), database_url=database_url)
+    runtime = Runtime.from_settings(get_settings(), database_url=database_url)
+    if runtime.rules_dir is not None and not runtime.rules_dir.is_dir():
+        raise UserError(
+            f"no rules folder at {runtime.rules_dir} (CLAIMGUARD_RULES_DIR names it; unset it "
+            "to use the shipped rules)"
+        )
+    return runtime
 
 
 def _fail(message: str) -> int:
@@ -178,11 +214,13 @@ def score(*, claims: int = 10_000, seed: int = 7, days: int = 28) -> int:
 def generate(
     *,
     seed: int = 2026,
-    claims: int = 500,
+    claims: Annotated[int, Parameter(validator=validators.Number(gte=1))] = 500,
     out: Path = Path("demo-out"),
     start: dt.date | None = None,
-    days: int = 1,
-    defect_rate: float | None = None,
+    days: Annotated[int, Parameter(validator=validators.Number(gte=1))] = 1,
+    defect_rate: Annotated[
+        float | None, Parameter(validator=validators.Number(gte=0, lte=1))
+    ] = None,
     rate: Annotated[list[str] | None, Parameter(consume_multiple=True)] = None,
     x12: bool = False,
 ) -> int:
@@ -212,7 +250,10 @@ def generate(
     from tasks.synthetic.generator import DEFAULT_START, GeneratorConfig
     from tasks.synthetic.generator import generate as run_generator
 
-    rates = parse_rates(rate or [], default_scale=defect_rate)
+    try:
+        rates = parse_rates(rate or [], default_scale=defect_rate)
+    except ValueError as error:
+        raise UserError(f"--rate: {error}") from None
     config = GeneratorConfig(
         seed=seed, claims=claims, start=start or DEFAULT_START, days=days, rates=rates
     )
@@ -310,7 +351,6 @@ def demo(*, claims: int = 600, seed: int = 2026) -> int:
 
 
 @app.command
-@_in_local_mode
 def run(
     *,
     inbox: Path = Path(".claimguard/inbox"),
@@ -332,21 +372,22 @@ def run(
     """
     from flows.daily_intake import daily_intake
     from flows.params import DailyIntakeParams
+    from flows.prefect_local import local_mode
 
+    # Checked before Prefect's temporary server starts: a mistake is said at once.
     if not inbox.is_dir():
         return _fail(f"no such inbox folder: {inbox}")
-    state = daily_intake(
-        _form(
-            DailyIntakeParams, inbox=str(inbox), chunk_size=chunk_size, quiet_seconds=quiet_seconds
-        ),
-        return_state=True,
+    params = _form(
+        DailyIntakeParams, inbox=str(inbox), chunk_size=chunk_size, quiet_seconds=quiet_seconds
     )
+    _runtime()  # the settings, the rules folder
+    with local_mode():
+        state = daily_intake(params, return_state=True)
     print(f"daily-intake: {state.type.value.lower()} ({state.message})")
     return 0 if state.is_completed() else 1
 
 
 @app.command
-@_in_local_mode
 def reaudit(
     *,
     reason: str,
@@ -362,6 +403,7 @@ def reaudit(
     ] = None,
     dry_run: bool = False,
     csv: Path | None = None,
+    allow_empty: bool = False,
 ) -> int:
     """Re-evaluate claims under the current rules and print what changed, claim by claim.
 
@@ -386,8 +428,11 @@ def reaudit(
         Report what would change without writing checkpoints.
     csv
         Write every change to this file (the terminal shows the first 200).
+    allow_empty
+        A selection that matches no claim is not an error (for scripts).
     """
     from flows.params import ReauditParams
+    from flows.prefect_local import local_mode
     from flows.reaudit import ReauditSummary
     from flows.reaudit import reaudit as reaudit_flow
 
@@ -402,12 +447,17 @@ def reaudit(
         reason=reason,
         **({"steps": step} if step else {}),
     )
-    state = reaudit_flow(params, return_state=True)
+    # Checked before Prefect starts: a selection that matches nothing is said in a second,
+    # naming the part that matched nothing, not after a run that changed "0 of 0" claims.
+    selection = _checked_selection(params.selection, allow_empty=allow_empty)
+    params = params.model_copy(update={"payer_id": selection.payer_id})
+    with local_mode():
+        state = reaudit_flow(params, return_state=True)
     print(f"re-audit: {state.type.value.lower()} ({state.message})")
     if not state.is_completed():
         return 1
     summary = cast(ReauditSummary, state.result())
-    if summary.claims == 0:
+    if summary.claims == 0 and not allow_empty:
         return _fail(f"no claim matches the selection ({params.selection.describe()})")
     if dry_run:
         print("dry run: no checkpoints written")
@@ -416,6 +466,60 @@ def reaudit(
         f"claimguard report changes {summary.batch_key} --csv changes.csv lists every change"
     )
     return _print_changes(summary.batch_key, csv=csv, database_url=None)
+
+
+def _checked_selection(selection: Selection, *, allow_empty: bool) -> Selection:
+    """The selection with its payer id as on file (any case), or a UserError naming the part
+    of it that matches nothing, with the nearest known ids."""
+    from tasks.db import selection as found
+    from tasks.db.session import session_scope
+
+    runtime = _runtime()
+    with session_scope(runtime.engine()) as session:
+        if selection.payer_id:
+            payer = found.payer_named(session, selection.payer_id)
+            if payer is None:
+                near = _near(selection.payer_id, found.payer_ids(session))
+                raise UserError(f"--payer {selection.payer_id}: no such payer{near}")
+            selection = selection.model_copy(update={"payer_id": payer})
+        if selection.held_by_rule:
+            rules = [rule.id for _, rule in runtime.rule_set().all_rules()]
+            if selection.held_by_rule not in rules:
+                near = _near(selection.held_by_rule, rules)
+                raise UserError(f"--rule {selection.held_by_rule}: no such rule{near}")
+        missing = found.claims_not_on_file(session, selection.claim_ids)
+        if missing:
+            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+            raise UserError(f"--claim {missing[0]}: no such claim{more}")
+        criteria = selection.model_dump(include={"payer_id", "service_from", "service_to",
+                                                 "held_by_rule", "claim_ids"})  # fmt: skip
+        if not allow_empty and not found.any_claim(session, **criteria):
+            raise UserError(_empty(session, selection))
+    return selection
+
+
+def _empty(session: Any, selection: Selection) -> str:
+    """Which part of a selection matched nothing."""
+    from tasks.db import selection as found
+
+    said = f"no claim matches the selection ({selection.describe()})"
+    if selection.payer_id and not found.any_claim(session, payer_id=selection.payer_id):
+        return f"--payer {selection.payer_id}: no claim of this payer is on file"
+    if selection.held_by_rule:
+        return f"--rule {selection.held_by_rule}: no claim is held by this rule now"
+    if selection.service_from or selection.service_to:
+        return f"{said}: no claim has a date of service in that range (--allow-empty for scripts)"
+    return f"{said} (--allow-empty for scripts)"
+
+
+def _near(given: str, known: list[str]) -> str:
+    """'; did you mean x?' over the known ids, or the first few of them."""
+    import difflib
+
+    close = difflib.get_close_matches(given.casefold(), [k.casefold() for k in known], n=3)
+    names = [k for k in known if k.casefold() in close] or known[:5]
+    label = "did you mean" if close else "known:"
+    return f"; {label} {', '.join(names)}{'?' if close else ''}" if names else ""
 
 
 def _print_changes(batch_key: str, *, csv: Path | None, database_url: str | None) -> int:
@@ -556,7 +660,6 @@ def remit_load(paths: list[Path], /, *, database_url: str | None = None) -> int:
 
 
 @remit_app.command(name="audit")
-@_in_local_mode
 def remit_audit(
     *,
     folder: Path = Path(".claimguard/remittances"),
@@ -565,6 +668,7 @@ def remit_audit(
 ) -> int:
     """Run the remittance-audit flow: post the folder's 835s, audit them (step 5), write the report."""
     from flows.params import RemittanceAuditParams
+    from flows.prefect_local import local_mode
     from flows.remittance_audit import remittance_audit
 
     if not folder.is_dir():
@@ -575,7 +679,9 @@ def remit_audit(
         report_dir=str(report_dir),
         alarm_months=alarm_months,
     )
-    state = remittance_audit(params, return_state=True)
+    _runtime()  # the settings, the rules folder
+    with local_mode():
+        state = remittance_audit(params, return_state=True)
     print(f"remittance-audit: {state.type.value.lower()} ({state.message})")
     return 0 if state.is_completed() else 1
 

@@ -212,3 +212,33 @@ def _awaiting_audit() -> ColumnElement[bool]:
         m.RemittancePayment.id == m.RemittanceClaim.payment_id,
         or_(last_audit.is_(None), m.RemittancePayment.posted_at > last_audit),
     )
+
+
+def payer_named(session: Session, given: str) -> str | None:
+    """The payer id on file that `given` names, ignoring case ("Medicare" is medicare)."""
+    ids = session.scalars(sql_select(m.Payer.payer_id)).all()
+    exact = [pid for pid in ids if pid == given]
+    folded = [pid for pid in ids if pid.casefold() == given.casefold()]
+    found = exact or folded
+    return found[0] if len(found) == 1 else None
+
+
+def payer_ids(session: Session) -> list[str]:
+    return list(session.scalars(sql_select(m.Payer.payer_id).order_by(m.Payer.payer_id)))
+
+
+def claims_not_on_file(session: Session, claim_ids: Sequence[str]) -> list[str]:
+    """The given claim ids no claim on file has, in the order given."""
+    found: set[str] = set()
+    unique = sorted(set(claim_ids))
+    for start in range(0, len(unique), IN_CHUNK):
+        chunk = unique[start : start + IN_CHUNK]
+        found.update(
+            session.scalars(sql_select(m.Claim.claim_id).where(m.Claim.claim_id.in_(chunk)))
+        )
+    return [cid for cid in claim_ids if cid not in found]
+
+
+def any_claim(session: Session, **criteria: Any) -> bool:
+    """Whether at least one claim matches the criteria (see `claim_pages`)."""
+    return bool(next(claim_pages(session, size=1, **criteria), []))

@@ -291,6 +291,47 @@ class TestCommands:
         result = run(tmp_path, *args)
         assert (result.returncode, result.stderr.strip()) == (2, expected)
 
+    @pytest.mark.parametrize(
+        ("args", "env", "said"),
+        [
+            (("generate", "--claims", "-5"), {}, 'error: Invalid value "-5" for --claims. Must be >= 1.'),
+            (("generate", "--rate", "auth_missing=2"), {},
+             "error: --rate: rate for auth_missing must be between 0 and 1 (got 2.0)"),
+            (("generate", "--rate", "bogus=0.1"), {}, "error: --rate: unknown defect 'bogus'; known defects: "),
+            (("quarantine",), {"CLAIMGUARD_RULES_DIR": "/no/rules"},
+             "error: no rules folder at /no/rules (CLAIMGUARD_RULES_DIR names it"),
+            (("claim", "show", "CL-1", "--database-url", "postgresql+psycopg://postgres@127.0.0.1:9/x"),
+             {}, "error: the claim database cannot be used: connection failed: "),
+            (("files",), {"CLAIMGUARD_WORKERS": "lots"},
+             "error: a CLAIMGUARD_ setting is not valid: CLAIMGUARD_WORKERS: "),
+        ],
+    )  # fmt: skip
+    def test_a_user_error_is_one_line_never_a_traceback(
+        self, tmp_path: Path, args: tuple[str, ...], env: dict[str, str], said: str
+    ):
+        result = run(tmp_path, *args, env=env)
+        assert (result.returncode, result.stderr.count("\n")) == (2, 1), result.stderr
+        assert result.stderr.startswith(said) and "Traceback" not in result.stderr
+
+    def test_a_selection_that_matches_nothing_is_named_before_any_run(self, tmp_path: Path):
+        """Checked before Prefect starts: the part of the selection that matches nothing,
+        with the nearest ids; a payer id in another case is the payer."""
+        assert run(tmp_path, "generate", "--claims", "40", "--out", "day").returncode == 0
+        assert run(tmp_path, "load", "day").returncode == 0
+        cases = {
+            ("--payer", "medicre"): "error: --payer medicre: no such payer; did you mean medicare?",
+            ("--rule", "DEF-DOC-06"): "error: --rule DEF-DOC-06: no such rule; did you mean DEF-DOC-006",
+            ("--claim", "CL-NOPE-1"): "error: --claim CL-NOPE-1: no such claim",
+            ("--payer", "MEDICARE", "--service-from", "2020-01-01", "--service-to", "2020-01-31"):
+                "error: no claim matches the selection (payer=medicare 2020-01..2020-01): no claim "
+                "has a date of service in that range",
+        }  # fmt: skip
+        for selection, said in cases.items():
+            result = run(tmp_path, "reaudit", "--reason", "rates", *selection)
+            assert (result.returncode, result.stderr.count("\n")) == (2, 1), result.stderr
+            assert result.stderr.startswith(said), result.stderr
+            assert "temporary server" not in result.stdout + result.stderr  # nothing started
+
     def test_generate_then_strict_load(self, tmp_path: Path):
         """`generate` writes a day; `load --strict` exits 0 when nothing is quarantined."""
         assert run(tmp_path, "generate", "--claims", "40", "--out", "day").returncode == 0
