@@ -97,8 +97,10 @@ def _database_problem(error: Any) -> str:
     return withhold_quoted(text)[:200] + " (check CLAIMGUARD_DATABASE_URL or --database-url)"
 
 
-def _runtime(database_url: str | None = None) -> Runtime:
-    """The command's claim database (`--database-url`, else the settings') and rules."""
+def _runtime(database_url: str | None = None, *, existing: bool = False) -> Runtime:
+    """The command's claim database (`--database-url`, else the settings') and rules;
+    `existing`: the database must be there already (a command that only reads it)."""
+    from tasks.db.presence import absent
     from tasks.runtime import Runtime
     from tasks.settings import get_settings
 
@@ -108,6 +110,9 @@ def _runtime(database_url: str | None = None) -> Runtime:
             f"no rules folder at {runtime.rules_dir} (CLAIMGUARD_RULES_DIR names it; unset it "
             "to use the shipped rules)"
         )
+    missing = absent(runtime.database_url) if existing else None
+    if missing:
+        raise UserError(f"{missing}; run `claimguard db init` to make one, or load claims")
     return runtime
 
 
@@ -150,6 +155,12 @@ def _in_local_mode(command: Callable[P, int]) -> Callable[P, int]:
             return command(*args, **kwargs)
 
     return run
+
+
+@db_app.command(name="init")
+def init(*, database_url: str | None = None) -> int:
+    """Create the claim database (or bring an existing one to the newest schema)."""
+    return upgrade(database_url=database_url)
 
 
 @db_app.command
@@ -299,7 +310,7 @@ def quarantine(*, limit: int = 20, database_url: str | None = None) -> int:
     from tasks.db.repository import quarantined
     from tasks.db.session import session_scope
 
-    with session_scope(_runtime(database_url).engine()) as session:
+    with session_scope(_runtime(database_url, existing=True).engine()) as session:
         report.print_quarantine(quarantined(session, limit=limit))
     return 0
 
@@ -320,7 +331,7 @@ def files(
     from tasks.db.repository import recent_intake_files
     from tasks.db.session import session_scope
 
-    with session_scope(_runtime(database_url).engine()) as session:
+    with session_scope(_runtime(database_url, existing=True).engine()) as session:
         found = recent_intake_files(session, limit)
     if not found:
         return _fail("no file has been read yet")
@@ -474,7 +485,7 @@ def _checked_selection(selection: Selection, *, allow_empty: bool) -> Selection:
     from tasks.db import selection as found
     from tasks.db.session import session_scope
 
-    runtime = _runtime()
+    runtime = _runtime(existing=True)
     with session_scope(runtime.engine()) as session:
         if selection.payer_id:
             payer = found.payer_named(session, selection.payer_id)
@@ -527,7 +538,7 @@ def _print_changes(batch_key: str, *, csv: Path | None, database_url: str | None
     from tasks.reaudit import change_count, changes_of
     from tasks.reports.render import write_csv
 
-    with session_scope(_runtime(database_url).engine()) as session:
+    with session_scope(_runtime(database_url, existing=True).engine()) as session:
         total = change_count(session, batch_key)
         if csv:
             rows = (report.change_row(c) for c in changes_of(session, batch_key))
@@ -553,7 +564,7 @@ def report_changes(
     from tasks.db.session import session_scope
     from tasks.reaudit import batch_exists
 
-    with session_scope(_runtime(database_url).engine()) as session:
+    with session_scope(_runtime(database_url, existing=True).engine()) as session:
         if not batch_exists(session, batch_key):
             print(f"error: no re-audit has batch key {batch_key}", file=sys.stderr)
             return 2
@@ -584,7 +595,7 @@ def stuck(
     print(f"stuck-claims: {state.type.value.lower()} ({state.message})")
     if not state.is_completed():
         return 1
-    report.print_stuck(find_stuck_claims.fn(_runtime(), params, limit=limit))
+    report.print_stuck(find_stuck_claims.fn(_runtime(existing=True), params, limit=limit))
     return 0
 
 
@@ -594,7 +605,7 @@ def submitted(claim_ids: list[str], /, *, database_url: str | None = None) -> in
     from tasks.db.repository import mark_submitted, unknown_claims
     from tasks.db.session import session_scope
 
-    with session_scope(_runtime(database_url).engine()) as session:
+    with session_scope(_runtime(database_url, existing=True).engine()) as session:
         unknown = unknown_claims(session, claim_ids)
         if unknown:
             shown = ", ".join(unknown[:5]) + (
@@ -612,7 +623,7 @@ def claim_show(claim_id: str, /, *, database_url: str | None = None) -> int:
     from tasks.db.repository import claim_history
     from tasks.db.session import session_scope
 
-    with session_scope(_runtime(database_url).engine()) as session:
+    with session_scope(_runtime(database_url, existing=True).engine()) as session:
         history = claim_history(session, claim_id)
     if history is None:
         print(f"no claim {claim_id}", file=sys.stderr)
@@ -693,7 +704,7 @@ def remit_unmatched(*, database_url: str | None = None, csv: Path | None = None)
     from tasks.reports import data, render
 
     with (
-        session_scope(_runtime(database_url).engine()) as session,
+        session_scope(_runtime(database_url, existing=True).engine()) as session,
         render.WorkQueue(render.UNMATCHED_COLUMNS, csv) as queue,
     ):
         queue.extend(data.unmatched_queue(session))
@@ -720,7 +731,10 @@ def report_leaks(
     if by not in leaks.DIMENSIONS:
         print(f"error: --by is one of {', '.join(leaks.DIMENSIONS)}", file=sys.stderr)
         return 2
-    engine, rule_set = _runtime(database_url).engine(), _runtime(database_url).rule_set()
+    engine, rule_set = (
+        _runtime(database_url, existing=True).engine(),
+        _runtime(database_url, existing=True).rule_set(),
+    )
     # With --csv the underpaid lines are written in the same pass that sums them.
     found = (
         build.write(engine, rule_set, {"underpaid": csv})
@@ -747,7 +761,10 @@ def report_denials(*, database_url: str | None = None) -> int:
     """Denials by root cause and CARC/RARC, the step that should have caught each, and the rates."""
     from tasks.reports import build
 
-    found = build.collect(_runtime(database_url).engine(), _runtime(database_url).rule_set())
+    found = build.collect(
+        _runtime(database_url, existing=True).engine(),
+        _runtime(database_url, existing=True).rule_set(),
+    )
     rows = [
         (d.category, d.prevented_by or "(payer side)", d.code, d.lines, d.expected)
         for d in found.ledger.denials()
@@ -770,7 +787,7 @@ def report_queue(which: str, /, *, csv: Path | None = None, database_url: str | 
     from tasks.db.session import session_scope
     from tasks.reports import build, data, render
 
-    engine = _runtime(database_url).engine()
+    engine = _runtime(database_url, existing=True).engine()
     if which == "held":
         # Held claims need no remittance: read them alone, written to the CSV as they come.
         with (
@@ -779,7 +796,7 @@ def report_queue(which: str, /, *, csv: Path | None = None, database_url: str | 
         ):
             queue.extend(data.held_queue(session))
     elif which == "appeals":
-        rule_set = _runtime(database_url).rule_set()
+        rule_set = _runtime(database_url, existing=True).rule_set()
         found = (
             build.write(engine, rule_set, {"appeals": csv})
             if csv
@@ -808,8 +825,8 @@ def report_html(
     from tasks.reports import build
 
     found = build.write(
-        _runtime(database_url).engine(),
-        _runtime(database_url).rule_set(),
+        _runtime(database_url, existing=True).engine(),
+        _runtime(database_url, existing=True).rule_set(),
         out,
         alarm_months=alarm_months,
     )

@@ -248,6 +248,7 @@ class TestCommands:
 
     def test_the_changes_of_an_unknown_re_audit_are_an_error(self, tmp_path: Path):
         """Asking for a re-audit's changes under a batch key that has none is one line, exit 2."""
+        assert run(tmp_path, "db", "init").returncode == 0
         result = run(tmp_path, "report", "changes", "no-such-batch")
         assert result.returncode == 2
         assert result.stderr.strip() == "error: no re-audit has batch key no-such-batch"
@@ -274,7 +275,10 @@ class TestCommands:
                 'error: Invalid value "nosuchstep" for --step. Choose from: "verification", '
                 '"code-confirmation", "documentation", "coding-edits", "post-payment-audit".',
             ),
-            (("submitted", "NOPE-1"), "error: no such claim: NOPE-1 (nothing was marked)"),
+            (("submitted", "NOPE-1"), "error: no ClaimGuard database at "
+             "sqlite:///.claimguard/claimguard.db; run `claimguard db init` to make one, or load claims"),
+            (("quarantine", "--database-url", "sqlite:///typo/claims.db"), "error: no ClaimGuard "
+             "database at sqlite:///typo/claims.db; run `claimguard db init` to make one, or load claims"),
             (("stuck", "--limit", "0"), 'error: Invalid value "0" for --limit. Must be >= 1.'),
             (
                 ("reaudit", "--reason", "rates", "--payer", "medicare",
@@ -290,6 +294,7 @@ class TestCommands:
         it, status 2, nothing run."""
         result = run(tmp_path, *args)
         assert (result.returncode, result.stderr.strip()) == (2, expected)
+        assert not (tmp_path / "typo").exists()  # a mistyped database is not made
 
     @pytest.mark.parametrize(
         ("args", "env", "said"),
