@@ -55,6 +55,14 @@ app.command(report_app)
 app.command(rules_app)
 app.command(claim_app)
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
+DatabaseUrl = Annotated[
+    str | None,
+    Parameter(
+        help="The claim database (default: CLAIMGUARD_DATABASE_URL, else "
+        "sqlite:///.claimguard/claimguard.db)."
+    ),
+]
+CsvOut = Annotated[Path | None, Parameter(help="Also write every row to this CSV file.")]
 P = ParamSpec("P")
 M = TypeVar("M", bound=BaseModel)
 
@@ -97,7 +105,7 @@ def _database_problem(error: Any) -> str:
     return withhold_quoted(text)[:200] + " (check CLAIMGUARD_DATABASE_URL or --database-url)"
 
 
-def _runtime(database_url: str | None = None, *, existing: bool = False) -> Runtime:
+def _runtime(database_url: DatabaseUrl = None, *, existing: bool = False) -> Runtime:
     """The command's claim database (`--database-url`, else the settings') and rules;
     `existing`: the database must be there already (a command that only reads it)."""
     from tasks.db.presence import absent
@@ -158,13 +166,13 @@ def _in_local_mode(command: Callable[P, int]) -> Callable[P, int]:
 
 
 @db_app.command(name="init")
-def init(*, database_url: str | None = None) -> int:
+def init(*, database_url: DatabaseUrl = None) -> int:
     """Create the claim database (or bring an existing one to the newest schema)."""
     return upgrade(database_url=database_url)
 
 
 @db_app.command
-def upgrade(*, database_url: str | None = None) -> int:
+def upgrade(*, database_url: DatabaseUrl = None) -> int:
     """Create the claim database or bring it to the newest schema."""
     from tasks.db.migrate import current_revision
 
@@ -175,7 +183,13 @@ def upgrade(*, database_url: str | None = None) -> int:
 
 @rules_app.command(name="validate")
 def rules_validate(root: Path = RULES_DIR, /) -> int:
-    """Load every rule file and table; print every problem found, or the rule-set version."""
+    """Load every rule file and table; print every problem found, or the rule-set version.
+
+    Parameters
+    ----------
+    root
+        The rules folder (default: the shipped rules).
+    """
     from rules.errors import RuleFileError
     from rules.loader import load_rule_set
 
@@ -192,7 +206,13 @@ def rules_validate(root: Path = RULES_DIR, /) -> int:
 
 @rules_app.command(name="catalog")
 def rules_catalog(*, out: Path = RULES_DIR / "CATALOG.md") -> int:
-    """Rewrite the markdown catalog of every rule (checked in; a test keeps it current)."""
+    """Rewrite the markdown catalog of every rule (checked in; a test keeps it current).
+
+    Parameters
+    ----------
+    out
+        The file to write.
+    """
     from rules.catalog import render_catalog
     from rules.loader import load_rule_set
 
@@ -203,7 +223,13 @@ def rules_catalog(*, out: Path = RULES_DIR / "CATALOG.md") -> int:
 
 @rules_app.command(name="schema")
 def rules_schema(*, out: Path = RULES_DIR / "rule-file.schema.json") -> int:
-    """Rewrite the JSON Schema of a rule file, for editors."""
+    """Rewrite the JSON Schema of a rule file, for editors.
+
+    Parameters
+    ----------
+    out
+        The file to write.
+    """
     import json
 
     from rules.schema import rule_file_json_schema
@@ -215,7 +241,17 @@ def rules_schema(*, out: Path = RULES_DIR / "rule-file.schema.json") -> int:
 
 @app.command
 def score(*, claims: int = 10_000, seed: int = 7, days: int = 28) -> int:
-    """Score steps 1-4 against the generator's ground truth: precision and recall per defect."""
+    """Score steps 1-4 against the generator's ground truth: precision and recall per defect.
+
+    Parameters
+    ----------
+    claims
+        How many claims to generate and check.
+    seed
+        The same seed gives the same claims.
+    days
+        How many days of service to spread them over.
+    """
     from flows.scoring import run_scoring
 
     return run_scoring(claims=claims, seed=seed, days=days)
@@ -282,7 +318,7 @@ def generate(
 
 
 @app.command
-def load(paths: list[Path], /, *, database_url: str | None = None, strict: bool = False) -> int:
+def load(paths: list[Path], /, *, database_url: DatabaseUrl = None, strict: bool = False) -> int:
     """Load claim packet files (or folders of them); refused records are quarantined.
 
     Parameters
@@ -305,8 +341,14 @@ def load(paths: list[Path], /, *, database_url: str | None = None, strict: bool 
 
 
 @app.command
-def quarantine(*, limit: int = 20, database_url: str | None = None) -> int:
-    """List the most recently quarantined records and every reason each was refused."""
+def quarantine(*, limit: int = 20, database_url: DatabaseUrl = None) -> int:
+    """List the most recently quarantined records and every reason each was refused.
+
+    Parameters
+    ----------
+    limit
+        How many records, newest first.
+    """
     from tasks.db.repository import quarantined
     from tasks.db.session import session_scope
 
@@ -319,7 +361,7 @@ def quarantine(*, limit: int = 20, database_url: str | None = None) -> int:
 def files(
     *,
     limit: Annotated[int, Parameter(validator=validators.Number(gte=1))] = 20,
-    database_url: str | None = None,
+    database_url: DatabaseUrl = None,
 ) -> int:
     """The files intake read most recently, by id (Prefect names a file by its id only).
 
@@ -341,7 +383,13 @@ def files(
 
 @app.command
 def schema(*, out: Path = Path("docs/claim-packet.schema.json")) -> int:
-    """Write the JSON Schema of the claim packet record (checked in; a test keeps it current)."""
+    """Write the JSON Schema of the claim packet record (checked in; a test keeps it current).
+
+    Parameters
+    ----------
+    out
+        The file to write.
+    """
     import json
 
     from rules.records import packet_json_schema
@@ -354,7 +402,15 @@ def schema(*, out: Path = Path("docs/claim-packet.schema.json")) -> int:
 @app.command
 @_in_local_mode
 def demo(*, claims: int = 600, seed: int = 2026) -> int:
-    """Run the main job on a generated quarter of sample data and print what happened."""
+    """Run the main job on a generated quarter of sample data and print what happened.
+
+    Parameters
+    ----------
+    claims
+        How many claims to generate.
+    seed
+        The same seed gives the same claims.
+    """
     from flows.demo import run_demo
     from tasks.settings import get_settings
 
@@ -413,7 +469,7 @@ def reaudit(
         list[Step] | None, Parameter(consume_multiple=True, negative_iterable=())
     ] = None,
     dry_run: bool = False,
-    csv: Path | None = None,
+    csv: CsvOut = None,
     allow_empty: bool = False,
 ) -> int:
     """Re-evaluate claims under the current rules and print what changed, claim by claim.
@@ -552,12 +608,14 @@ def _print_changes(batch_key: str, *, csv: Path | None, database_url: str | None
 
 @report_app.command(name="changes")
 def report_changes(
-    batch_key: str, /, *, csv: Path | None = None, database_url: str | None = None
+    batch_key: str, /, *, csv: CsvOut = None, database_url: DatabaseUrl = None
 ) -> int:
     """What a re-audit changed, claim by claim (its batch key is in the re-audit's summary).
 
     Parameters
     ----------
+    batch_key
+        The re-audit's batch key.
     csv
         Write every change to this file.
     """
@@ -584,6 +642,12 @@ def stuck(
 
     Parameters
     ----------
+    held_days
+        A held claim is stuck after this many days.
+    ready_days
+        A claim ready to submit is stuck after this many days.
+    as_of
+        The day to judge from (default: today).
     limit
         Claims listed per kind (in claim-id order).
     """
@@ -600,8 +664,14 @@ def stuck(
 
 
 @app.command
-def submitted(claim_ids: list[str], /, *, database_url: str | None = None) -> int:
-    """Record that claims were sent to the payer (the monitor then waits for their remittance)."""
+def submitted(claim_ids: list[str], /, *, database_url: DatabaseUrl = None) -> int:
+    """Record that claims were sent to the payer (the monitor then waits for their remittance).
+
+    Parameters
+    ----------
+    claim_ids
+        The claims' ids.
+    """
     from tasks.db.repository import mark_submitted, unknown_claims
     from tasks.db.session import session_scope
 
@@ -618,8 +688,14 @@ def submitted(claim_ids: list[str], /, *, database_url: str | None = None) -> in
 
 
 @claim_app.command(name="show")
-def claim_show(claim_id: str, /, *, database_url: str | None = None) -> int:
-    """Show a claim's lines and its checkpoint history, newest last (ids and codes, no patient data)."""
+def claim_show(claim_id: str, /, *, database_url: DatabaseUrl = None) -> int:
+    """Show a claim's lines and its checkpoint history, newest last (ids and codes, no patient data).
+
+    Parameters
+    ----------
+    claim_id
+        The claim's id (its CLM01 in an 837P).
+    """
     from tasks.db.repository import claim_history
     from tasks.db.session import session_scope
 
@@ -633,8 +709,14 @@ def claim_show(claim_id: str, /, *, database_url: str | None = None) -> int:
 
 
 @remit_app.command(name="load")
-def remit_load(paths: list[Path], /, *, database_url: str | None = None) -> int:
-    """Post 835 files (or folders of them): each payment once, each line matched or queued."""
+def remit_load(paths: list[Path], /, *, database_url: DatabaseUrl = None) -> int:
+    """Post 835 files (or folders of them): each payment once, each line matched or queued.
+
+    Parameters
+    ----------
+    paths
+        835 files, or folders of them.
+    """
     from tasks.inbox import packet_files
     from tasks.remit.post import post_file
 
@@ -677,7 +759,17 @@ def remit_audit(
     report_dir: Path = Path(".claimguard/reports"),
     alarm_months: int = 3,
 ) -> int:
-    """Run the remittance-audit flow: post the folder's 835s, audit them (step 5), write the report."""
+    """Run the remittance-audit flow: post the folder's 835s, audit them (step 5), write the report.
+
+    Parameters
+    ----------
+    folder
+        The folder of 835 files to post.
+    report_dir
+        Where the HTML report and CSV work queues are written.
+    alarm_months
+        Months of underpaying the same code before a payer is flagged as a persistent underpayer.
+    """
     from flows.params import RemittanceAuditParams
     from flows.prefect_local import local_mode
     from flows.remittance_audit import remittance_audit
@@ -698,7 +790,7 @@ def remit_audit(
 
 
 @remit_app.command(name="unmatched")
-def remit_unmatched(*, database_url: str | None = None, csv: Path | None = None) -> int:
+def remit_unmatched(*, database_url: DatabaseUrl = None, csv: CsvOut = None) -> int:
     """List remittance claims and lines that matched nothing, with the reason."""
     from tasks.db.session import session_scope
     from tasks.reports import data, render
@@ -721,10 +813,18 @@ def report_leaks(
     *,
     by: str = "payer",
     alarm_months: int = 3,
-    database_url: str | None = None,
-    csv: Path | None = None,
+    database_url: DatabaseUrl = None,
+    csv: CsvOut = None,
 ) -> int:
-    """Underpayments grouped by payer, provider, location, code or month, and the persistent-underpayer alarm."""
+    """Underpayments grouped by payer, provider, location, code or month, and the persistent-underpayer alarm.
+
+    Parameters
+    ----------
+    by
+        Group by payer, provider, location, code or month.
+    alarm_months
+        Months of underpaying the same code before a payer is flagged as a persistent underpayer.
+    """
     from rules import leaks
     from tasks.reports import build
 
@@ -757,7 +857,7 @@ def report_leaks(
 
 
 @report_app.command(name="denials")
-def report_denials(*, database_url: str | None = None) -> int:
+def report_denials(*, database_url: DatabaseUrl = None) -> int:
     """Denials by root cause and CARC/RARC, the step that should have caught each, and the rates."""
     from tasks.reports import build
 
@@ -782,8 +882,14 @@ def report_denials(*, database_url: str | None = None) -> int:
 
 
 @report_app.command(name="queue")
-def report_queue(which: str, /, *, csv: Path | None = None, database_url: str | None = None) -> int:
-    """A work queue: `held` (claims held before submission) or `appeals` (underpaid and denied lines)."""
+def report_queue(which: str, /, *, csv: CsvOut = None, database_url: DatabaseUrl = None) -> int:
+    """A work queue: `held` (claims held before submission) or `appeals` (underpaid and denied lines).
+
+    Parameters
+    ----------
+    which
+        held or appeals.
+    """
     from tasks.db.session import session_scope
     from tasks.reports import build, data, render
 
@@ -819,9 +925,17 @@ def report_html(
     *,
     out: Path = Path(".claimguard/reports"),
     alarm_months: int = 3,
-    database_url: str | None = None,
+    database_url: DatabaseUrl = None,
 ) -> int:
-    """Write the self-contained HTML report and the CSV work queues into a folder."""
+    """Write the self-contained HTML report and the CSV work queues into a folder.
+
+    Parameters
+    ----------
+    out
+        The folder to write into.
+    alarm_months
+        Months of underpaying the same code before a payer is flagged as a persistent underpayer.
+    """
     from tasks.reports import build
 
     found = build.write(
