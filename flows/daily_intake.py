@@ -10,7 +10,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.client.schemas.objects import State
 from prefect.states import Completed, Failed
 
-from flows.lifecycle import lifecycle
+from flows.lifecycle import LifecycleSummary, lifecycle
 from flows.params import (
     DailyIntakeParams,
     LifecycleParams,
@@ -107,7 +107,10 @@ def _intake(params: DailyIntakeParams, runtime: Runtime, guard: InboxGuard) -> S
     posted = f"; {len(remits)} remittance file(s) posted and audited" if remits else ""
     waiting = sum(1 for row in rows if row.outcome is FileOutcome.WAITING)
     left = f"; {waiting} file(s) not finished, left in the inbox" if waiting else ""
-    return Completed(message=f"{loaded} claim file(s) loaded and checked{posted}{left}")
+    checked = summary.claims if isinstance(summary, LifecycleSummary) else 0
+    return Completed(
+        message=f"{loaded} claim file(s) loaded; {checked:,} claim(s) checked{posted}{left}"
+    )
 
 
 def _markdown(rows: list[FileRow], summary: object) -> str:

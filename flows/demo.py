@@ -50,7 +50,7 @@ def run_demo(settings: Settings, *, claims: int, seed: int) -> int:
     claim_files = write_claims(inbox, seed=seed)
     shutil.rmtree(settings.home / "ground-truth", ignore_errors=True)
     shutil.move(str(inbox / "ground-truth"), str(settings.home / "ground-truth"))
-    report.print_generated(manifest, inbox)
+    report.print_generated(manifest, inbox, truth=settings.home / "ground-truth")
     print(f"  plus {manifest.malformed} deliberately broken records, to show the quarantine")
     print(
         f"  claims sent as {len(claim_files)} 837P file(s); payments in {len(remits)} 835 file(s) (one resent)\n"

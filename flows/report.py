@@ -33,13 +33,16 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join([fmt(headers), fmt(["-" * w for w in widths]), *(fmt(r) for r in body)])
 
 
-def print_generated(manifest: Any, out: Path) -> None:
+def print_generated(manifest: Any, out: Path, *, truth: Path | None = None) -> None:
+    """What was generated into `out`; `truth`: the folder the ground truth is in, when it
+    was moved out of `out` (the demo keeps it out of the inbox)."""
     print(
         f"generated {manifest.claims:,} claims ({manifest.records:,} records) with seed {manifest.seed} into {out}/"
     )
     print(f"  files: {', '.join(manifest.files)}")
     planted = sum(manifest.defects.values())
-    print(f"  planted defects: {planted:,} (ground truth in {out}/ground-truth/ground_truth.csv)")
+    where = truth or out / "ground-truth"
+    print(f"  planted defects: {planted:,} (ground truth in {where}/ground_truth.csv)")
 
 
 def print_load(reports: list[FileReport]) -> None:
