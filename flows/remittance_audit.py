@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -23,10 +25,31 @@ from tasks.runtime import Runtime
 from tasks.settings import get_settings
 
 TABLE_LIMIT = 500
+# What a person acts on first (the claim, whom to ask, how much, by when), then the detail:
+# the UI cuts a wide table off on the right.
 PROBLEM_COLUMNS = (
-    "claim_id", "line", "payer_id", "code", "outcome", "expected_allowed", "allowed", "paid",
-    "at_stake", "category", "codes",
+    "claim_id", "payer_id", "at_stake", "appeal_by", "outcome", "category", "codes", "line",
+    "code", "expected_allowed", "allowed", "paid",
 )  # fmt: skip
+MONEY_COLUMNS = frozenset({"at_stake", "expected_allowed", "allowed", "paid"})
+
+
+def problem_rows(appeals: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The appeals queue's rows as the table artifact shows them: columns in the order a
+    person acts on them, money as money."""
+    return [
+        {c: _money(row[c]) if c in MONEY_COLUMNS else str(row[c]) for c in PROBLEM_COLUMNS}
+        for row in appeals
+    ]
+
+
+def _money(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    try:
+        return f"${Decimal(str(value)):,.2f}"
+    except InvalidOperation:
+        return str(value)
 
 
 def _run_name() -> str:
@@ -124,7 +147,7 @@ def _publish(rows: list[FileRow], report: build.LeakReport, alarm_months: int) -
         description="835 files posted",
     )
     # The appeals queue's first rows, most at stake first; the whole queue is in its CSV.
-    problems = [{c: row[c] for c in PROBLEM_COLUMNS} for row in report.appeals.first[:TABLE_LIMIT]]
+    problems = problem_rows(report.appeals.first[:TABLE_LIMIT])
     if problems:
         create_table_artifact(
             problems,
