@@ -63,6 +63,7 @@ DatabaseUrl = Annotated[
     ),
 ]
 CsvOut = Annotated[Path | None, Parameter(help="Also write every row to this CSV file.")]
+Positive = Annotated[int, Parameter(validator=validators.Number(gte=1))]  # counts, days, months
 P = ParamSpec("P")
 M = TypeVar("M", bound=BaseModel)
 
@@ -240,7 +241,7 @@ def rules_schema(*, out: Path = RULES_DIR / "rule-file.schema.json") -> int:
 
 
 @app.command
-def score(*, claims: int = 10_000, seed: int = 7, days: int = 28) -> int:
+def score(*, claims: Positive = 10_000, seed: int = 7, days: Positive = 28) -> int:
     """Score steps 1-4 against the generator's ground truth: precision and recall per defect.
 
     Parameters
@@ -341,7 +342,7 @@ def load(paths: list[Path], /, *, database_url: DatabaseUrl = None, strict: bool
 
 
 @app.command
-def quarantine(*, limit: int = 20, database_url: DatabaseUrl = None) -> int:
+def quarantine(*, limit: Positive = 20, database_url: DatabaseUrl = None) -> int:
     """List the most recently quarantined records and every reason each was refused.
 
     Parameters
@@ -401,7 +402,7 @@ def schema(*, out: Path = Path("docs/claim-packet.schema.json")) -> int:
 
 @app.command
 @_in_local_mode
-def demo(*, claims: int = 600, seed: int = 2026) -> int:
+def demo(*, claims: Positive = 600, seed: int = 2026) -> int:
     """Run the main job on a generated quarter of sample data and print what happened.
 
     Parameters
@@ -633,8 +634,8 @@ def report_changes(
 @_in_local_mode
 def stuck(
     *,
-    held_days: int = 14,
-    ready_days: int = 3,
+    held_days: Positive = 14,
+    ready_days: Positive = 3,
     as_of: dt.date | None = None,
     limit: Annotated[int, Parameter(validator=validators.Number(gte=1))] = 50,
 ) -> int:
@@ -757,7 +758,7 @@ def remit_audit(
     *,
     folder: Path = Path(".claimguard/remittances"),
     report_dir: Path = Path(".claimguard/reports"),
-    alarm_months: int = 3,
+    alarm_months: Positive = 3,
 ) -> int:
     """Run the remittance-audit flow: post the folder's 835s, audit them (step 5), write the report.
 
@@ -812,7 +813,7 @@ def remit_unmatched(*, database_url: DatabaseUrl = None, csv: CsvOut = None) -> 
 def report_leaks(
     *,
     by: str = "payer",
-    alarm_months: int = 3,
+    alarm_months: Positive = 3,
     database_url: DatabaseUrl = None,
     csv: CsvOut = None,
 ) -> int:
@@ -924,7 +925,7 @@ def report_queue(which: str, /, *, csv: CsvOut = None, database_url: DatabaseUrl
 def report_html(
     *,
     out: Path = Path(".claimguard/reports"),
-    alarm_months: int = 3,
+    alarm_months: Positive = 3,
     database_url: DatabaseUrl = None,
 ) -> int:
     """Write the self-contained HTML report and the CSV work queues into a folder.

@@ -300,6 +300,9 @@ class TestCommands:
         ("args", "env", "said"),
         [
             (("generate", "--claims", "-5"), {}, 'error: Invalid value "-5" for --claims. Must be >= 1.'),
+            (("quarantine", "--limit", "-1"), {}, 'error: Invalid value "-1" for --limit. Must be >= 1.'),
+            (("report", "leaks", "--alarm-months", "0"), {},
+             'error: Invalid value "0" for --alarm-months. Must be >= 1.'),
             (("generate", "--rate", "auth_missing=2"), {},
              "error: --rate: rate for auth_missing must be between 0 and 1 (got 2.0)"),
             (("generate", "--rate", "bogus=0.1"), {}, "error: --rate: unknown defect 'bogus'; known defects: "),
