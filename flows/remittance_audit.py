@@ -132,9 +132,27 @@ def _survey(
     return rows, found.remittances
 
 
+def this_run(rows: list[FileRow]) -> str:
+    """What this run did, apart from the cumulative figures: files, payments posted, sent
+    again, not posted."""
+    total: dict[str, int] = {}
+    for row in rows:
+        for key, value in row.counts.items():
+            total[key] = total.get(key, 0) + value
+    if not total:
+        return "This run: no new 835 files."
+    return (
+        f"This run: {len(rows):,} file(s); {total.get('posted', 0):,} payment(s) posted, "
+        f"{total.get('duplicates', 0):,} sent again, {total.get('quarantined', 0):,} not posted; "
+        f"{total.get('claims matched', 0):,} claim(s) matched, "
+        f"{total.get('claims unmatched', 0):,} unmatched."
+    )
+
+
 def _publish(rows: list[FileRow], report: build.LeakReport, alarm_months: int) -> None:
     alarms = report.ledger.persistent_underpayers(months=alarm_months)
-    markdown = ["# Remittance audit", "", "```", report.text(), "```", ""]
+    markdown = ["# Remittance audit", "", this_run(rows), "", "## On file, all runs", ""]
+    markdown += ["```", report.text(), "```", ""]
     if alarms:
         markdown += ["## Persistent underpayers", ""] + [f"- {a.message()}" for a in alarms]
     markdown += ["", f"Report: `{report.files.get('html', '')}`"]

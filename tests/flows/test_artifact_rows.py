@@ -22,3 +22,18 @@ def test_the_table_leads_with_claim_payer_amount_and_deadline():
         "$70.00",
         "",
     )
+
+
+def test_the_summary_says_what_this_run_posted_apart_from_what_is_on_file():
+    from flows.remittance_audit import this_run
+    from tasks.inbox import FileOutcome
+    from tasks.inbox_tasks import FileRow
+
+    counts = {"sets": 2, "posted": 1, "duplicates": 0, "quarantined": 1, "claims matched": 3,
+              "claims unmatched": 1, "claims not posted": 2, "unbalanced": 0}  # fmt: skip
+    rows = [FileRow(file="intake file 7", outcome=FileOutcome.PROCESSED, counts=counts)] * 2
+    assert this_run(rows) == (
+        "This run: 2 file(s); 2 payment(s) posted, 0 sent again, 2 not posted; "
+        "6 claim(s) matched, 2 unmatched."
+    )
+    assert this_run([]) == "This run: no new 835 files."
