@@ -515,6 +515,9 @@ def reaudit(
         reason=reason,
         **({"steps": step} if step else {}),
     )
+    problem = params.problem()
+    if problem is not None:
+        return _fail(problem)
     # Checked before Prefect starts: a selection that matches nothing is said in a second,
     # naming the part that matched nothing, not after a run that changed "0 of 0" claims.
     selection = _checked_selection(params.selection, allow_empty=allow_empty)

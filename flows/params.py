@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from rules.outcomes import PRE_SUBMISSION_STEPS, Step
 from tasks.settings import CHUNK_SIZE
@@ -48,6 +48,8 @@ class Selection(BaseModel):
             return "unchecked"
         if self.remitted:
             return "remitted"
+        if not (self.payer_id or self.service_from or self.service_to):
+            return "nothing selected"
         span = (
             f"{_month(self.service_from)}..{_month(self.service_to)}"
             if self.service_from or self.service_to
@@ -121,12 +123,14 @@ class ReauditParams(BaseModel):
     )
     workers: int | None = Field(default=None, ge=1, le=64, description=WORKERS_HELP)
 
-    @model_validator(mode="after")
-    def _something_selected(self) -> ReauditParams:
+    def problem(self) -> str | None:
+        """Why these parameters select no claims to re-audit, in one sentence; None if they do.
+
+        Not a validator: the Prefect UI's form cannot check one field against another, and a
+        run its validation refuses fails under a random name with a traceback; the flow says
+        this first instead, under the name of what was asked (and the CLI before any run)."""
         if self.service_from and self.service_to and self.service_from > self.service_to:
-            raise ValueError(
-                f"the date-of-service range ends ({self.service_to}) before it starts ({self.service_from})"
-            )
+            return f"the date-of-service range ends ({self.service_to}) before it starts ({self.service_from})"
         if not (
             self.claim_ids
             or self.payer_id
@@ -134,10 +138,8 @@ class ReauditParams(BaseModel):
             or self.service_to
             or self.held_by_rule
         ):
-            raise ValueError(
-                "select claims: claim ids, a payer and/or a date-of-service range, or the rule holding them"
-            )
-        return self
+            return "select claims: claim ids, a payer and/or a date-of-service range, or the rule holding them"
+        return None
 
     @property
     def selection(self) -> Selection:

@@ -11,7 +11,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
-from prefect.states import Completed
+from prefect.states import Completed, Failed
 from pydantic import BaseModel
 
 from flows.lifecycle import run_chunks
@@ -36,6 +36,9 @@ def _run_name() -> str:
 @flow(name="re-audit", flow_run_name=_run_name)
 def reaudit(params: ReauditParams, chunk_size: int = CHUNK_SIZE) -> State:
     """Re-evaluate the selected claims under the current rules; report findings added and removed."""
+    problem = params.problem()
+    if problem is not None:
+        return Failed(message=f"{problem} (fill in Claim ids, Payer, the dates or Rule)")
     started = dt.datetime.now(dt.UTC)
     runtime = Runtime.from_settings(get_settings())
     startup.settle(runtime.code_cache)

@@ -55,5 +55,12 @@ def test_reaudit_form_requires_a_reason_and_a_selection():
 
     with pytest.raises(ValidationError, match="reason"):
         ReauditParams.model_validate({"payer_id": "medicare"})
-    with pytest.raises(ValidationError, match="select claims"):
-        ReauditParams(reason="contract change")
+    # What a form cannot check field against field, the flow (and the CLI) says first.
+    assert (ReauditParams(reason="contract change").problem() or "").startswith("select claims:")
+    reversed_dates = ReauditParams(
+        reason="rates", service_from="2026-12-01", service_to="2026-01-01"
+    )  # type: ignore[arg-type]
+    assert reversed_dates.problem() == (
+        "the date-of-service range ends (2026-01-01) before it starts (2026-12-01)"
+    )
+    assert ReauditParams(reason="rates", payer_id="medicare").problem() is None

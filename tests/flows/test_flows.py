@@ -172,6 +172,21 @@ class TestDailyIntake:
 
 
 class TestReaudit:
+    def test_a_form_with_nothing_selected_fails_in_one_sentence_under_its_name(self, claim_db: str):
+        """What the UI's form cannot check (a selection), the flow checks first: the run
+        fails saying which fields to fill, named after what was asked, with no traceback."""
+        from prefect.client.orchestration import get_client
+
+        state = reaudit(ReauditParams(reason="rates"), return_state=True)
+        assert state.is_failed()
+        assert state.message == (
+            "select claims: claim ids, a payer and/or a date-of-service range, or the rule "
+            "holding them (fill in Claim ids, Payer, the dates or Rule)"
+        )
+        with get_client(sync_client=True) as client:
+            run = client.read_flow_run(state.state_details.flow_run_id)
+        assert run.name == "re-audit nothing selected"
+
     def test_reports_the_exact_diff_after_a_rule_change(
         self, loaded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ):
