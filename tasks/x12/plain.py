@@ -267,7 +267,10 @@ def _seg_unexpected(g: dict[str, str], value: Callable[[str], str]) -> Plain:
 
 @_w(r'Segment identifier "(?P<seg>.*)" is invalid$', 'Segment identifier "C1M" is invalid')
 def _seg_id(g: dict[str, str], value: Callable[[str], str]) -> Plain:
-    return Plain("a segment id of two or three capital letters or digits", value(g["seg"]))
+    # What stands where an id should is often a piece of a value a stray terminator cut
+    # off (a piece of a name): it is described, never repeated.
+    shape = f"{len(g['seg'])} characters that are not one" if g["seg"] else "nothing"
+    return Plain("a segment id of two or three capital letters or digits", shape)
 
 
 @_w(r'Segment ".*" is empty$', 'Segment "" is empty')

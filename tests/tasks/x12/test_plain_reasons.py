@@ -48,3 +48,10 @@ def test_a_message_no_wording_knows_is_said_by_its_x12_code():
     plain = reword("Something pyx12 4.1 may say one day", segment="CLM", code="7",
                    level="element")  # fmt: skip
     assert (plain.expected, plain.found) == (BY_CODE, "a code not valid for the element")
+
+
+def test_a_cut_off_piece_where_a_segment_id_should_be_is_never_repeated():
+    """A stray terminator inside NM1*IL*1*DOE~SAM leaves 'SAM' where an id should be."""
+    plain = reword('Segment identifier "SAM" is invalid', segment="(unrecognised)", code="1",
+                   level="segment")  # fmt: skip
+    assert "SAM" not in plain.expected + plain.found and plain.found.startswith("3 characters")
