@@ -11,6 +11,7 @@ from prefect.events import emit_event
 from prefect.states import Completed
 
 from flows.params import StuckClaimsParams, current_params
+from rules.tables import Tables
 from tasks.db.session import session_scope
 from tasks.db.stuck import StuckKind, StuckPage, StuckPolicy, find_stuck
 from tasks.retry import io_task
@@ -23,13 +24,14 @@ TABLE_ROWS_PER_KIND = 200
 RELATED_LIMIT = 50
 
 
-def stuck_policy(params: StuckClaimsParams) -> StuckPolicy:
+def stuck_policy(params: StuckClaimsParams, tables: Tables) -> StuckPolicy:
+    """The form's thresholds with each payer's terms from the rule set's payer_terms table."""
     return StuckPolicy(
         as_of=params.as_of or dt.date.today(),
         held_days=params.held_days,
         ready_days=params.ready_days,
-        remittance_days=params.remittance_days,
-        filing_days=params.timely_filing_days,
+        remittance_days=tables.remittance_days(),
+        filing_days=tables.filing_days(),
         warn_fraction=params.warn_fraction,
     )
 
@@ -40,7 +42,8 @@ def find_stuck_claims(
 ) -> dict[StuckKind, StuckPage]:
     """Each kind's count and its first `limit` claims, one query per kind."""
     with session_scope(runtime.engine()) as session:
-        return find_stuck(session, stuck_policy(params), limit=limit)
+        policy = stuck_policy(params, runtime.rule_set().tables)
+        return find_stuck(session, policy, limit=limit)
 
 
 def _run_name() -> str:

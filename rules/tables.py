@@ -264,6 +264,19 @@ class CarcCategory(_Row):
         tables.carc[self.carc] = self
 
 
+class PayerTerms(_Row):
+    """How long a payer allows to file a claim, and usually takes to pay one."""
+
+    payer: str = Field(alias="Payer", min_length=1)
+    filing_days: int = Field(alias="Timely Filing Days", ge=1, le=3650)
+    remittance_days: int = Field(alias="Remittance Days", ge=1, le=365)
+    illustrative: Flag = Field(False, alias="Illustrative")
+    source: str = Field("", alias="Source")
+
+    def file_in(self, tables: Tables) -> None:
+        tables.terms[self.payer] = self
+
+
 def _active(effective: dt.date, deleted: dt.date | None, on: dt.date) -> bool:
     return effective <= on and (deleted is None or on <= deleted)
 
@@ -279,6 +292,7 @@ class Tables:
     fees: dict[tuple[str, str], list[FeeRow]] = field(default_factory=lambda: defaultdict(list))
     provider_percent: dict[str, ProviderPercent] = field(default_factory=dict)
     carc: dict[str, CarcCategory] = field(default_factory=dict)
+    terms: dict[str, PayerTerms] = field(default_factory=dict)  # by payer id; "_default"
 
     def ptp_edit(self, code_a: str, code_b: str, on: dt.date) -> PtpEdit | None:
         """The PTP edit between two codes on a date, whichever is column 1."""
@@ -311,6 +325,14 @@ class Tables:
         rows = [g for g in self.gpci.get(locality, ()) if g.effective <= on]
         return max(rows, key=lambda g: g.effective) if rows else None
 
+    def filing_days(self) -> dict[str, int]:
+        """Each payer's timely-filing window in days ("_default" for the others)."""
+        return {payer: terms.filing_days for payer, terms in self.terms.items()}
+
+    def remittance_days(self) -> dict[str, int]:
+        """Days each payer usually takes to remit ("_default" for the others)."""
+        return {payer: terms.remittance_days for payer, terms in self.terms.items()}
+
     def fee_rows(self, payer_id: str, code: str, on: dt.date) -> list[FeeRow]:
         return [f for f in self.fees.get((payer_id, code), ()) if _active(f.effective, f.ends, on)]
 
@@ -327,6 +349,7 @@ Row = (
     | FeeRow
     | ProviderPercent
     | CarcCategory
+    | PayerTerms
 )
 
 FILES: dict[str, type[Row]] = {
@@ -339,6 +362,7 @@ FILES: dict[str, type[Row]] = {
     "fee_schedule.csv": FeeRow,
     "medicare_provider_percent.csv": ProviderPercent,
     "carc_categories.csv": CarcCategory,
+    "payer_terms.csv": PayerTerms,
 }
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rules.errors import RuleProblem
-from rules.loader import RULES_ROOT
+from rules.loader import RULES_ROOT, default_rule_set
 from rules.tables import FILES, FeeBasis, ModifierIndicator, Tables, load_tables
 
 
@@ -90,6 +90,12 @@ def test_every_bad_cell_of_a_row_is_named(folder: Path):
             "'', 'verification', 'code_confirmation', 'documentation' or 'coding_edits'; found 'step_six'",
         ),
         (
+            "payer_terms.csv",
+            "summit_commercial,-5,30,yes,test",
+            "Timely Filing Days",
+            "greater than or equal to 1; found '-5'",
+        ),
+        (
             "medicare_provider_percent.csv",
             ",80,no,test",
             "Provider Type",
@@ -145,3 +151,11 @@ def test_cms_shapes_are_read(folder: Path):
     mue = tables.mue_for("90899", dt.date(2001, 1, 1))
     assert mue is not None
     assert (mue.units, mue.adjudication_indicator, mue.effective) == (3, 3, dt.date(2000, 1, 1))
+
+
+def test_payer_terms_give_each_payer_its_windows():
+    """The stuck-claims monitor's filing windows and payment waits are rule data."""
+    tables = default_rule_set().tables
+    assert tables.filing_days()["medicare"] == 365
+    assert tables.filing_days()["_default"] == 90
+    assert tables.remittance_days()["medicare"] == 30
