@@ -121,7 +121,7 @@ def _runtime(database_url: DatabaseUrl = None, *, existing: bool = False) -> Run
         )
     missing = absent(runtime.database_url) if existing else None
     if missing:
-        raise UserError(f"{missing}; run `claimguard db init` to make one, or load claims")
+        raise UserError(f"{missing}; run `claimguard db init` to make one")
     return runtime
 
 
@@ -144,7 +144,9 @@ def _form(model: type[M], **values: object) -> M:
         return model.model_validate(values)
     except ValidationError as error:
         first = error.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else ""
+        # The last name in the path: a tuning value sits under "advanced" in the form.
+        names = [part for part in first["loc"] if isinstance(part, str)]
+        field = names[-1] if names else ""
         option = OPTIONS.get(field, "--" + field.replace("_", "-"))
         problem = first["msg"].removeprefix("Value error, ")
         where = f"{option}: " if field else ""
@@ -168,16 +170,21 @@ def _in_local_mode(command: Callable[P, int]) -> Callable[P, int]:
 
 @db_app.command(name="init")
 def init(*, database_url: DatabaseUrl = None) -> int:
-    """Create the claim database (or bring an existing one to the newest schema)."""
-    return upgrade(database_url=database_url)
+    """Create the claim database (or bring an existing one to the newest schema); the only
+    command besides the demo that makes one, so a mistyped URL is never a new, empty database."""
+    return _migrate(database_url, create=True)
 
 
 @db_app.command
 def upgrade(*, database_url: DatabaseUrl = None) -> int:
-    """Create the claim database or bring it to the newest schema."""
+    """Bring the claim database to the newest schema."""
+    return _migrate(database_url, create=False)
+
+
+def _migrate(database_url: str | None, *, create: bool) -> int:
     from tasks.db.migrate import current_revision
 
-    engine = _runtime(database_url).engine()
+    engine = _runtime(database_url, existing=not create).engine()
     print(f"claim database at revision {current_revision(engine)}: {engine.url.render_as_string()}")
     return 0
 
@@ -335,7 +342,7 @@ def load(paths: list[Path], /, *, database_url: DatabaseUrl = None, strict: bool
     if missing:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
-    reports = load_paths(_runtime(database_url).engine(), paths)
+    reports = load_paths(_runtime(database_url, existing=True).engine(), paths)
     report.print_load(reports)
     quarantined = sum(r.quarantined for r in reports)
     return 1 if strict and quarantined else 0
@@ -448,7 +455,7 @@ def run(
     params = _form(
         DailyIntakeParams, inbox=str(inbox), chunk_size=chunk_size, quiet_seconds=quiet_seconds
     )
-    _runtime()  # the settings, the rules folder
+    _runtime(existing=True)  # the settings, the rules folder, the database
     with local_mode():
         state = daily_intake(params, return_state=True)
     print(f"daily-intake: {state.type.value.lower()} ({state.message})")
@@ -463,6 +470,8 @@ def reaudit(
         list[str] | None, Parameter(consume_multiple=True, negative_iterable=())
     ] = None,
     payer: str | None = None,
+    plan: str | None = None,
+    provider: str | None = None,
     service_from: dt.date | None = None,
     service_to: dt.date | None = None,
     rule: str | None = None,
@@ -483,6 +492,10 @@ def reaudit(
         Claim ids.
     payer
         A payer id; with --service-from/--service-to, a date-of-service range.
+    plan
+        Only claims billed to this plan id.
+    provider
+        Only claims this clinician (NPI) rendered.
     service_from
         First date of service.
     service_to
@@ -499,7 +512,7 @@ def reaudit(
     allow_empty
         A selection that matches no claim is not an error (for scripts).
     """
-    from flows.params import ReauditParams
+    from flows.params import CLI_HINTS, ReauditParams
     from flows.prefect_local import local_mode
     from flows.reaudit import ReauditSummary
     from flows.reaudit import reaudit as reaudit_flow
@@ -508,6 +521,8 @@ def reaudit(
         ReauditParams,
         claim_ids=claim or [],
         payer_id=payer,
+        plan_id=plan,
+        provider_npi=provider,
         service_from=service_from,
         service_to=service_to,
         held_by_rule=rule,
@@ -515,7 +530,7 @@ def reaudit(
         reason=reason,
         **({"steps": step} if step else {}),
     )
-    problem = params.problem()
+    problem = params.problem(hints=CLI_HINTS)
     if problem is not None:
         return _fail(problem)
     # Checked before Prefect starts: a selection that matches nothing is said in a second,
@@ -542,6 +557,7 @@ def reaudit(
 def _checked_selection(selection: Selection, *, allow_empty: bool) -> Selection:
     """The selection with its payer id as on file (any case), or a UserError naming the part
     of it that matches nothing, with the nearest known ids."""
+    from flows.params import SELECTION_FIELDS
     from tasks.db import selection as found
     from tasks.db.session import session_scope
 
@@ -553,6 +569,18 @@ def _checked_selection(selection: Selection, *, allow_empty: bool) -> Selection:
                 near = _near(selection.payer_id, found.payer_ids(session))
                 raise UserError(f"--payer {selection.payer_id}: no such payer{near}")
             selection = selection.model_copy(update={"payer_id": payer})
+        if selection.plan_id:
+            plans = [plan for plan, _ in found.plan_names(session)]
+            if selection.plan_id not in plans:
+                near = _near(selection.plan_id, plans)
+                raise UserError(f"--plan {selection.plan_id}: no such plan{near}")
+        if selection.provider_npi:
+            npis = [npi for npi, _ in found.provider_names(session)]
+            if selection.provider_npi not in npis:
+                near = _near(selection.provider_npi, npis)
+                raise UserError(
+                    f"--provider {selection.provider_npi}: no provider with this NPI{near}"
+                )
         if selection.held_by_rule:
             rules = [rule.id for _, rule in runtime.rule_set().all_rules()]
             if selection.held_by_rule not in rules:
@@ -562,8 +590,7 @@ def _checked_selection(selection: Selection, *, allow_empty: bool) -> Selection:
         if missing:
             more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
             raise UserError(f"--claim {missing[0]}: no such claim{more}")
-        criteria = selection.model_dump(include={"payer_id", "service_from", "service_to",
-                                                 "held_by_rule", "claim_ids"})  # fmt: skip
+        criteria = selection.model_dump(include=SELECTION_FIELDS)
         if not allow_empty and not found.any_claim(session, **criteria):
             raise UserError(_empty(session, selection))
     return selection
@@ -576,6 +603,10 @@ def _empty(session: Any, selection: Selection) -> str:
     said = f"no claim matches the selection ({selection.describe()})"
     if selection.payer_id and not found.any_claim(session, payer_id=selection.payer_id):
         return f"--payer {selection.payer_id}: no claim of this payer is on file"
+    if selection.plan_id and not found.any_claim(session, plan_id=selection.plan_id):
+        return f"--plan {selection.plan_id}: no claim billed to this plan is on file"
+    if selection.provider_npi and not found.any_claim(session, provider_npi=selection.provider_npi):
+        return f"--provider {selection.provider_npi}: no claim rendered by this provider is on file"
     if selection.held_by_rule:
         return f"--rule {selection.held_by_rule}: no claim is held by this rule now"
     if selection.service_from or selection.service_to:
@@ -724,7 +755,7 @@ def remit_load(paths: list[Path], /, *, database_url: DatabaseUrl = None) -> int
     from tasks.inbox import packet_files
     from tasks.remit.post import post_file
 
-    engine = _runtime(database_url).engine()
+    engine = _runtime(database_url, existing=True).engine()
     files = [p for p in packet_files(paths, remittances=True)]
     rows = []
     for path in files:
@@ -786,7 +817,7 @@ def remit_audit(
         report_dir=str(report_dir),
         alarm_months=alarm_months,
     )
-    _runtime()  # the settings, the rules folder
+    _runtime(existing=True)  # the settings, the rules folder, the database
     with local_mode():
         state = remittance_audit(params, return_state=True)
     print(f"remittance-audit: {state.type.value.lower()} ({state.message})")

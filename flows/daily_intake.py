@@ -10,15 +10,23 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.client.schemas.objects import State
 from prefect.states import Completed, Failed
 
+from flows import artifacts
 from flows.lifecycle import LifecycleSummary, lifecycle
 from flows.params import (
+    ArrivalTuning,
     DailyIntakeParams,
     LifecycleParams,
     RemittanceAuditParams,
     Selection,
+    Tuning,
     current_params,
 )
-from flows.remittance_audit import build_leak_report, run_remittance_audit, stale_report
+from flows.remittance_audit import (
+    build_leak_report,
+    run_remittance_audit,
+    served_reports,
+    stale_report,
+)
 from tasks import startup
 from tasks.arrivals import Survey, survey
 from tasks.inbox import FileOutcome
@@ -60,8 +68,7 @@ def _intake(params: DailyIntakeParams, runtime: Runtime, guard: InboxGuard) -> S
     life = lifecycle(
         LifecycleParams(
             selection=Selection(unchecked=True),
-            chunk_size=params.chunk_size,
-            workers=params.workers,
+            advanced=Tuning(chunk_size=params.chunk_size, workers=params.workers),
         ),
         return_state=True,
     )
@@ -76,15 +83,17 @@ def _intake(params: DailyIntakeParams, runtime: Runtime, guard: InboxGuard) -> S
         why = stale_report(runtime, params.report_dir)
         if why is not None:
             logger.info("writing the report: %s", why)
-            build_leak_report(runtime, params.report_dir, RemittanceAuditParams().alarm_months)
+            report = build_leak_report(
+                runtime, params.report_dir, RemittanceAuditParams().alarm_months
+            )
+            artifacts.publish_report_link(served_reports(get_settings())(report.files))
     if remits:
         # Remittances after claims: an 835 in the same inbox pays claims loaded above.
         audit = run_remittance_audit(
             RemittanceAuditParams(
                 folder=str(inbox),
                 report_dir=params.report_dir,
-                chunk_size=params.chunk_size,
-                quiet_seconds=quiet,
+                advanced=ArrivalTuning(chunk_size=params.chunk_size, quiet_seconds=quiet),
             ),
             runtime,
             guard,

@@ -62,12 +62,16 @@ def run_demo(settings: Settings, *, claims: int, seed: int) -> int:
     )
 
     from flows.daily_intake import daily_intake
-    from flows.params import DailyIntakeParams
+    from flows.params import ArrivalTuning, DailyIntakeParams
 
     reports = settings.home / "reports"
     state = daily_intake(
         # The demo wrote every file itself, just now: nothing is still being written.
-        DailyIntakeParams(inbox=str(inbox), report_dir=str(reports), quiet_seconds=0),
+        DailyIntakeParams(
+            inbox=str(inbox),
+            report_dir=str(reports),
+            advanced=ArrivalTuning(quiet_seconds=0),
+        ),
         return_state=True,
     )
     print(f"\ndaily-intake: {state.type.value.lower()} ({state.message})\n")

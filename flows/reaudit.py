@@ -23,7 +23,7 @@ from tasks.lifecycle import plan_batch, reaudit_chunk, record_audit_run
 from tasks.reaudit import changes_of
 from tasks.retry import io_task
 from tasks.runtime import Runtime
-from tasks.settings import CHUNK_SIZE, get_settings
+from tasks.settings import get_settings
 
 TABLE_LIMIT = 500
 
@@ -34,11 +34,11 @@ def _run_name() -> str:
 
 
 @flow(name="re-audit", flow_run_name=_run_name)
-def reaudit(params: ReauditParams, chunk_size: int = CHUNK_SIZE) -> State:
+def reaudit(params: ReauditParams) -> State:
     """Re-evaluate the selected claims under the current rules; report findings added and removed."""
     problem = params.problem()
     if problem is not None:
-        return Failed(message=f"{problem} (fill in Claim ids, Payer, the dates or Rule)")
+        return Failed(message=problem)
     started = dt.datetime.now(dt.UTC)
     runtime = Runtime.from_settings(get_settings())
     startup.settle(runtime.code_cache)
@@ -46,7 +46,7 @@ def reaudit(params: ReauditParams, chunk_size: int = CHUNK_SIZE) -> State:
     run_id = str(flow_run.id) if flow_run.id else None
     criteria = params.selection.model_dump(exclude_defaults=True)
     # A re-audit always re-checks: the batch is salted with the run id so it leases its own chunks.
-    plan = plan_batch(runtime, criteria, params.steps, chunk_size, salt=f"re-audit:{run_id}")
+    plan = plan_batch(runtime, criteria, params.steps, params.chunk_size, salt=f"re-audit:{run_id}")
 
     def arguments(chunk_no: int) -> dict[str, Any]:
         return {
@@ -122,13 +122,15 @@ def _publish(runtime: Runtime, params: ReauditParams, counts: ReauditSummary) ->
         "\n".join(lines), key="re-audit-summary", description="Re-audit: what changed"
     )
     rows = first_changes(runtime, counts.batch_key, TABLE_LIMIT)
-    if rows:
-        create_table_artifact(
-            rows,
-            key="re-audit-changes",
-            description=f"Claims whose findings changed, the first {len(rows):,} of "
-            f"{counts.changes:,} (rule ids only)",
-        )
+    # Always published, so "nothing changed" is an answer a person sees, not a missing table.
+    none = {"claim_id": "(none)", "step": "-", "before": "-", "after": "-",
+            "added": "no claim's findings changed", "removed": "-"}  # fmt: skip
+    create_table_artifact(
+        rows or [none],
+        key="re-audit-changes",
+        description=f"Claims whose findings changed, the first {len(rows):,} of "
+        f"{counts.changes:,} (rule ids only)",
+    )
 
 
 @io_task(name="read-re-audit-changes")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -12,8 +14,15 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.client.schemas.objects import State
 from prefect.states import Completed, Failed
 
+from flows import artifacts
 from flows.lifecycle import lifecycle
-from flows.params import LifecycleParams, RemittanceAuditParams, Selection, current_params
+from flows.params import (
+    LifecycleParams,
+    RemittanceAuditParams,
+    Selection,
+    Tuning,
+    current_params,
+)
 from rules.outcomes import Step
 from tasks import startup
 from tasks.arrivals import Arrival, NotReady, Survey, survey
@@ -22,7 +31,7 @@ from tasks.inbox_tasks import FileRow, InboxGuard, holding_inbox, read_files, se
 from tasks.reports import build
 from tasks.retry import io_task
 from tasks.runtime import Runtime
-from tasks.settings import get_settings
+from tasks.settings import Settings, get_settings
 
 TABLE_LIMIT = 500
 # What a person acts on first (the claim, whom to ask, how much, by when), then the detail:
@@ -100,12 +109,12 @@ def run_remittance_audit(
             selection=Selection(remitted=True),
             steps=[Step.POST_PAYMENT_AUDIT],
             force=True,
-            chunk_size=params.chunk_size,
+            advanced=Tuning(chunk_size=params.chunk_size),
         ),
         return_state=True,
     )
     report = build_leak_report(runtime, params.report_dir, params.alarm_months)
-    _publish(rows, report, params.alarm_months)
+    _publish(rows, report, params.alarm_months, served=served_reports(get_settings()))
     failed = sum(1 for row in rows if row.outcome is FileOutcome.FAILED)
     if failed or audit.is_failed():
         unposted = f"; {build.not_posted(report.unposted)}" if report.unposted else ""
@@ -149,13 +158,27 @@ def this_run(rows: list[FileRow]) -> str:
     )
 
 
-def _publish(rows: list[FileRow], report: build.LeakReport, alarm_months: int) -> None:
+def served_reports(settings: Settings) -> Callable[[Mapping[str, Path]], dict[str, str]]:
+    """Each report file's address where `make serve` publishes the report folder."""
+    return functools.partial(
+        artifacts.report_addresses, served=settings.home / "reports", base_url=settings.report_url
+    )
+
+
+def _publish(
+    rows: list[FileRow],
+    report: build.LeakReport,
+    alarm_months: int,
+    served: Callable[[Mapping[str, Path]], dict[str, str]],
+) -> None:
+    addresses = served(report.files)
+    artifacts.publish_report_link(addresses)
     alarms = report.ledger.persistent_underpayers(months=alarm_months)
     markdown = ["# Remittance audit", "", this_run(rows), "", "## On file, all runs", ""]
     markdown += ["```", report.text(), "```", ""]
     if alarms:
         markdown += ["## Persistent underpayers", ""] + [f"- {a.message()}" for a in alarms]
-    markdown += ["", f"Report: `{report.files.get('html', '')}`"]
+    markdown += ["", "## Report", "", *artifacts.report_lines(report.files, addresses)]
     create_markdown_artifact(
         "\n".join(markdown), key="remittance-audit-summary", description="Remittance audit summary"
     )

@@ -37,6 +37,8 @@ def claim_pages(
     after: str | None = None,
     claim_ids: Sequence[str] = (),
     payer_id: str | None = None,
+    plan_id: str | None = None,
+    provider_npi: str | None = None,
     service_from: dt.date | None = None,
     service_to: dt.date | None = None,
     held_by_rule: str | None = None,
@@ -49,6 +51,8 @@ def claim_pages(
     """
     conditions = _conditions(
         payer_id=payer_id,
+        plan_id=plan_id,
+        provider_npi=provider_npi,
         service_from=service_from,
         service_to=service_to,
         held_by_rule=held_by_rule,
@@ -92,6 +96,8 @@ def awaiting_payment_audit(session: Session) -> list[str]:
 def _conditions(
     *,
     payer_id: str | None = None,
+    plan_id: str | None = None,
+    provider_npi: str | None = None,
     service_from: dt.date | None = None,
     service_to: dt.date | None = None,
     held_by_rule: str | None = None,
@@ -101,6 +107,14 @@ def _conditions(
     conditions: list[ColumnElement[bool]] = []
     if payer_id:
         conditions.append(m.Claim.payer_id == payer_id)
+    if plan_id:
+        conditions.append(
+            m.Claim.coverage_id.in_(
+                sql_select(m.Coverage.coverage_id).where(m.Coverage.plan_id == plan_id)
+            )
+        )
+    if provider_npi:
+        conditions.append(m.Claim.rendering_npi == provider_npi)
     if service_from:
         conditions.append(m.Claim.service_date >= service_from)
     if service_to:
@@ -225,6 +239,35 @@ def payer_named(session: Session, given: str) -> str | None:
 
 def payer_ids(session: Session) -> list[str]:
     return list(session.scalars(sql_select(m.Payer.payer_id).order_by(m.Payer.payer_id)))
+
+
+def payer_names(session: Session) -> list[tuple[str, str]]:
+    """(payer id, name) of every payer on file, by id."""
+    rows = session.execute(sql_select(m.Payer.payer_id, m.Payer.name).order_by(m.Payer.payer_id))
+    return [(pid, name) for pid, name in rows]
+
+
+def plan_names(session: Session) -> list[tuple[str, str]]:
+    """(plan id, "payer: plan name") of every plan on file, by id."""
+    rows = session.execute(
+        sql_select(m.Plan.plan_id, m.Plan.payer_id, m.Plan.name).order_by(m.Plan.plan_id)
+    )
+    return [(plan, f"{payer}: {name}") for plan, payer, name in rows]
+
+
+def provider_names(session: Session) -> list[tuple[str, str]]:
+    """(NPI, "Last, First credential") of every rendering provider on file, by name.
+
+    Clinicians' names, not patients': fit for a form."""
+    rows = session.execute(
+        sql_select(
+            m.Provider.npi, m.Provider.last_name, m.Provider.first_name, m.Provider.credential
+        ).order_by(m.Provider.last_name, m.Provider.first_name)
+    )
+    return [
+        (npi, f"{last}, {first}" + (f" {credential.value}" if credential else ""))
+        for npi, last, first, credential in rows
+    ]
 
 
 def claims_not_on_file(session: Session, claim_ids: Sequence[str]) -> list[str]:

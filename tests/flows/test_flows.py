@@ -180,8 +180,9 @@ class TestReaudit:
         state = reaudit(ReauditParams(reason="rates"), return_state=True)
         assert state.is_failed()
         assert state.message == (
-            "select claims: claim ids, a payer and/or a date-of-service range, or the rule "
-            "holding them (fill in Claim ids, Payer, the dates or Rule)"
+            "select claims: claim ids, a payer, plan or provider and/or a date-of-service "
+            "range, or the rule holding them (fill in Claim ids, Payer, Plan, Provider, the "
+            "dates or Held by rule)"
         )
         with get_client(sync_client=True) as client:
             run = client.read_flow_run(state.state_details.flow_run_id)
