@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from prefect.artifacts import create_link_artifact
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -128,3 +132,51 @@ def lifecycle_markdown(summary: dict[str, Any], held: Held, rule_set: RuleSet) -
         "Claims written in this run are counted above; claims already checked under this rule set were skipped.",
     ]
     return "\n".join(lines)
+
+
+REPORT_TITLES = {
+    "html": "Revenue-leak report",
+    "appeals": "Appeals queue (CSV)",
+    "held": "Held claims queue (CSV)",
+    "underpaid": "Underpaid lines (CSV)",
+    "unmatched": "Unmatched remittance items (CSV)",
+}
+
+
+def report_addresses(
+    files: Mapping[str, Path], *, served: Path, base_url: str | None
+) -> dict[str, str]:
+    """Where a browser opens each report file: its address under `base_url`, which publishes
+    the folder `served` (`make serve`); files elsewhere, or nothing served, have none."""
+    if not base_url:
+        return {}
+    root = served.resolve()
+    addresses = {}
+    for name, path in files.items():
+        try:
+            relative = path.resolve().relative_to(root)
+        except ValueError:
+            continue
+        addresses[name] = f"{base_url.rstrip('/')}/{urllib.parse.quote(relative.as_posix())}"
+    return addresses
+
+
+def report_lines(files: Mapping[str, Path], addresses: Mapping[str, str]) -> list[str]:
+    """The report's files as markdown: links where served, else paths on the server."""
+    return [
+        f"- [{REPORT_TITLES.get(name, name)}]({addresses[name]})"
+        if name in addresses
+        else f"- {REPORT_TITLES.get(name, name)}: `{path}` (on the server)"
+        for name, path in files.items()
+    ]
+
+
+def publish_report_link(addresses: Mapping[str, str]) -> None:
+    """A link artifact to the HTML report, the one a person opens from the run's page."""
+    if "html" in addresses:
+        create_link_artifact(
+            addresses["html"],
+            link_text=REPORT_TITLES["html"],
+            key="leak-report",
+            description="The revenue-leak report: leaks, appeals, held claims, trends",
+        )

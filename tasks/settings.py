@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     prefect_host: str = "127.0.0.1"
     prefect_port: int = Field(default=4200, ge=1, le=65535)
     prefect_home: Path = Field(default=DEFAULT_HOME / "prefect", validation_alias="PREFECT_HOME")
+    # `make serve` publishes <home>/reports here, and tells the flows it serves the address
+    # (CLAIMGUARD_REPORT_URL) so their artifacts link the report instead of naming a path.
+    report_port: int = Field(default=4201, ge=1, le=65535)
+    report_url: str | None = None
     # Cap a SQLite file at this many pages: SQLite then answers "database or disk is full",
     # as on a full disk (the fault tests and `make chaos` use it).
     sqlite_max_pages: int | None = Field(default=None, ge=1)
