@@ -1,150 +1,104 @@
-"""End to end: a real `prefect server`, the served deployments, and a re-audit triggered through the API."""
+"""End to end, as the operators use it: `make serve` (a real Prefect server, every deployment
+served, the report folder published), a re-audit through the API, the re-audit form filled
+in a real browser (the system's Chromium driven by Playwright), and a clean stop.
+
+The tests share one `make serve` and run in this file's order; the last one stops it.
+Screenshots of the form and the run go to CLAIMGUARD_SCREENSHOTS when set (docs/images/ holds
+the ones in the docs), else to the test's temporary folder.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import socket
+import re
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from rules.loader import default_rule_set
-from rules.outcomes import PRE_SUBMISSION_STEPS
-from tasks.checking import check_chunk, claims_of_files
 from tasks.db import models as m
-from tasks.db.migrate import upgrade
 from tasks.db.session import make_engine, session_scope
-from tasks.inbox import load_paths
-from tasks.synthetic.generator import GeneratorConfig, generate
+from tests.support.served import ROOT, Served, chromium, claim_database, make_serve, port_open
+from tests.support.served import wait_until as wait_for
 
-ROOT = Path(__file__).parents[2]
 pytestmark = pytest.mark.prefect
+PAYER = "summit_commercial"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    folder = tmp_path_factory.mktemp("served")
+    with make_serve(folder, claim_database(folder)) as running:
+        yield running
 
 
-def wait_until(check, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(1)
-    raise TimeoutError(f"{what} not ready after {timeout:.0f} s")
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    chosen = os.environ.get("CLAIMGUARD_SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
+def api(served: Served, path: str, body: dict[str, Any] | None = None) -> Any:
+    request = urllib.request.Request(
+        f"{served.api}{path}",
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"content-type": "application/json"},
+        method="POST" if body is not None else "GET",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def deployment(served: Served, name: str) -> dict[str, Any]:
+    return api(served, f"/deployments/name/{name}/{name}")
+
+
+def runs_of(served: Served, deployment_id: str) -> list[dict[str, Any]]:
+    body = {
+        "flow_runs": {"deployment_id": {"any_": [deployment_id]}},
+        "sort": "EXPECTED_START_TIME_DESC",
+    }
+    return api(served, "/flow_runs/filter", body)
+
+
+def finished_run(served: Served, deployment_id: str, seen: set[str]) -> dict[str, Any]:
+    """The first run of the deployment not in `seen` once it has finished."""
+    found: dict[str, Any] = {}
+
+    def done() -> bool:
+        for run in runs_of(served, deployment_id):
+            if run["id"] not in seen and run["state_type"] in ("COMPLETED", "FAILED", "CRASHED"):
+                found.update(run)
+                return True
         return False
 
-
-@pytest.fixture
-def environment(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """A claim database with checked claims, a Prefect server and the serve process, all on this machine."""
-    db_url = f"sqlite:///{tmp_path / 'claims.db'}"
-    engine = make_engine(db_url)
-    upgrade(engine)
-    generate(GeneratorConfig(seed=77, claims=120), tmp_path / "in")
-    load_paths(engine, [tmp_path / "in"])
-    check_chunk(engine, claims_of_files(engine), PRE_SUBMISSION_STEPS, default_rule_set())
-    api = f"http://127.0.0.1:{free_port()}/api"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CLAIMGUARD_"))}
-    env.update(
-        PREFECT_HOME=str(tmp_path / "prefect"),
-        PREFECT_API_URL=api,
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        CLAIMGUARD_DATABASE_URL=db_url,
-        CLAIMGUARD_INBOX_QUIET_SECONDS="0",  # the test wrote the inbox just now
-    )
-    port = api.rsplit(":", 1)[1].split("/")[0]
-    logs = (tmp_path / "server.log").open("w"), (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", port],
-        env=env,
-        cwd=tmp_path,
-        stdout=logs[0],
-        stderr=subprocess.STDOUT,
-    )
-    serve = None
-    try:
-        wait_until(lambda: healthy(api), 120, "prefect server")
-        serve = subprocess.Popen(
-            [sys.executable, "-m", "deployments.serve"],
-            env=env,
-            cwd=ROOT,
-            stdout=logs[1],
-            stderr=subprocess.STDOUT,
-        )
-        yield env
-    finally:
-        for process in (serve, server):
-            if process is not None:
-                process.terminate()
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-        engine.dispose()
+    wait_for(done, 300, "the re-audit run")
+    return found
 
 
-def prefect_cli(
-    env: dict[str, str], *args: str, timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prefect", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def test_reaudit_through_the_api(environment: dict[str, str]):
-    """The served re-audit deployment runs with parameters given through the API and writes its checkpoints."""
-    env = environment
-    wait_until(
-        lambda: (
-            prefect_cli(env, "deployment", "inspect", "re-audit/re-audit", timeout=60).returncode
-            == 0
-        ),
-        120,
-        "re-audit deployment",
-    )
-    params = {
-        "params": {
-            "payer_id": "medicare",
-            "steps": ["documentation"],
-            "reason": "end-to-end test",
-            "dry_run": False,
-        }
-    }
-    run = prefect_cli(
-        env,
-        "deployment",
-        "run",
-        "re-audit/re-audit",
-        "--params",
-        json.dumps(params),
-        "--watch",
-        "--watch-timeout",
-        "240",
-    )
+def test_reaudit_through_the_api(served: Served):
+    """The served re-audit deployment runs with parameters given through the API (a bare
+    payer id, as a script gives it) and writes its checkpoints."""
+    wait_for(lambda: bool(deployment(served, "re-audit")), 120, "re-audit deployment")
+    params = {"params": {"payer_id": "medicare", "steps": ["documentation"],
+                         "reason": "end-to-end test", "dry_run": False}}  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "prefect", "deployment", "run", "re-audit/re-audit",
+         "--params", json.dumps(params), "--watch", "--watch-timeout", "240"],
+        env={**served.env, "PREFECT_API_URL": served.api},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Completed" in run.stdout
-    engine = make_engine(env["CLAIMGUARD_DATABASE_URL"])
+    engine = make_engine(served.env["CLAIMGUARD_DATABASE_URL"])
     with session_scope(engine) as session:
         medicare = session.scalar(
             select(func.count()).select_from(m.Claim).where(m.Claim.payer_id == "medicare")
@@ -154,7 +108,142 @@ def test_reaudit_through_the_api(environment: dict[str, str]):
             .select_from(m.ClaimCheckpoint)
             .where(m.ClaimCheckpoint.attempt == 2)
         )
-        audit = session.scalars(select(m.AuditRun)).one()
+        audit = session.scalars(
+            select(m.AuditRun).where(m.AuditRun.reason == "end-to-end test")
+        ).one()
     assert medicare and second == medicare
-    assert (audit.reason, audit.counts["claims"]) == ("end-to-end test", medicare)
+    assert audit.counts["claims"] == medicare
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - .ci/run installs it with the dev extras
+        pytest.skip("Playwright is not installed (pip install -e '.[dev]')")
+    if executable is None:  # pragma: no cover - .ci/run installs Debian's chromium
+        pytest.skip("no Chromium here: apt-get install chromium (.ci/run does)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def form_field(page: Any, title: str) -> Any:
+    """The form's field with this title (drawn "Title (Optional)" when it has a default)."""
+    own_label = page.locator(
+        "xpath=./div[contains(@class,'p-label__header')]"
+        "//span[contains(@class,'schema-form-property__label')]",
+        has_text=re.compile(rf"^{re.escape(title)}( \(Optional\))?$"),
+    )
+    return page.locator(".schema-form-property").filter(has=own_label)
+
+
+def open_form(browser: Any, served: Served, name: str) -> Any:
+    page = browser.new_page(viewport={"width": 1280, "height": 1500})
+    page.goto(f"{served.ui}/deployments/deployment/{deployment(served, name)['id']}/run")
+    page.get_by_role("button", name="Submit").wait_for()
+    return page
+
+
+def test_reaudit_picked_from_the_form_in_a_browser(served: Served, browser: Any, shots: Path):
+    """An operations lead picks a payer from the re-audit form's list (no id to know), gives
+    a reason, submits, and sees the run complete under a name saying what was asked, with
+    its changes artifact and a link to the report."""
+    reaudit = deployment(served, "re-audit")
+    seen = {run["id"] for run in runs_of(served, reaudit["id"])}
+    page = open_form(browser, served, "re-audit")
+    payer = form_field(page, "Payer")
+    payer.locator("button.p-select-button__control").click()
+    page.keyboard.press("ArrowDown")  # the list opens on a key, as for a keyboard user
+    options = page.locator(".p-select-option")
+    options.first.wait_for()
+    labels = options.all_inner_texts()
+    assert any(label.startswith("medicare — Medicare") for label in labels), labels
+    options.filter(has_text=PAYER).first.click()
+    form_field(page, "Reason").locator("textarea").fill("Summit contract amendment")
+    steps = form_field(page, "Steps").inner_text()
+    assert all(step in steps for step in ("verification", "documentation", "coding_edits"))
+    page.screenshot(path=str(shots / "reaudit-form.png"), full_page=True)
+    page.get_by_role("button", name="Submit").click()
+
+    run = finished_run(served, reaudit["id"], seen)
+    assert run["state_type"] == "COMPLETED", run["state"]["message"]
+    assert run["name"] == f"re-audit payer={PAYER} all dates"
+    page.goto(f"{served.ui}/runs/flow-run/{run['id']}")
+    page.get_by_text("Completed").first.wait_for()
+    page.get_by_role("tab", name="Artifacts").or_(
+        page.get_by_text("Artifacts", exact=True)
+    ).first.click()
+    page.get_by_text("re-audit-changes").first.wait_for()
+    page.screenshot(path=str(shots / "reaudit-run.png"), full_page=True)
+    artifacts = api(
+        served, "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run["id"]]}}}
+    )
+    assert {a["key"] for a in artifacts} >= {"re-audit-summary", "re-audit-changes"}
+    page.close()
+
+
+def test_an_empty_form_fails_in_one_sentence(served: Served, browser: Any, shots: Path):
+    """Submitted with nothing filled in, the run fails saying which fields to fill, named
+    after what was asked, with no traceback in its state."""
+    reaudit = deployment(served, "re-audit")
+    seen = {run["id"] for run in runs_of(served, reaudit["id"])}
+    page = open_form(browser, served, "re-audit")
+    page.get_by_role("button", name="Submit").click()
+    run = finished_run(served, reaudit["id"], seen)
+    message = run["state"]["message"]
+    assert run["state_type"] == "FAILED"
+    assert run["name"] == "re-audit nothing selected"
+    assert message.startswith("select claims:") and "fill in Reason" in message
+    assert "Traceback" not in message and "\n" not in message
+    page.goto(f"{served.ui}/runs/flow-run/{run['id']}")
+    page.get_by_text("select claims:").first.wait_for()
+    page.screenshot(path=str(shots / "reaudit-empty.png"), full_page=True)
+    page.close()
+
+
+def test_the_forms_explain_themselves(served: Served):
+    """Every field of every served form has a title and a description; pick-lists offer
+    what is on file; no field is a type toggle; tuning is in the Advanced group."""
+    for name in ("daily-intake", "stuck-claims", "re-audit", "remittance-audit", "lifecycle"):
+        schema = deployment(served, name)["parameter_openapi_schema"]
+        for model in schema["definitions"].values():
+            for field, prop in model.get("properties", {}).items():
+                where = f"{name}: {field}"
+                assert prop.get("title") and prop.get("description"), where
+                assert "anyOf" not in prop, where
+                assert field not in ("chunk_size", "workers", "quiet_seconds") or (
+                    model["title"].startswith("Advanced")
+                ), where
+    reaudit = deployment(served, "re-audit")["parameter_openapi_schema"]
+    fields = reaudit["definitions"]["ReauditParams"]["properties"]
+    assert "medicare — Medicare Part B (national)" in fields["payer_id"]["enum"]
+    assert any(rule.startswith("DEF-DOC-") for rule in fields["held_by_rule"]["enum"])
+    assert fields["plan_id"]["enum"] and fields["provider_npi"]["enum"]
+    assert fields["steps"]["default"] == [
+        "verification", "code_confirmation", "documentation", "coding_edits"
+    ]  # fmt: skip
+
+
+def test_a_second_make_serve_says_so(served: Served):
+    second = subprocess.run(
+        [sys.executable, "-m", "deployments.local"],
+        env=served.env, cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert second.returncode == 2
+    assert second.stderr.strip().startswith("make serve is already running here (pid ")
+    assert "Traceback" not in second.stderr
+
+
+def test_sigterm_stops_everything_and_frees_the_ports(served: Served):
+    """Last: stopping `make serve` the way a service manager does leaves nothing behind."""
+    assert port_open(served.ui_port) and port_open(served.report_port)
+    assert served.stop() == 0
+    assert not port_open(served.ui_port) and not port_open(served.report_port)
+    leftover = subprocess.run(
+        ["pgrep", "-f", f"--port {served.ui_port}"], capture_output=True, text=True
+    )
+    assert leftover.stdout == ""
