@@ -36,6 +36,16 @@ sys.path.insert(0, str(ROOT))  # tests.support.faults, the fault injection this 
 from tests.support.faults import environment as fault_environment  # noqa: E402
 
 
+def _init_db(url: str) -> None:
+    """What `claimguard db init` does: `run` works on a database that is there."""
+    from tasks.db.migrate import upgrade
+    from tasks.db.session import make_engine
+
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+
+
 def make_inbox(folder: Path, claims: int) -> None:
     from tasks.synthetic.generator import GeneratorConfig, generate
     from tasks.synthetic.x12gen import write_claims, write_remittances
@@ -47,6 +57,7 @@ def make_inbox(folder: Path, claims: int) -> None:
 
 
 def _env(home: Path, url: str, faults: str = "") -> dict[str, str]:
+    _init_db(url)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAIMGUARD_", "PREFECT_"))}
     env.update(
         CLAIMGUARD_DATABASE_URL=url,

@@ -276,15 +276,26 @@ class TestCommands:
                 '"code-confirmation", "documentation", "coding-edits", "post-payment-audit".',
             ),
             (("submitted", "NOPE-1"), "error: no ClaimGuard database at "
-             "sqlite:///.claimguard/claimguard.db; run `claimguard db init` to make one, or load claims"),
+             "sqlite:///.claimguard/claimguard.db; run `claimguard db init` to make one"),
             (("quarantine", "--database-url", "sqlite:///typo/claims.db"), "error: no ClaimGuard "
-             "database at sqlite:///typo/claims.db; run `claimguard db init` to make one, or load claims"),
+             "database at sqlite:///typo/claims.db; run `claimguard db init` to make one"),
             (("stuck", "--limit", "0"), 'error: Invalid value "0" for --limit. Must be >= 1.'),
             (
                 ("reaudit", "--reason", "rates", "--payer", "medicare",
                  "--service-from", "2026-12-01", "--service-to", "2026-01-01"),
-                "error: the date-of-service range ends (2026-01-01) before it starts (2026-12-01)",
+                "error: the date-of-service range ends (2026-01-01) before it starts (2026-12-01); "
+                "swap --service-from and --service-to",
             ),
+            (("reaudit", "--reason", "x", "--payer", "medicare"),
+             "error: give the reason for the re-audit, 3 characters or more (--reason)"),
+            (("reaudit", "--reason", "rates"),
+             "error: select claims: claim ids, a payer, plan or provider and/or a date-of-service "
+             "range, or the rule holding them (--claim, --payer, --plan, --provider, "
+             "--service-from/--service-to or --rule)"),
+            (("remit", "load", ".", "--database-url", "sqlite:///typo/claims.db"), "error: no "
+             "ClaimGuard database at sqlite:///typo/claims.db; run `claimguard db init` to make one"),
+            (("db", "upgrade", "--database-url", "sqlite:///typo/claims.db"), "error: no "
+             "ClaimGuard database at sqlite:///typo/claims.db; run `claimguard db init` to make one"),
         ],
     )  # fmt: skip
     def test_a_mistaken_command_is_one_line_and_exit_2(
@@ -325,6 +336,7 @@ class TestCommands:
         """Checked before Prefect starts: the part of the selection that matches nothing,
         with the nearest ids; a payer id in another case is the payer."""
         assert run(tmp_path, "generate", "--claims", "40", "--out", "day").returncode == 0
+        assert run(tmp_path, "db", "init").returncode == 0
         assert run(tmp_path, "load", "day").returncode == 0
         cases = {
             ("--payer", "medicre"): "error: --payer medicre: no such payer; did you mean medicare?",
@@ -343,6 +355,7 @@ class TestCommands:
     def test_generate_then_strict_load(self, tmp_path: Path):
         """`generate` writes a day; `load --strict` exits 0 when nothing is quarantined."""
         assert run(tmp_path, "generate", "--claims", "40", "--out", "day").returncode == 0
+        assert run(tmp_path, "db", "init").returncode == 0
         result = run(tmp_path, "load", "day", "--strict")
         assert result.returncode == 0, result.stdout + result.stderr
         assert "total" in result.stdout
@@ -350,6 +363,7 @@ class TestCommands:
     def test_quarantine_lists_reasons(self, tmp_path: Path):
         """`quarantine` lists refused records with their reasons."""
         (tmp_path / "bad.jsonl").write_text('{"type": "claim"\n')
+        assert run(tmp_path, "db", "init").returncode == 0
         assert run(tmp_path, "load", "bad.jsonl", "--strict").returncode == 1
         result = run(tmp_path, "quarantine")
         assert "bad.jsonl line 1" in result.stdout and "malformed JSON" in result.stdout
@@ -382,6 +396,7 @@ class TestCommands:
         that check its chunks report there instead of each starting a server of its own."""
         assert run(tmp_path, "generate", "--claims", "200", "--out", "day").returncode == 0
         env = {"CLAIMGUARD_WORKERS": "2", "PREFECT_LOGGING_LEVEL": "INFO"}
+        assert run(tmp_path, "db", "init").returncode == 0
         process = start(tmp_path, "run", "--inbox", "day", "--chunk-size", "100", env=env)
         stdout, stderr = process.communicate(timeout=300)
         assert process.returncode == 0, stdout + stderr

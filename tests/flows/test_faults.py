@@ -24,6 +24,7 @@ from flows.daily_intake import daily_intake
 from flows.params import DailyIntakeParams
 from rules.outcomes import PRE_SUBMISSION_STEPS, CheckpointStatus
 from tasks.db import models as m
+from tasks.db.migrate import upgrade
 from tasks.db.session import make_engine, session_scope
 from tasks.inbox import load_paths
 from tasks.synthetic.generator import GeneratorConfig, generate
@@ -216,13 +217,22 @@ def _command(inbox: Path) -> list[str]:
     ]
 
 
+def init_db(url: str) -> None:
+    """What `claimguard db init` does: `run` works on a database that is there."""
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+
+
 def run_cli(cwd: Path, url: str, inbox: Path) -> subprocess.CompletedProcess[str]:
+    init_db(url)
     return subprocess.run(
         _command(inbox), cwd=cwd, env=_env(cwd, url), capture_output=True, text=True, timeout=600
     )
 
 
 def start_cli(cwd: Path, url: str, inbox: Path) -> subprocess.Popen[bytes]:
+    init_db(url)
     # Its own process group: SIGKILL takes the temporary Prefect server with it, like a crash.
     return subprocess.Popen(
         _command(inbox), cwd=cwd, env=_env(cwd, url), start_new_session=True,
