@@ -144,8 +144,26 @@ def form_field(page: Any, title: str) -> Any:
 def open_form(browser: Any, served: Served, name: str) -> Any:
     page = browser.new_page(viewport={"width": 1280, "height": 1500})
     page.goto(f"{served.ui}/deployments/deployment/{deployment(served, name)['id']}/run")
-    page.get_by_role("button", name="Submit").wait_for()
+    # The form is drawn once the deployment's schema has loaded: its last field is there.
+    form_field(page, "Reason").wait_for()
     return page
+
+
+def submit(page: Any) -> None:
+    """Submit the form and wait until the UI has created the run (it leaves the form).
+
+    On a loaded machine a click can land before the page's handlers are ready and do
+    nothing; it is given again, as a person would click again."""
+    from playwright.sync_api import TimeoutError as NoNavigation
+
+    for _ in range(3):
+        page.get_by_role("button", name="Submit").click()
+        try:
+            page.wait_for_url(lambda url: not url.rstrip("/").endswith("/run"), timeout=20_000)
+            return
+        except NoNavigation:
+            continue
+    raise AssertionError("the form was submitted three times and the UI made no run")
 
 
 def test_reaudit_picked_from_the_form_in_a_browser(served: Served, browser: Any, shots: Path):
@@ -167,7 +185,7 @@ def test_reaudit_picked_from_the_form_in_a_browser(served: Served, browser: Any,
     steps = form_field(page, "Steps").inner_text()
     assert all(step in steps for step in ("verification", "documentation", "coding_edits"))
     page.screenshot(path=str(shots / "reaudit-form.png"), full_page=True)
-    page.get_by_role("button", name="Submit").click()
+    submit(page)
 
     run = finished_run(served, reaudit["id"], seen)
     assert run["state_type"] == "COMPLETED", run["state"]["message"]
@@ -192,7 +210,7 @@ def test_an_empty_form_fails_in_one_sentence(served: Served, browser: Any, shots
     reaudit = deployment(served, "re-audit")
     seen = {run["id"] for run in runs_of(served, reaudit["id"])}
     page = open_form(browser, served, "re-audit")
-    page.get_by_role("button", name="Submit").click()
+    submit(page)
     run = finished_run(served, reaudit["id"], seen)
     message = run["state"]["message"]
     assert run["state_type"] == "FAILED"

@@ -201,7 +201,10 @@ def test_two_runs_at_once_on_one_inbox(tmp_path: Path):
         "CLAIMGUARD_DATABASE_URL": f"sqlite:///{tmp_path / 'claims.db'}",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     }
-    cli = [sys.executable, "-c", "from flows.cli import main; main()", "run"]
+    cli = [sys.executable, "-c", "from flows.cli import main; main()"]
+    made = subprocess.run([*cli, "db", "init"], cwd=tmp_path, env=env, capture_output=True)
+    assert made.returncode == 0, made.stderr
+    cli.append("run")
     runs = [
         subprocess.Popen(
             [*cli, "--inbox", str(inbox), "--quiet-seconds", "0"],
