@@ -125,6 +125,16 @@ def _runtime(database_url: DatabaseUrl = None, *, existing: bool = False) -> Run
     return runtime
 
 
+def _stderr() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _fail(message: str) -> int:
     """A user's error: one line on stderr, exit status 2."""
     print(f"error: {message}", file=sys.stderr)
@@ -336,13 +346,22 @@ def load(paths: list[Path], /, *, database_url: DatabaseUrl = None, strict: bool
     strict
         Exit with status 1 when any record was quarantined.
     """
-    from tasks.inbox import load_paths
+    from flows import progress
+    from tasks.inbox import load_paths, packet_files
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
-    reports = load_paths(_runtime(database_url, existing=True).engine(), paths)
+    engine = _runtime(database_url, existing=True).engine()
+    files = packet_files(paths)
+    # Progress on stderr: stdout is the load report, which scripts read.
+    with progress.shown(len(files), "files", console=_stderr(), say=_say) as step:
+        reports = load_paths(
+            engine,
+            files,
+            on_file=lambda done: step(f"{Path(done.path).name}, {done.records_in:,} records"),
+        )
     report.print_load(reports)
     quarantined = sum(r.quarantined for r in reports)
     return 1 if strict and quarantined else 0

@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from flows import artifacts
 from flows.params import LifecycleParams, current_params
+from flows.progress import Meter
 from rules.outcomes import Step
 from tasks import startup
 from tasks.chunks import BatchPlan, ChunkResult, windowed
@@ -80,12 +81,16 @@ def run_lifecycle(params: LifecycleParams, runtime: Runtime) -> State:
     )
     statuses: dict[str, Counter[str]] = {step.value: Counter() for step in params.steps}
     failed = elsewhere = 0
+    meter = Meter(plan.chunks, "chunks")
     for done, results in enumerate(_checked_chunks(runtime, plan, params, run_id), start=1):
         for result in results:
             failed += result.error is not None
             elsewhere += not result.leased
             statuses[result.step.value].update(result.statuses)
         update_progress_artifact(progress, 100.0 * done / max(plan.chunks, 1))  # type: ignore[arg-type]
+        meter.advance()
+        if meter.due():
+            logger.info("checked %s", meter.line(f"about {_claims_done(plan, done):,} claims"))
     summary = LifecycleSummary(
         batch_key=plan.key,
         claims=plan.claims,
@@ -101,6 +106,10 @@ def run_lifecycle(params: LifecycleParams, runtime: Runtime) -> State:
             data=summary,
         )
     return Completed(message=f"{plan.claims} claims checked", data=summary)
+
+
+def _claims_done(plan: BatchPlan, chunks_done: int) -> int:
+    return min(plan.claims, round(plan.claims * chunks_done / max(plan.chunks, 1)))
 
 
 def _checked_chunks(

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from flows.lifecycle import run_chunks
 from flows.params import ReauditParams, current_params
+from flows.progress import Meter
 from flows.report import change_row
 from tasks import startup
 from tasks.db.session import session_scope
@@ -60,8 +61,12 @@ def reaudit(params: ReauditParams) -> State:
 
     totals: Counter[str] = Counter()
     workers = runtime.worker_count(params.workers)
+    meter = Meter(plan.chunks, "chunks")
     for result in run_chunks(reaudit_chunk, plan.chunks, arguments, workers=workers):
         totals.update(result.model_dump())
+        meter.advance()
+        if meter.due():
+            logger.info("re-audited %s", meter.line(f"{totals['changed_claims']:,} claims changed"))
     counts = ReauditSummary(
         batch_key=plan.key,
         claims=plan.claims,

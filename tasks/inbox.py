@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -98,20 +98,25 @@ def load_paths(
     workers: int = 1,
     documents: DocumentSource | None = None,
     code_cache: Path | None = None,
+    on_file: Callable[[FileReport], None] | None = None,
 ) -> list[FileReport]:
     """Load every packet file under `paths`; one resolver keeps reference facts across files.
 
     X12 documents come from `documents` when given; else, with workers > 1, X12 files are
     read ahead in other processes (their code tables from `code_cache`) while earlier
-    files load.
+    files load. `on_file` hears of each file as it is done (a progress display).
     """
     resolver = Resolver()
     files = packet_files(paths)
+    reports = []
     with _documents_for(files, workers, documents, code_cache) as source:
-        return [
-            load_file(engine, path, resolver=resolver, batch_size=batch_size, documents=source)
-            for path in files
-        ]
+        for path in files:
+            reports.append(
+                load_file(engine, path, resolver=resolver, batch_size=batch_size, documents=source)
+            )
+            if on_file is not None:
+                on_file(reports[-1])
+    return reports
 
 
 def load_file(

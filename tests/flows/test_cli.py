@@ -359,6 +359,8 @@ class TestCommands:
         result = run(tmp_path, "load", "day", "--strict")
         assert result.returncode == 0, result.stdout + result.stderr
         assert "total" in result.stdout
+        # Not a terminal: progress is plain lines on stderr, the last at 100 %.
+        assert re.search(r"^(\d+) of \1 files \(100 %\).*: packet-", result.stderr, re.M)
 
     def test_quarantine_lists_reasons(self, tmp_path: Path):
         """`quarantine` lists refused records with their reasons."""
