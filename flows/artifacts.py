@@ -76,13 +76,15 @@ def _held_rows(session: Session, claim_ids: list[str], step: Step) -> list[dict[
         cp.id.in_(newest), cp.status == CheckpointStatus.HELD
     )
     return [
+        # What a biller acts on first (the claim, the fix), then why: the UI cuts a wide
+        # table off on the right.
         {
             "claim_id": claim_id,
-            "step": step.value,
+            "fix": f.fix,
             "rule": f.rule_id,
+            "step": step.value,
             "line": f.line_number or "",
             "finding": f.message,
-            "fix": f.fix,
         }
         for claim_id, findings in session.execute(query)
         for f in findings

@@ -72,12 +72,12 @@ def stuck_claims(params: StuckClaimsParams = StuckClaimsParams()) -> State:  # n
         )
     rows = [
         {
-            "kind": s.kind.value,
             "claim_id": s.claim_id,
             "payer": s.payer_id,
-            "step": s.step,
+            "kind": s.kind.value,
             "since": str(s.since or ""),
             "detail": s.detail,
+            "step": s.step,
         }
         for page in pages.values()
         for s in page.claims
