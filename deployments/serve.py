@@ -112,8 +112,9 @@ def refresh_forms(served: list[RunnerDeployment], runtime: Runtime, last: Choice
     with get_client(sync_client=True) as client:
         for deployment in served:
             found = client.read_deployment_by_name(f"{deployment.flow_name}/{deployment.name}")
-            schema = form_of(deployment, now)
-            client.update_deployment(found.id, DeploymentUpdate(parameter_openapi_schema=schema))
+            schema = form_of(deployment, now).model_dump(exclude_unset=True)
+            update = DeploymentUpdate.model_validate({"parameter_openapi_schema": schema})
+            client.update_deployment(found.id, update)
     log.info("deployment forms refreshed: pick-lists changed")
     return now
 

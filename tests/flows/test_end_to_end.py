@@ -246,6 +246,33 @@ def test_the_forms_explain_themselves(served: Served):
     ]  # fmt: skip
 
 
+def test_the_pick_lists_follow_what_is_on_file(served: Served):
+    """A payer that arrives in the claim database joins the forms' pick-lists when the serve
+    process next compares (refresh_forms, every minute there; called here at once)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from deployments.forms import choices_of
+    from deployments.serve import deployments, refresh_forms
+    from rules.codes import PayerKind
+    from tasks.runtime import Runtime
+    from tasks.settings import Settings
+
+    settings = Settings(database_url=served.env["CLAIMGUARD_DATABASE_URL"])
+    runtime = Runtime.from_settings(settings)
+    before = choices_of(runtime)
+    engine = runtime.engine()
+    with session_scope(engine) as session:
+        session.add(m.Payer(payer_id="acme_health", name="Acme Health",
+                            kind=PayerKind.COMMERCIAL, content_hash="0" * 64))  # fmt: skip
+    with temporary_settings(updates={PREFECT_API_URL: served.api}):
+        after = refresh_forms(deployments(settings, before), runtime, before)
+        assert refresh_forms(deployments(settings, after), runtime, after) is after  # no change
+    engine.dispose()
+    fields = deployment(served, "re-audit")["parameter_openapi_schema"]["definitions"]
+    assert "acme_health — Acme Health" in fields["ReauditParams"]["properties"]["payer_id"]["enum"]
+    assert ("acme_health", "Acme Health") in after.payers
+
+
 def test_a_second_make_serve_says_so(served: Served):
     second = subprocess.run(
         [sys.executable, "-m", "deployments.local"],
