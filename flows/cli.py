@@ -726,7 +726,7 @@ def submitted(claim_ids: list[str], /, *, database_url: DatabaseUrl = None) -> i
     claim_ids
         The claims' ids.
     """
-    from tasks.db.repository import mark_submitted, unknown_claims
+    from tasks.db.repository import held_now, mark_submitted, unknown_claims
     from tasks.db.session import session_scope
 
     with session_scope(_runtime(database_url, existing=True).engine()) as session:
@@ -737,7 +737,17 @@ def submitted(claim_ids: list[str], /, *, database_url: DatabaseUrl = None) -> i
             )
             return _fail(f"no such claim: {shown} (nothing was marked)")
         count = mark_submitted(session, claim_ids)
+        held = held_now(session, claim_ids)
     print(f"{count} claim(s) marked submitted")
+    # Sending is a fact to record, not to refuse; a claim sent while held is likely denied.
+    for claim_id, rules in list(held.items())[:20]:
+        print(
+            f"warning: {claim_id} was sent while held by {', '.join(rules)}; expect a denial "
+            f"unless fixed (claimguard claim show {claim_id})",
+            file=sys.stderr,
+        )
+    if len(held) > 20:
+        print(f"warning: and {len(held) - 20} more held claims were sent", file=sys.stderr)
     return 0
 
 

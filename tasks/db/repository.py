@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rules.outcomes import CheckpointStatus, Severity
 from tasks.db import models as m
 
 
@@ -138,3 +139,19 @@ def claim_history(session: Session, claim_id: str) -> ClaimHistory | None:
     return ClaimHistory(
         claim_id, claim.payer_id, claim.service_date.isoformat(), shown, checkpoints
     )
+
+
+def held_now(session: Session, claim_ids: list[str]) -> dict[str, list[str]]:
+    """The given claims that a current checkpoint holds, with the rule ids holding them."""
+    cp = m.ClaimCheckpoint
+    newest = (
+        select(func.max(cp.id)).where(cp.claim_id.in_(claim_ids)).group_by(cp.claim_id, cp.step)
+    )
+    held: dict[str, list[str]] = {}
+    query = select(cp.claim_id, cp.findings).where(
+        cp.id.in_(newest), cp.status == CheckpointStatus.HELD
+    )
+    for claim_id, findings in session.execute(query.order_by(cp.claim_id)):
+        rules = [f.rule_id for f in findings if f.severity is Severity.HELD]
+        held.setdefault(claim_id, []).extend(rules)
+    return held

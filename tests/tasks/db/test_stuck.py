@@ -185,3 +185,29 @@ def test_a_dead_workers_claims_checked_by_a_later_run_are_not_stuck(tmp_path: Pa
         after = find_kind(session, StuckKind.RUNNING_PAST_LEASE, today, limit=10)
     assert [s.claim_id for s in before.claims] == ids[20:24]
     assert [s.claim_id for s in after.claims] == ids[22:24] and after.total == 2
+
+
+def test_held_now_names_the_rules_holding_each_claim(small: Engine):
+    """What `claimguard submitted` warns of: claims sent while a current checkpoint holds them."""
+    from tasks.db.repository import held_now
+
+    with session_scope(small) as session:
+        ids = sorted(session.scalars(select(m.Claim.claim_id)))
+        held = held_now(session, ids)
+        current_held = {
+            cp.claim_id
+            for cp in session.scalars(select(m.ClaimCheckpoint))
+            if cp.status == "held"
+            and cp.id
+            == max(
+                c.id
+                for c in session.scalars(
+                    select(m.ClaimCheckpoint).where(
+                        m.ClaimCheckpoint.claim_id == cp.claim_id,
+                        m.ClaimCheckpoint.step == cp.step,
+                    )
+                )
+            )
+        }
+    assert held and set(held) == current_held
+    assert all(rules and all("-" in rule for rule in rules) for rules in held.values())
