@@ -16,6 +16,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -251,7 +252,7 @@ def test_the_pick_lists_follow_what_is_on_file(served: Served):
     process next compares (refresh_forms, every minute there; called here at once)."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from deployments.forms import choices_of
+    from deployments.forms import Choices, choices_of
     from deployments.serve import deployments, refresh_forms
     from rules.codes import PayerKind
     from tasks.runtime import Runtime
@@ -264,9 +265,16 @@ def test_the_pick_lists_follow_what_is_on_file(served: Served):
     with session_scope(engine) as session:
         session.add(m.Payer(payer_id="acme_health", name="Acme Health",
                             kind=PayerKind.COMMERCIAL, content_hash="0" * 64))  # fmt: skip
-    with temporary_settings(updates={PREFECT_API_URL: served.api}):
-        after = refresh_forms(deployments(settings, before), runtime, before)
-        assert refresh_forms(deployments(settings, after), runtime, after) is after  # no change
+
+    def refresh(last: Choices) -> Choices:
+        with temporary_settings(updates={PREFECT_API_URL: served.api}):
+            return refresh_forms(deployments(settings, last), runtime, last)
+
+    # In a thread of its own, as in the serve process: here Playwright's event loop runs in
+    # the main thread, and Prefect would hand back coroutines instead of deployments.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        after = thread.submit(refresh, before).result()
+        assert thread.submit(refresh, after).result() is after  # nothing changed: no update
     engine.dispose()
     fields = deployment(served, "re-audit")["parameter_openapi_schema"]["definitions"]
     assert "acme_health — Acme Health" in fields["ReauditParams"]["properties"]["payer_id"]["enum"]
