@@ -43,8 +43,9 @@ TO_HELP = "Only claims with a date of service on or before this day"
 RULE_HELP = "Only claims this rule holds now, e.g. after changing it"
 
 
-class Selection(BaseModel):
-    """Which claims: by id, by payer and date-of-service range, by the rule holding them, or unchecked."""
+class Criteria(BaseModel):
+    """Claims named by id, or chosen by payer, plan, provider, dates of service and the rule
+    holding them: the part of a selection a person fills in."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -71,6 +72,11 @@ class Selection(BaseModel):
     held_by_rule: Picked = Field(
         default=None, title="Held by rule", description=RULE_HELP, examples=["DEF-DOC-007"]
     )
+
+
+class Selection(Criteria):
+    """Which claims: by id, by payer and date-of-service range, by the rule holding them, or unchecked."""
+
     unchecked: bool = Field(
         default=False,
         title="Not yet checked",
@@ -271,34 +277,11 @@ CLI_HINTS = Hints(
 )
 
 
-class ReauditParams(Tuned):
+class ReauditParams(Criteria, Tuned):
     """Re-evaluate claims under the current rules and report, claim by claim, what changed."""
 
     model_config = ConfigDict(extra="forbid", title="Re-audit")
 
-    claim_ids: list[str] = Field(
-        default_factory=list,
-        max_length=20_000,
-        title="Claim ids",
-        description=CLAIM_IDS_HELP,
-        examples=[["CL-2026-000001-000-01"]],
-    )
-    payer_id: Picked = Field(
-        default=None, title="Payer", description=PAYER_HELP, examples=["medicare"]
-    )
-    plan_id: Picked = Field(default=None, title="Plan", description=PLAN_HELP, examples=["MCR-B"])
-    provider_npi: Picked = Field(
-        default=None, title="Provider", description=PROVIDER_HELP, examples=["1234567893"]
-    )
-    service_from: dt.date | None = Field(
-        default=None, title="Dates of service from", description=FROM_HELP, examples=["2026-10-01"]
-    )
-    service_to: dt.date | None = Field(
-        default=None, title="Dates of service to", description=TO_HELP, examples=["2026-10-31"]
-    )
-    held_by_rule: Picked = Field(
-        default=None, title="Held by rule", description=RULE_HELP, examples=["DEF-DOC-007"]
-    )
     steps: list[Step] = Field(
         default=list(PRE_SUBMISSION_STEPS),
         min_length=1,
