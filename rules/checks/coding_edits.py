@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Literal
 
@@ -23,7 +24,7 @@ from rules.codes import (
     PatientLocation,
     ProcedureCode,
 )
-from rules.context import ClaimContext
+from rules.context import ClaimContext, PriorService
 from rules.outcomes import Step
 from rules.records import ClaimLine
 from rules.tables import BYPASS_MODIFIERS, AddonRelation, ModifierIndicator
@@ -377,6 +378,19 @@ def _modifier_problem(
     )
 
 
+def _still_billed(priors: Iterable[PriorService]) -> list[str]:
+    """The earlier originals no later void cancelled: a void (frequency 8) withdraws the
+    newest original before it, so billing the service again after a void is no duplicate
+    (X12 837P CLM05-3; a void cancels the entire claim)."""
+    live: list[str] = []
+    for prior in sorted(priors, key=lambda s: (s.claim_date, s.claim_id)):
+        if prior.frequency_code is FrequencyCode.ORIGINAL:
+            live.append(prior.claim_id)
+        elif prior.frequency_code is FrequencyCode.VOID and live:
+            live.pop()
+    return live
+
+
 class DuplicateService(CheckParams):
     check: Literal["duplicate_service"]
 
@@ -389,14 +403,13 @@ def duplicate_service(ctx: ClaimContext, p: DuplicateService, env: Env) -> list[
     hits = []
     for line in ctx.claim.lines:
         npi = line.rendering_npi or ctx.claim.rendering_npi
-        earlier = [
-            s.claim_id
+        earlier = _still_billed(
+            s
             for s in ctx.history_on(line.service_date)
             if s.procedure_code == line.procedure_code
             and s.rendering_npi == npi
-            and s.frequency_code is FrequencyCode.ORIGINAL
             and (s.claim_date, s.claim_id) < ctx.sort_key
-        ]
+        )
         if earlier:
             hits.append(
                 Hit(

@@ -15,7 +15,7 @@ from pydantic import Field, field_validator
 
 from rules import similarity
 from rules.checks.base import CheckParams, Env, Hit, check
-from rules.codes import Modality, ProcedureCode
+from rules.codes import GROUP_PSYCHOTHERAPY, Modality, ProcedureCode
 from rules.context import ClaimContext
 from rules.outcomes import Severity, Step
 from rules.records import NoteElements
@@ -266,13 +266,16 @@ class GroupSizeWithin(CheckParams):
     min_size: int = Field(default=2, ge=1)
     max_size: int = Field(ge=2)
     require_documented: bool = True
+    # The codes whose session is a group of patients: family psychotherapy (90846/90847)
+    # has the patient and relatives, and no group size.
+    codes: list[ProcedureCode] = Field(default_factory=lambda: [GROUP_PSYCHOTHERAPY], min_length=1)
 
 
 @check(D, GroupSizeWithin)
 def group_size_within(ctx: ClaimContext, p: GroupSizeWithin, env: Env) -> list[Hit]:
     """The group's size is documented, matches the roster, and is within the payer's range."""
     session = ctx.session
-    if session is None:
+    if session is None or not any(line.procedure_code in p.codes for line in ctx.claim.lines):
         return []
     size = len(session.roster)
     evidence = {
