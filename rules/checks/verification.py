@@ -418,3 +418,30 @@ def _covers(auth: Authorization, line: ClaimLine) -> bool:
 
 def _monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
+
+
+class PriorClaimNumbered(CheckParams):
+    check: Literal["prior_claim_numbered"]
+
+
+@check(V, PriorClaimNumbered)
+def prior_claim_numbered(ctx: ClaimContext, p: PriorClaimNumbered, env: Env) -> list[Hit]:
+    """A replacement (frequency 7) or void (8) names the claim it replaces: the payer's claim
+    control number (2300 REF*F8, the original's CLP07), without which the payer cannot find it."""
+    claim = ctx.claim
+    if claim.frequency_code not in (FrequencyCode.REPLACEMENT, FrequencyCode.VOID):
+        return []
+    if claim.payer_claim_control_number:
+        return []
+    kind = "replacement" if claim.frequency_code is FrequencyCode.REPLACEMENT else "void"
+    return [
+        Hit(
+            message=(
+                f"This {kind} claim (frequency {claim.frequency_code.value}) does not give the "
+                "payer's claim number of the claim it "
+                + ("replaces" if kind == "replacement" else "cancels")
+                + " (REF*F8)."
+            ),
+            evidence={"frequency_code": claim.frequency_code.value},
+        )
+    ]
