@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -242,10 +243,18 @@ def addon_factor_documented(ctx: ClaimContext, p: AddonFactorDocumented, env: En
     return hits
 
 
+class TelehealthPosRule(StrEnum):
+    TELEHEALTH = "telehealth"  # POS 10 at home, 02 elsewhere
+    # As if in person (the location's POS, with modifier 95): Medicare for the PHE
+    # rules, 2020-03 through 2023-12-31 (FACTS §16).
+    AS_IF_IN_PERSON = "as_if_in_person"
+
+
 class TelehealthPlaceOfService(CheckParams):
     check: Literal["telehealth_place_of_service"]
     home: str = "10"
     elsewhere: str = "02"
+    telehealth_billed: TelehealthPosRule = TelehealthPosRule.TELEHEALTH
 
 
 @check(E, TelehealthPlaceOfService)
@@ -257,6 +266,8 @@ def telehealth_place_of_service(
     if session is None:
         return []
     telehealth = session.modality is not Modality.IN_PERSON
+    if telehealth and p.telehealth_billed is TelehealthPosRule.AS_IF_IN_PERSON:
+        return _telehealth_as_if_in_person(ctx, session.modality)
     expected = (
         (p.home if session.patient_location is PatientLocation.HOME else p.elsewhere)
         if telehealth
@@ -292,6 +303,23 @@ def telehealth_place_of_service(
                 )
             )
     return hits
+
+
+def _telehealth_as_if_in_person(ctx: ClaimContext, modality: Modality) -> list[Hit]:
+    return [
+        Hit(
+            message=(
+                f"Telehealth ({modality.value}) on this date is billed with the place of service "
+                f"as if in person, with modifier 95, not POS {pos}: POS {pos} may be paid at "
+                "the facility rate or denied."
+            ),
+            line_number=line.line_number,
+            evidence={"place_of_service": pos, "modality": modality.value},
+            fix="Use the place of service where the clinician would have seen the patient (e.g. 11) with modifier 95.",
+        )
+        for line in ctx.claim.lines
+        if (pos := line.place_of_service or ctx.claim.place_of_service) in TELEHEALTH_POS
+    ]
 
 
 class TelehealthModifiers(CheckParams):
