@@ -15,10 +15,17 @@ from pydantic import Field, field_validator
 
 from rules import similarity
 from rules.checks.base import CheckParams, Env, Hit, check
-from rules.codes import GROUP_PSYCHOTHERAPY, Modality, ProcedureCode
-from rules.context import ClaimContext
+from rules.codes import (
+    FAMILY_WITH_PATIENT,
+    FAMILY_WITHOUT_PATIENT,
+    GROUP_PSYCHOTHERAPY,
+    MULTIPLE_FAMILY_GROUP,
+    Modality,
+    ProcedureCode,
+)
+from rules.context import ClaimContext, Participant
 from rules.outcomes import Severity, Step
-from rules.records import NoteElements
+from rules.records import NoteElements, SessionNote
 
 D = Step.DOCUMENTATION
 NOTE_ELEMENTS = tuple(NoteElements.model_fields)
@@ -199,8 +206,22 @@ def _name_words(names: tuple[str, ...]) -> frozenset[str]:
     return frozenset(w.lower() for n in names for w in re.findall(r"[A-Za-z]+", n))
 
 
+# Given names that are everyday English words, so a note may use them as words.
+COMMON_WORD_NAMES = frozenset(
+    {"Art", "April", "Bill", "Bob", "Buck", "Chance", "Dawn", "Faith", "Grace", "Guy",
+     "Hope", "Joy", "June", "Mark", "Max", "May", "Pat", "Rich", "Rose", "Sky", "Sue",
+     "Summer", "Will", "Win", "Woody"}
+)  # fmt: skip
+
+
 class NoteNamesNoOtherParticipant(CheckParams):
     check: Literal["note_names_no_other_participant"]
+    # Family psychotherapy is about the patient's relatives: naming them is the point.
+    family_codes: list[ProcedureCode] = Field(
+        default_factory=lambda: [FAMILY_WITHOUT_PATIENT, FAMILY_WITH_PATIENT]
+    )
+    # First names that are also everyday words: alone, they are a warning, not a name.
+    common_word_names: list[str] = Field(default_factory=lambda: sorted(COMMON_WORD_NAMES))
 
 
 @check(D, NoteNamesNoOtherParticipant)
@@ -209,14 +230,96 @@ def note_names_no_other_participant(
 ) -> list[Hit]:
     """A patient's note does not name another participant (a privacy breach in that patient's record).
 
-    A full or last name is held; a first name alone may be a common word and is a warning.
-    The finding names the other participant by patient id only.
+    Whole names count: the full name (an initial for the first name will do), the surname
+    when no one else in the room or the patient shares it, the first name when no one else
+    shares it and it is not an everyday word (then a warning). The patient's own names, the
+    clinician's, and in a multiple-family group the patient's family's are not another
+    participant's. Possessives ("Brannigan's") are the name. The finding names the other
+    participant by patient id only.
     """
     note = ctx.note
     if note is None or not ctx.participants:
         return []
+    if any(line.procedure_code in p.family_codes for line in ctx.claim.lines):
+        return []
+    words = _note_words(note)
+    own = _own_names(ctx)
+    hits = []
+    for person in ctx.participants:
+        if person.last_name in own["last"] and any(
+            line.procedure_code == MULTIPLE_FAMILY_GROUP for line in ctx.claim.lines
+        ):
+            continue  # the patient's own family, in a multiple-family group
+        match = _named(person, ctx, words, own)
+        if match is None:
+            continue
+        held = match != "first_name" or person.first_name not in p.common_word_names
+        hits.append(
+            Hit(
+                message=f"Note {note.note_id} contains {_SAID[match]} of another participant (patient {person.patient_id}).",
+                evidence={
+                    "note_id": note.note_id,
+                    "other_patient_id": person.patient_id,
+                    "match": match,
+                },
+                fix="Remove the other participant's name; refer to 'another group member'.",
+                severity=None if held else Severity.WARNING,
+            )
+        )
+    return hits
+
+
+_SAID = {"full_name": "the name", "last_name": "the surname", "first_name": "the first name"}
+
+
+def _named(
+    person: Participant,
+    ctx: ClaimContext,
+    words: tuple[str, ...],
+    own: dict[str, frozenset[str]],
+) -> str | None:
+    """How the note names `person`: "full_name", "last_name", "first_name" or None."""
+    last_parts = _name_parts(person.last_name)
+    present = set(words)
+    if not last_parts <= present and person.first_name not in present:
+        return None
+    if last_parts <= present and _first_before_last(person, words):
+        return "full_name"
+    others = [o for o in ctx.participants if o.patient_id != person.patient_id]
+    if last_parts <= present and person.last_name not in own["last"] | own["first"] | {
+        o.last_name for o in others
+    }:
+        return "last_name"
+    # A word that is the patient's or the clinician's own name (first or last) is theirs.
+    first_shared = person.first_name in own["first"] | own["last"] | {o.first_name for o in others}
+    if person.first_name in present and not first_shared:
+        return "first_name"
+    return None
+
+
+def _first_before_last(person: Participant, words: tuple[str, ...]) -> bool:
+    """The first name (or its initial) just before the surname: "Tobias Brannigan", "T. Brannigan"."""
+    first_last = _name_parts(person.last_name)
+    for i, word in enumerate(words[1:], start=1):
+        if word in first_last and (
+            words[i - 1] == person.first_name or words[i - 1] == person.first_name[:1]
+        ):
+            return True
+    return False
+
+
+def _own_names(ctx: ClaimContext) -> dict[str, frozenset[str]]:
+    """The patient's and the clinician's names: never another participant's."""
+    people = [person for person in (ctx.patient, ctx.rendering) if person is not None]
+    return {
+        "first": frozenset(person.first_name for person in people),
+        "last": frozenset(person.last_name for person in people),
+    }
+
+
+def _note_words(note: SessionNote) -> tuple[str, ...]:
     e = note.elements
-    words = _words(
+    return _words(
         (
             e.participation,
             e.response,
@@ -229,26 +332,6 @@ def note_names_no_other_participant(
             note.text,
         )
     )
-    hits = []
-    for person in ctx.participants:
-        last = _name_parts(person.last_name) <= words
-        first = person.first_name in words
-        if last or first:
-            severity = None if last else Severity.WARNING
-            what = "the name" if last else "the first name"
-            hits.append(
-                Hit(
-                    message=f"Note {note.note_id} contains {what} of another participant (patient {person.patient_id}).",
-                    evidence={
-                        "note_id": note.note_id,
-                        "other_patient_id": person.patient_id,
-                        "match": "last_name" if last else "first_name",
-                    },
-                    fix="Remove the other participant's name; refer to 'another group member'.",
-                    severity=severity,
-                )
-            )
-    return hits
 
 
 @lru_cache(maxsize=4096)
@@ -257,8 +340,14 @@ def _name_parts(name: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4096)
-def _words(parts: tuple[str | None, ...]) -> frozenset[str]:
-    return frozenset(re.findall(r"[A-Za-zÀ-ÿ'-]+", " ".join(part for part in parts if part)))
+def _words(parts: tuple[str | None, ...]) -> tuple[str, ...]:
+    """The text's words in order; a possessive is its name ("Smith's" and "Smiths'" are
+    Smith), an initial its letter ("T." is T)."""
+    text = " ".join(part for part in parts if part)
+    return tuple(
+        re.sub(r"(?:['\u2019]s|s['\u2019]|['\u2019])$", "", word)
+        for word in re.findall(r"[A-Za-zÀ-ÿ'\u2019-]+", text)
+    )
 
 
 class GroupSizeWithin(CheckParams):
