@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rules.checks.base import CheckParams, Env, Hit, check, units
 from rules.codes import (
+    ComplexityFactor,
     Credential,
     FrequencyCode,
     LocationKind,
@@ -216,6 +217,16 @@ def addon_has_primary(ctx: ClaimContext, p: AddonHasPrimary, env: Env) -> list[H
 class AddonFactorDocumented(CheckParams):
     check: Literal["addon_factor_documented"]
     addon: ProcedureCode = "90785"
+    # The language factor is a patient who lacks (or has lost) the language to communicate,
+    # reached through play, a device, an interpreter or a translator; translating for a
+    # patient whose own language is intact is not it (CPT; HCPro; BCBS-IL).
+    interpreting_words: list[str] = Field(default_factory=lambda: ["interpret", "translat"])
+    language_capacity_words: list[str] = Field(
+        default_factory=lambda: [
+            "expressive", "receptive", "aphasi", "nonverbal", "non-verbal", "developmental",
+            "play", "device", "toy", "sign language", "lost the ability", "lacks",
+        ]
+    )  # fmt: skip
 
 
 @check(E, AddonFactorDocumented)
@@ -240,7 +251,27 @@ def addon_factor_documented(ctx: ClaimContext, p: AddonFactorDocumented, env: En
                     fix=f"Remove {p.addon}, or document the factor (one of the four), what was done, and why.",
                 )
             )
+        elif _translation_alone(elements.complexity_factor, elements.complexity_detail, p):
+            hits.append(
+                Hit(
+                    message=(
+                        f"{p.addon} is billed for interpretation or translation alone: the note "
+                        "does not say the patient lacks the language needed to communicate."
+                    ),
+                    line_number=line.line_number,
+                    evidence={"note_id": ctx.note.note_id if ctx.note else None},
+                    fix=f"Remove {p.addon}; interpretation for a patient whose own language is intact is not interactive complexity.",
+                )
+            )
     return hits
+
+
+def _translation_alone(factor: ComplexityFactor, detail: str, p: AddonFactorDocumented) -> bool:
+    if factor is not ComplexityFactor.LANGUAGE_BARRIER_DEVICE:
+        return False
+    said = detail.lower()
+    interpreting = any(word in said for word in p.interpreting_words)
+    return interpreting and not any(word in said for word in p.language_capacity_words)
 
 
 class TelehealthPosRule(StrEnum):
