@@ -452,3 +452,45 @@ def telehealth_documented(ctx: ClaimContext, p: TelehealthDocumented, env: Env) 
             fix="Record the modality, the patient's location and consent.",
         )
     ]
+
+
+class DiagnosesDocumented(CheckParams):
+    check: Literal["diagnoses_documented"]
+    # The chapters compared: mental-health diagnoses (ICD-10-CM F01-F99). Z codes are
+    # primary_diagnosis_supports's business.
+    chapters: list[str] = Field(default_factory=lambda: ["F"], min_length=1)
+
+
+@check(D, DiagnosesDocumented)
+def diagnoses_documented(ctx: ClaimContext, p: DiagnosesDocumented, env: Env) -> list[Hit]:
+    """Each diagnosis the claim's lines point to is one this patient's note documents: a
+    claim billing F41.1 on a note that records only F33.1 is unsupported."""
+    note = ctx.note
+    if note is None or not note.elements.diagnosis_codes:
+        return []
+    documented = {_dx(code) for code in note.elements.diagnosis_codes}
+    pointed = {
+        ctx.claim.diagnoses[pointer - 1]
+        for line in ctx.claim.lines
+        for pointer in line.diagnosis_pointers
+        if 1 <= pointer <= len(ctx.claim.diagnoses)
+    }
+    missing = sorted(
+        code for code in pointed if code[:1].upper() in p.chapters and _dx(code) not in documented
+    )
+    if not missing:
+        return []
+    return [
+        Hit(
+            message=(
+                f"The claim bills {', '.join(missing)}, which note {note.note_id} does not "
+                f"document (it records {', '.join(note.elements.diagnosis_codes)})."
+            ),
+            evidence={"note_id": note.note_id, "claim_only": missing},
+            fix="Bill the diagnosis the note documents, or amend the note if the diagnosis was assessed.",
+        )
+    ]
+
+
+def _dx(code: str) -> str:
+    return code.replace(".", "").upper()
