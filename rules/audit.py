@@ -128,7 +128,9 @@ def audit_line(
         outcome=outcome,
         expected_allowed=expected.amount,
         variance=variance,
-        expected_patient=expected_patient_share(ctx, expected.amount),
+        # The member's share follows what the payer allowed: on an underpaid line both are
+        # low, and the underpayment is the finding, not the share as well.
+        expected_patient=expected_patient_share(ctx, allowed),
         contract_source=expected.source,
         contract_detail=expected.detail,
         illustrative=expected.illustrative,
