@@ -41,6 +41,30 @@ class TestMedicareAmount:
         assert expected is not None and str(expected.amount) == amount
 
     @pytest.mark.parametrize(
+        ("code", "day", "pos", "amount"),
+        [
+            # CMS's national amounts (RVU total x CF, half-up), docs/sources.md §18
+            ("90846", "2023-06-01", "11", "95.56"),
+            ("90847", "2024-06-12", "11", "102.19"),
+            ("90847", "2024-06-12", "53", "101.53"),
+            ("90849", "2025-03-03", "11", "37.52"),
+            ("90849", "2025-03-03", "53", "29.44"),
+            ("90832", "2024-02-01", "11", "76.95"),
+            ("90837", "2025-03-03", "11", "154.29"),
+            ("90791", "2023-06-01", "53", "150.80"),
+            ("90853", "2025-03-03", "53", "24.26"),
+        ],
+    )
+    def test_every_code_the_rules_name_has_the_published_amount(
+        self, code: str, day: str, pos: str, amount: str
+    ):
+        expected = fees.medicare_amount(
+            TABLES, code, pos, Credential.PSYD, dt.date.fromisoformat(day)
+        )
+        assert expected is not None and str(expected.amount) == amount
+        assert not expected.illustrative
+
+    @pytest.mark.parametrize(
         ("credential", "amount"),
         [
             (Credential.LCSW, "20.72"),
