@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Literal
 
 ZERO = Decimal(0)
 DIMENSIONS = ("payer", "provider", "location", "code", "month")
@@ -129,8 +130,17 @@ class Alarm:
     months: tuple[str, ...]
     lines: int
     underpaid: Decimal
+    # "months": underpaid lines in many months; "cents": shortfalls each within the per-line
+    # tolerance (so no line is called underpaid) that add up.
+    kind: Literal["months", "cents"] = "months"
 
     def message(self) -> str:
+        if self.kind == "cents":
+            return (
+                f"{self.payer_id} paid {self.code} a little under contract on {self.lines} "
+                f"lines ({self.months[0]} to {self.months[-1]}), each within the per-line "
+                f"tolerance: ${self.underpaid} in all"
+            )
         return (
             f"{self.payer_id} underpaid {self.code} in {len(self.months)} months "
             f"({self.months[0]} to {self.months[-1]}): {self.lines} lines, ${self.underpaid}"
@@ -140,6 +150,29 @@ class Alarm:
 def persistent_underpayers(lines: Iterable[AuditedLine], *, months: int = 3) -> list[Alarm]:
     """A payer that underpaid the same code in at least `months` distinct months."""
     return Ledger.of(lines).persistent_underpayers(months=months)
+
+
+# Small shortfalls on one payer's code that add up to this raise the alarm.
+SHAVED_ALARM = Decimal("25.00")
+
+
+def _alarms(
+    cells: dict[tuple[str, str, str], Tally], kind: Literal["months", "cents"]
+) -> list[Alarm]:
+    seen: dict[tuple[str, str], dict[str, Tally]] = defaultdict(dict)
+    for (payer, code, month), tally in cells.items():
+        seen[(payer, code)][month] = tally
+    return [
+        Alarm(
+            payer,
+            code,
+            tuple(sorted(by_month)),
+            sum(t.lines for t in by_month.values()),
+            sum((t.money for t in by_month.values()), ZERO),
+            kind,
+        )
+        for (payer, code), by_month in seen.items()
+    ]
 
 
 @dataclass(frozen=True)
@@ -178,6 +211,8 @@ class Ledger:
     groups: dict[str, dict[str, Group]] = field(default_factory=lambda: {d: {} for d in DIMENSIONS})
     # (payer, code, month): what the alarm and the payer-by-month chart are drawn from.
     underpaid_cells: dict[tuple[str, str, str], Tally] = field(default_factory=dict)
+    # (payer, code, month) of lines paid within the tolerance but short of the contract.
+    shaved_cells: dict[tuple[str, str, str], Tally] = field(default_factory=dict)
     # (category, prevented_by, CARC/RARC) of denied lines.
     denied_cells: dict[tuple[str, str, str], Tally] = field(default_factory=dict)
 
@@ -200,6 +235,9 @@ class Ledger:
                 group.allowed += line.allowed
             cell = (line.payer_id, line.code, line.month)
             self.underpaid_cells.setdefault(cell, Tally()).add(line.variance)
+        elif line.outcome == "paid_correctly" and line.variance > 0:
+            cell = (line.payer_id, line.code, line.month)
+            self.shaved_cells.setdefault(cell, Tally()).add(line.variance)
         elif line.outcome == "denied":
             for code in line.codes or ("(none)",):
                 if code.startswith("PR-"):
@@ -219,25 +257,22 @@ class Ledger:
             out[payer][month] += tally.money
         return out
 
-    def persistent_underpayers(self, *, months: int = 3) -> list[Alarm]:
-        """A payer that underpaid the same code in at least `months` distinct months."""
+    def persistent_underpayers(
+        self, *, months: int = 3, cents_total: Decimal = SHAVED_ALARM
+    ) -> list[Alarm]:
+        """A payer that underpaid the same code in at least `months` distinct months, or
+        whose shortfalls on it, each within the per-line tolerance, add up to `cents_total`."""
         if months < 1:
             raise ValueError("months must be at least 1")
-        seen: dict[tuple[str, str], dict[str, Tally]] = defaultdict(dict)
-        for (payer, code, month), tally in self.underpaid_cells.items():
-            seen[(payer, code)][month] = tally
         alarms = [
-            Alarm(
-                payer,
-                code,
-                tuple(sorted(by_month)),
-                sum(t.lines for t in by_month.values()),
-                sum((t.money for t in by_month.values()), ZERO),
-            )
-            for (payer, code), by_month in seen.items()
-            if len(by_month) >= months
+            alarm
+            for alarm in _alarms(self.underpaid_cells, "months")
+            if len(alarm.months) >= months
         ]
-        return sorted(alarms, key=lambda a: (-a.underpaid, a.payer_id, a.code))
+        alarms += [
+            alarm for alarm in _alarms(self.shaved_cells, "cents") if alarm.underpaid >= cents_total
+        ]
+        return sorted(alarms, key=lambda a: (-a.underpaid, a.payer_id, a.code, a.kind))
 
     def denials(self) -> list[DenialRow]:
         """Denied lines by root-cause category and by each CARC/RARC they carry."""

@@ -56,6 +56,18 @@ class TestPersistentUnderpayer:
         assert leaks.persistent_underpayers(lines, months=3) == []
         assert len(leaks.persistent_underpayers(lines, months=2)) == 1
 
+    def test_cents_within_the_tolerance_that_add_up_raise_the_alarm(self):
+        """A payer that shaves 40 cents off every line stays under the per-line tolerance;
+        the running total per payer and code does not."""
+        shaved = [line(variance="0.40", month=8 + n % 3, claim=f"CL-{n}") for n in range(70)]
+        (alarm,) = leaks.persistent_underpayers(shaved, months=3)
+        assert (alarm.kind, alarm.lines, alarm.underpaid) == ("cents", 70, D("28.00"))
+        assert "each within the per-line tolerance: $28.00 in all" in alarm.message()
+        # 60 such lines are $24.00: under the alarm's total, so no alarm
+        assert leaks.persistent_underpayers(shaved[:60], months=3) == []
+        # overpaid or exact lines add nothing
+        assert leaks.persistent_underpayers([line(variance="-0.40")] * 100, months=3) == []
+
     def test_the_threshold_is_at_least_one_month(self):
         with pytest.raises(ValueError):
             leaks.persistent_underpayers([], months=0)
