@@ -80,6 +80,9 @@ class Served:
             return self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
+            # What it started runs in sessions of its own: the server is found by its port,
+            # so a failed stop leaves no server behind to slow the rest of the suite.
+            subprocess.run(["pkill", "-f", f"--port {self.ui_port}"], check=False)
             return self.process.wait()
 
 
