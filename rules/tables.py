@@ -264,6 +264,38 @@ class CarcCategory(_Row):
         tables.carc[self.carc] = self
 
 
+class PfsStatus(StrEnum):
+    """The Medicare PFS status indicator of a code (PPRRVU; docs/sources.md §13)."""
+
+    ACTIVE = "A"
+    BUNDLED = "B"
+    CARRIER_PRICED = "C"
+    DELETED = "D"
+    EXCLUDED = "E"
+    DELETED_NO_GRACE = "F"
+    NOT_VALID_GRACE = "G"
+    DELETED_MODIFIER = "H"
+    NOT_VALID = "I"
+    ANESTHESIA = "J"
+    MEASUREMENT = "M"
+    NON_COVERED = "N"
+    BUNDLED_EXCLUDED = "P"
+    RESTRICTED = "R"
+    INJECTION = "T"
+    STATUTORY_EXCLUSION = "X"
+
+
+class PfsStatusRow(_Row):
+    code: Code = Field(alias="HCPCS")
+    status: PfsStatus = Field(alias="Status")
+    effective: Date = Field(alias="Effective Date")
+    ends: OptionalDate = Field(None, alias="End Date")
+    source: str = Field("", alias="Source")
+
+    def file_in(self, tables: Tables) -> None:
+        tables.pfs_status[self.code].append(self)
+
+
 class PayerTerms(_Row):
     """How long a payer allows to file a claim, and usually takes to pay one."""
 
@@ -293,6 +325,7 @@ class Tables:
     provider_percent: dict[str, ProviderPercent] = field(default_factory=dict)
     carc: dict[str, CarcCategory] = field(default_factory=dict)
     terms: dict[str, PayerTerms] = field(default_factory=dict)  # by payer id; "_default"
+    pfs_status: dict[str, list[PfsStatusRow]] = field(default_factory=lambda: defaultdict(list))
 
     def ptp_edit(self, code_a: str, code_b: str, on: dt.date) -> PtpEdit | None:
         """The PTP edit between two codes on a date, whichever is column 1."""
@@ -325,6 +358,12 @@ class Tables:
         rows = [g for g in self.gpci.get(locality, ()) if g.effective <= on]
         return max(rows, key=lambda g: g.effective) if rows else None
 
+    def pfs_status_of(self, code: str, on: dt.date) -> PfsStatusRow | None:
+        """The code's Medicare PFS status on a date, when the status table lists it."""
+        return next(
+            (r for r in self.pfs_status.get(code, ()) if _active(r.effective, r.ends, on)), None
+        )
+
     def filing_days(self) -> dict[str, int]:
         """Each payer's timely-filing window in days ("_default" for the others)."""
         return {payer: terms.filing_days for payer, terms in self.terms.items()}
@@ -350,6 +389,7 @@ Row = (
     | ProviderPercent
     | CarcCategory
     | PayerTerms
+    | PfsStatusRow
 )
 
 FILES: dict[str, type[Row]] = {
@@ -363,6 +403,7 @@ FILES: dict[str, type[Row]] = {
     "medicare_provider_percent.csv": ProviderPercent,
     "carc_categories.csv": CarcCategory,
     "payer_terms.csv": PayerTerms,
+    "medicare_pfs_status.csv": PfsStatusRow,
 }
 
 

@@ -29,7 +29,7 @@ from rules.codes import (
 from rules.context import ClaimContext, PriorService
 from rules.outcomes import Step
 from rules.records import ClaimLine
-from rules.tables import BYPASS_MODIFIERS, AddonRelation, ModifierIndicator
+from rules.tables import BYPASS_MODIFIERS, AddonRelation, ModifierIndicator, PfsStatus
 
 E = Step.CODING_EDITS
 TELEHEALTH_POS = ("02", "10")
@@ -550,4 +550,41 @@ def code_valid_on_date(ctx: ClaimContext, p: CodeValidOnDate, env: Env) -> list[
                     fix="Bill the code valid on the date of service.",
                 )
             )
+    return hits
+
+
+class PaidUnderFeeSchedule(CheckParams):
+    check: Literal["paid_under_fee_schedule"]
+    # Statuses with no payment under the physician fee schedule (docs/sources.md §13).
+    not_paid: list[PfsStatus] = Field(
+        default_factory=lambda: [
+            PfsStatus.BUNDLED, PfsStatus.EXCLUDED, PfsStatus.NOT_VALID, PfsStatus.MEASUREMENT,
+            PfsStatus.NON_COVERED, PfsStatus.STATUTORY_EXCLUSION, PfsStatus.DELETED,
+            PfsStatus.DELETED_NO_GRACE,
+        ],
+        min_length=1,
+    )  # fmt: skip
+
+
+@check(E, PaidUnderFeeSchedule)
+def paid_under_fee_schedule(ctx: ClaimContext, p: PaidUnderFeeSchedule, env: Env) -> list[Hit]:
+    """Each line's code is one the payer pays under the physician fee schedule on its date:
+    an H-code (status I) or a PHP code (status X) billed to Medicare is never paid."""
+    hits = []
+    for line in ctx.claim.lines:
+        row = env.tables.pfs_status_of(line.procedure_code, line.service_date)
+        if row is None or row.status not in p.not_paid:
+            continue
+        hits.append(
+            Hit(
+                message=(
+                    f"{line.procedure_code} has PFS status {row.status.value} on "
+                    f"{line.service_date}: {ctx.claim.payer_id} does not pay it under the "
+                    "physician fee schedule."
+                ),
+                line_number=line.line_number,
+                evidence={"procedure_code": line.procedure_code, "status": row.status.value},
+                fix="Bill the code this payer pays for the service (e.g. 90853 for group psychotherapy), or bill the payer that covers this code.",
+            )
+        )
     return hits
