@@ -19,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 CONTRACTUAL = "45"
 SEQUESTRATION = "253"
 WRITE_OFFS = frozenset({CONTRACTUAL, SEQUESTRATION})  # not denials, whatever their amount
+# The 5010 835 guide has payers mark every part of a claim they split to speed it up with
+# RARC MA15 in the claim's MOA (X12 RFI 1076): the parts together are the answer.
+SPLIT_CLAIM = "MA15"
 ZERO = Decimal("0")
 
 
@@ -97,6 +100,10 @@ class RemitClaim(BaseModel):
     def reversal(self) -> bool:
         return self.status_code == REVERSAL
 
+    @property
+    def split_part(self) -> bool:
+        return SPLIT_CLAIM in self.remark_codes
+
     def balances(self) -> bool:
         """CLP03 - (claim and line CAS) = CLP04 (X12 RFI 2348)."""
         cas = sum((a.amount for a in self.adjustments), ZERO)
@@ -118,6 +125,8 @@ def effective(postings: list[RemitClaim]) -> RemitClaim | None:
     A reversal (CLP02 22) cancels the latest earlier posting with the same payer claim
     control number (else the latest one); the newest posting left standing is the answer.
     A claim whose every posting was reversed has no answer yet (it awaits re-adjudication).
+    A claim the payer split (MA15 on each part, possibly in different 835s) is answered by
+    its parts together: the newest run of standing parts, summed.
     """
     standing: list[RemitClaim] = []
     for posting in postings:
@@ -134,7 +143,30 @@ def effective(postings: list[RemitClaim]) -> RemitClaim | None:
             standing.pop(same[-1])
         elif standing:
             standing.pop()
-    return standing[-1] if standing else None
+    if not standing:
+        return None
+    parts: list[RemitClaim] = []
+    for posting in reversed(standing):
+        if not posting.split_part:
+            break
+        parts.insert(0, posting)
+    return joined(parts) if len(parts) > 1 else standing[-1]
+
+
+def joined(parts: Sequence[RemitClaim]) -> RemitClaim:
+    """The parts of a split claim as one answer: amounts summed, lines side by side (a line
+    paid in two parts is summed later by merge_split), the newest part's status and date."""
+    newest = parts[-1]
+    return newest.model_copy(
+        update={
+            "charge": sum((p.charge for p in parts), ZERO),
+            "paid": sum((p.paid for p in parts), ZERO),
+            "patient_responsibility": sum((p.patient_responsibility for p in parts), ZERO),
+            "adjustments": [a for p in parts for a in p.adjustments],
+            "remark_codes": list(dict.fromkeys(c for p in parts for c in p.remark_codes)),
+            "lines": [ln for p in parts for ln in p.lines],
+        }
+    )
 
 
 class PostingProblem(StrEnum):

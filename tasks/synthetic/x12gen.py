@@ -62,6 +62,7 @@ PAYMENT_PROBLEMS: dict[str, float] = {
     "truncated_control_number": 0.03,
     "dropped_modifiers": 0.03,
     "recoded": 0.01,
+    "split_payment": 0.02,  # two CLPs marked MA15, the second in a later 835
 }
 DENIAL_CARCS = ("197", "50", "4", "16", "96", "29", "109")
 CLAIMS_PER_SET = 2000
@@ -400,7 +401,12 @@ def _pay(
         patient,
         member,
     )
-    target.claims.append(paid)
+    if problem == "split_payment":
+        first, rest = _split(paid)
+        target.claims.append(first)
+        target.later.append(rest)
+    else:
+        target.claims.append(paid)
     for line, (_, outcome) in zip(claim.lines, lines, strict=True):
         truth.append(TruthRow(claim.claim_id, line.line_number, problem.split(":")[0], outcome))
     if problem == "reversal":
@@ -422,6 +428,8 @@ def _choose(rng: random.Random, rates: dict[str, float], claim: r.Claim) -> str:
     for name, rate in rates.items():
         if roll < rate:
             if name == "dropped_modifiers" and not any(ln.modifiers for ln in claim.lines):
+                return "none"
+            if name == "split_payment" and len(claim.lines) < 2:
                 return "none"
             return name
         roll -= rate
@@ -503,6 +511,20 @@ def _claim(
         patient=_person(patient, member),
         lines=lines,
     )
+
+
+def _split(paid: w.PaidClaim) -> tuple[w.PaidClaim, w.PaidClaim]:
+    """The claim paid in two parts, each marked MA15: the first line now, the rest later."""
+
+    def part(lines: list[w.PaidLine]) -> w.PaidClaim:
+        return w.PaidClaim(
+            paid.control_number, paid.status,
+            sum((ln.charge for ln in lines), Decimal(0)), sum((ln.paid for ln in lines), Decimal(0)),
+            sum((c.amount for ln in lines for c in ln.adjustments if c.group == "PR"), Decimal(0)),
+            paid.filing_indicator, paid.payer_claim_number, paid.patient, lines, remarks=["MA15"],
+        )  # fmt: skip
+
+    return part(paid.lines[:1]), part(paid.lines[1:])
 
 
 def _reversed(paid: w.PaidClaim) -> w.PaidClaim:

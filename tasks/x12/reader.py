@@ -286,13 +286,33 @@ def read(data: bytes) -> X12Document:
                 raise X12FileError(f"its HL levels could not be read ({_kind(error)})") from None
         # Layout faults (a trailing separator) leave every value as meant: said, not refused.
         tx.warnings += [e for e in tx.errors if e.plain.cosmetic]
-        tx.errors = [e for e in tx.errors if not e.plain.cosmetic]
+        tx.errors = [e for e in tx.errors if not e.plain.cosmetic and not _listed_remark(e)]
     if not sets:
         raise X12FileError(
             "no transaction set (ST to SE) could be found in it; "
             "segment ids are written in capital letters (ST, CLM, SE)"
         )
     return X12Document(sets, notes)
+
+
+# Remark codes (RARCs) on the published list that pyx12 4.0's code list lacks: MA15 marks
+# each part of a split claim, which the 5010 835 guide requires (docs/sources.md §15).
+REMARKS_PYX12_LACKS = frozenset({"MA15", "MA26", "MA27", "MA28"})
+_REMARK_ELEMENTS = frozenset(
+    {
+        *(f"MOA{i:02d}" for i in range(3, 8)),
+        "MIA05",
+        *(f"MIA{i:02d}" for i in range(20, 24)),
+        "LQ02",
+    }
+)
+
+
+def _listed_remark(error: X12Error) -> bool:
+    """A code-list error on a remark code the published list has: not an error at all."""
+    if error.code != "7" or error.element not in _REMARK_ELEMENTS:
+        return False
+    return error.plain.found.split(",")[0] in REMARKS_PYX12_LACKS
 
 
 def _read_interchange(interchange: _Interchange) -> list[TransactionSet]:

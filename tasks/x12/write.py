@@ -275,6 +275,7 @@ class PaidClaim:
     patient: Person
     lines: list[PaidLine]
     adjustments: list[Cas] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)  # MOA03-07 (e.g. MA15 on a split claim)
 
 
 @dataclass
@@ -358,6 +359,8 @@ def _paid_claim(claim: PaidClaim) -> list[Segment]:
     ]  # fmt: skip
     out += _cas(claim.adjustments)
     out.append(["NM1", "QC", "1", text(p.last), text(p.first), "", "", "", "MI", p.id])
+    if claim.remarks:
+        out.append(["MOA", "", "", *claim.remarks[:5]])
     for line in claim.lines:
         composite = ":".join(["HC", line.code, *line.modifiers])
         original = ":".join(["HC", line.original_code]) if line.original_code else ""

@@ -139,6 +139,29 @@ class TestNetting:
     def test_a_claim_whose_every_posting_was_reversed_has_no_answer(self):
         assert effective([remit("1", "60"), remit("22", "-60")]) is None
 
+    def test_the_parts_of_a_split_claim_are_one_answer(self):
+        # MA15 on each part (X12 RFI 1076): the first part pays line 1, a later 835 line 2.
+        one = RemitLine(line_number=1, procedure_code="90853", charge=D("95"), paid=D("60"))
+        two = RemitLine(line_number=2, procedure_code="90785", charge=D("20"), paid=D("12"))
+        first = remit("1", "60", lines=[one]).model_copy(update={"remark_codes": ["MA15"]})
+        second = remit("1", "12", icn="ICN2", lines=[two]).model_copy(
+            update={"remark_codes": ["MA15"], "charge": D("20")}
+        )
+        answer = effective([first, second])
+        assert answer is not None
+        assert (answer.paid, answer.charge) == (D("72"), D("115"))
+        assert [ln.line_number for ln in answer.lines] == [1, 2]
+
+    def test_a_whole_answer_after_split_parts_replaces_them(self):
+        part = remit("1", "60").model_copy(update={"remark_codes": ["MA15"]})
+        whole = remit("1", "72", icn="ICN3")
+        assert effective([part, whole]) is whole
+
+    def test_a_reversed_part_leaves_the_other_part_standing(self):
+        part = remit("1", "60", icn="A").model_copy(update={"remark_codes": ["MA15"]})
+        other = remit("1", "12", icn="B").model_copy(update={"remark_codes": ["MA15"]})
+        assert effective([part, other, remit("22", "-60", icn="A")]) is other
+
     def test_a_split_line_is_audited_as_its_sum(self):
         part = RemitLine(line_number=1, procedure_code="90853", charge=D("50"), paid=D("30"),
                          adjustments=[Adjustment(group="CO", reason="45", amount=D("20"))])  # fmt: skip

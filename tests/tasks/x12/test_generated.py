@@ -307,6 +307,7 @@ class TestPosting:
             "truncated_control_number",
             "persistent_underpayment",
             "denied",
+            "split_payment",  # MA15 parts in two 835s: both parts' payments audited together
         ):
             assert result.planted[problem] > 0, problem
 

@@ -105,3 +105,29 @@ def test_errors_never_echo_what_identifies_a_person(find: str, put: str):
         said = [e.describe() for s in document.sets for e in (*s.errors, *s.envelope_errors)]
     assert said, "pyx12 found the fault"
     assert [word for word in PLANTED if any(word in line for line in said)] == [], said
+
+
+def _835_with_remark(folder: Path, remark: str) -> bytes:
+    import datetime as dt
+    from decimal import Decimal as D
+
+    from tasks.x12 import write as w
+
+    line = w.PaidLine("90853", [], D("95"), D("60"), D(1), dt.date(2026, 8, 4),
+                      [w.Cas("CO", "45", D("35"))], "1", D("60"), [], None)  # fmt: skip
+    claim = w.PaidClaim("CL1", "1", D("95"), D("60"), D(0), "12", "ICN1",
+                        w.Person("PART", "ONE", "M1"), [line], remarks=[remark])  # fmt: skip
+    payment = w.Payment(w.Person("PAYER", id="p1"), w.Person("PRACTICE", id="1234567893"),
+                        "TR1", dt.date(2026, 8, 20), [claim])  # fmt: skip
+    path = w.write_interchange(folder / f"{remark}.835", [w.payment_set(payment)], sender="P1",
+                               receiver="CG", control=1, created=dt.datetime(2026, 1, 1, 8),
+                               functional_id="HP", version="005010X221A1")  # fmt: skip
+    return path.read_bytes()
+
+
+def test_ma15_marking_a_split_claim_is_not_a_code_list_error(tmp_path: Path):
+    """pyx12 4.0's remark list lacks MA15, which the 5010 guide requires on each part of a
+    split claim; a remark code on no list at all is still an error."""
+    assert all(tx.valid for tx in read(_835_with_remark(tmp_path, "MA15")).sets)
+    (tx,) = read(_835_with_remark(tmp_path, "ZZ99")).sets
+    assert [(e.segment, e.element) for e in tx.errors] == [("MOA", "MOA03")]
