@@ -20,6 +20,7 @@ from rich.text import Text
 
 from flows import report
 from rules.outcomes import Step
+from tasks.reference.layouts import TableKind
 from tasks.settings import CHUNK_SIZE
 from tasks.text import printable
 
@@ -49,11 +50,15 @@ remit_app = App(
     name="remit", help="835 remittances: post them, audit them, work what is unmatched."
 )
 report_app = App(name="report", help="Revenue-leak reports: underpayments, denials, work queues.")
+tables_app = App(
+    name="tables", help="Reference tables: import the files CMS and X12 publish, in their layouts."
+)
 app.command(db_app)
 app.command(remit_app)
 app.command(report_app)
 app.command(rules_app)
 app.command(claim_app)
+app.command(tables_app)
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
 DatabaseUrl = Annotated[
     str | None,
@@ -219,6 +224,27 @@ def rules_validate(root: Path = RULES_DIR, /) -> int:
     print(
         f"{len(rule_set.all_rules())} rules for {len(rule_set.payers)} payers and the defaults; version {rule_set.version[:16]}"
     )
+    return 0
+
+
+@rules_app.command(name="copy")
+def rules_copy(folder: Path, /) -> int:
+    """Copy the shipped rules (payer rule files and tables) into a folder of your own, to
+    edit and to import tables into; point CLAIMGUARD_RULES_DIR at it.
+
+    Parameters
+    ----------
+    folder
+        A new folder (it must not exist yet).
+    """
+    import shutil
+
+    if folder.exists():
+        return _fail(f"{folder} already exists: name a new folder")
+    folder.mkdir(parents=True)
+    for part in ("payers", "tables"):
+        shutil.copytree(RULES_DIR / part, folder / part)
+    print(f"copied the shipped rules to {folder}; use them with CLAIMGUARD_RULES_DIR={folder}")
     return 0
 
 
@@ -657,6 +683,74 @@ def _print_changes(batch_key: str, *, csv: Path | None, database_url: str | None
         else:
             first = islice(changes_of(session, batch_key, page=200), 200)
             report.print_changes([report.change_row(c) for c in first], total)
+    return 0
+
+
+@tables_app.command(name="import")
+def tables_import(
+    kind: TableKind,
+    file: Path,
+    /,
+    *,
+    effective: dt.date,
+    rules: Path | None = None,
+    dry_run: bool = False,
+    all_codes: bool = False,
+    illustrative: bool = False,
+    database_url: DatabaseUrl = None,
+) -> int:
+    """Import a reference file as CMS or X12 publishes it: show what it changes, propose the
+    re-audit of the claims whose verdicts change (a dry run), then write the tables.
+
+    Parameters
+    ----------
+    kind
+        pprrvu (the PFS relative value file, with status and conversion factor), gpci,
+        locality (LOCCO), ncci-ptp (practitioner PTP .txt), mue (practitioner MUE .csv),
+        carc or rarc (the X12 code lists saved as CSV).
+    file
+        The file (unzipped from CMS's download).
+    effective
+        The first date of service the file applies to, e.g. 2026-01-01.
+    rules
+        The rules folder to write (default: CLAIMGUARD_RULES_DIR); `claimguard rules copy`
+        makes one from the shipped rules.
+    dry_run
+        Show the difference and the proposed re-audit; write nothing.
+    all_codes
+        Keep every code of the file, not only the behavioural-health ones.
+    illustrative
+        Mark the rows illustrative (a sample file, not a publisher's).
+    """
+    from flows.tables_import import ImportRefused, ImportRequest, run_import
+    from tasks.settings import get_settings
+
+    named = rules or get_settings().rules_dir
+    if named is None and not dry_run:
+        return _fail(
+            "ClaimGuard is using its shipped rules, which an import does not change: make "
+            "your own with `claimguard rules copy DIR` and pass --rules DIR "
+            "(or set CLAIMGUARD_RULES_DIR)"
+        )
+    folder = named or RULES_DIR
+    if not (folder / "tables").is_dir() or not (folder / "payers").is_dir():
+        return _fail(
+            f"{folder} is not a rules folder (payers/ and tables/); see `claimguard rules copy`"
+        )
+    if not file.is_file():
+        return _fail(f"no such file: {file}")
+    try:
+        engine = _runtime(database_url, existing=True).engine()
+    except UserError:
+        engine = None
+    request = ImportRequest(
+        kind=kind, file=file, effective=effective, folder=folder, dry_run=dry_run,
+        all_codes=all_codes, illustrative=illustrative, rules_named=named is not None,
+    )  # fmt: skip
+    try:
+        run_import(request, engine)
+    except ImportRefused as error:
+        return _fail(str(error))
     return 0
 
 

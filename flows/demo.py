@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -31,6 +32,11 @@ DEMO_MALFORMED = 10
 DEMO_START = dt.date(2026, 8, 3)
 DEMO_DAYS = 91
 DEMO_UNDERPAYER = ("summit_commercial", "90853")
+# A quarterly fee-schedule release in CMS's layout, values illustrative (samples/reference).
+SAMPLE_RVU = (
+    Path(__file__).resolve().parents[1] / "samples" / "reference" / "PPRRVU26_OCT_SAMPLE.csv"
+)
+SAMPLE_EFFECTIVE = dt.date(2026, 10, 1)
 
 
 def run_demo(settings: Settings, *, claims: int, seed: int) -> int:
@@ -82,7 +88,31 @@ def run_demo(settings: Settings, *, claims: int, seed: int) -> int:
     print(found.text())
     print(f"\nrevenue-leak report: {found.files['html']}")
     print(f"work queues (CSV): {found.files['appeals']}, {found.files['held']}")
+    _import_sample_table(settings, engine)
     return 0 if state.is_completed() else 1
+
+
+def _import_sample_table(settings: Settings, engine: Engine) -> None:
+    """A fee-schedule release imported into a copy of the rules: its difference from the
+    tables, and the re-audit it proposes on the quarter just loaded (a dry run)."""
+    from flows.tables_import import ImportRequest, run_import
+    from rules.loader import RULES_ROOT
+    from tasks.reference.layouts import TableKind
+
+    folder = settings.home / "rules"
+    shutil.rmtree(folder, ignore_errors=True)
+    for part in ("payers", "tables"):
+        shutil.copytree((settings.rules_dir or RULES_ROOT) / part, folder / part)
+    print(
+        f"\nimporting a fee-schedule release (a sample in CMS's PPRRVU layout) into a copy of the rules:\n"
+        f"  claimguard tables import pprrvu {SAMPLE_RVU.name} --effective {SAMPLE_EFFECTIVE} "
+        f"--illustrative --rules {folder}"
+    )
+    request = ImportRequest(
+        kind=TableKind.PPRRVU, file=SAMPLE_RVU, effective=SAMPLE_EFFECTIVE, folder=folder,
+        dry_run=False, illustrative=True,
+    )  # fmt: skip
+    run_import(request, engine)
 
 
 def _print_results(engine: Engine, rule_set: RuleSet, files: int) -> None:

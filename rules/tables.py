@@ -1,4 +1,5 @@
-"""Code tables as data: NCCI PTP edits, MUEs, add-on codes, code validity, fee schedules.
+"""Code tables as data: NCCI PTP edits, MUEs, add-on codes, code validity, fee schedules,
+PFS status, CARC and RARC lists, Medicare localities.
 
 Each table is a CSV file in rules/tables/ whose first columns are those CMS publishes, so a
 new quarter's file can be dropped in; ClaimGuard's extra columns (Illustrative, Source) are
@@ -158,8 +159,9 @@ class Mue(_Row):
     # 1 claim line, 2 date of service (policy), 3 date of service (clinical)
     adjudication_indicator: Adjudication = Field(alias="MUE Adjudication Indicator")
     rationale: str = Field("", alias="MUE Rationale")
-    # CMS's file has no effective date: its rows apply from the quarter it is dropped in.
+    # CMS's file has no effective date: its rows apply from the quarter it is imported for.
     effective: SinceAlways = Field(ALWAYS, alias="Effective Date")
+    ends: OptionalDate = Field(None, alias="End Date")
     illustrative: Flag = Field(False, alias="Illustrative")
     source: str = Field("CMS MUE practitioner table", alias="Source")
 
@@ -258,10 +260,38 @@ class CarcCategory(_Row):
     # the lifecycle step that should have caught it; "" when no pre-submission check could
     prevented_by: PreventedBy = Field("", alias="Prevented By Step")
     meaning: str = Field("", alias="Meaning")
+    stopped: OptionalDate = Field(None, alias="Stop Date")  # X12 retired the code
     source: str = Field("", alias="Source")
 
     def file_in(self, tables: Tables) -> None:
         tables.carc[self.carc] = self
+
+
+class RarcCode(_Row):
+    """A remittance advice remark code and what it tells the biller (the X12/CMS RARC list)."""
+
+    code: Text = Field(alias="Code")
+    description: Text = Field(alias="Description")
+    start: OptionalDate = Field(None, alias="Start Date")
+    stopped: OptionalDate = Field(None, alias="Stop Date")
+    source: str = Field("", alias="Source")
+
+    def file_in(self, tables: Tables) -> None:
+        tables.rarc[self.code] = self
+
+
+class MedicareLocality(_Row):
+    """A Medicare payment locality (CMS LOCCO file): MAC-locality and the counties it covers."""
+
+    locality: Text = Field(alias="Locality")
+    effective: Date = Field(alias="Effective Date")
+    state: str = Field("", alias="State")
+    area: str = Field("", alias="Fee Schedule Area")
+    counties: str = Field("", alias="Counties")
+    source: str = Field("", alias="Source")
+
+    def file_in(self, tables: Tables) -> None:
+        tables.localities[self.locality] = self
 
 
 class PfsStatus(StrEnum):
@@ -326,6 +356,8 @@ class Tables:
     carc: dict[str, CarcCategory] = field(default_factory=dict)
     terms: dict[str, PayerTerms] = field(default_factory=dict)  # by payer id; "_default"
     pfs_status: dict[str, list[PfsStatusRow]] = field(default_factory=lambda: defaultdict(list))
+    rarc: dict[str, RarcCode] = field(default_factory=dict)
+    localities: dict[str, MedicareLocality] = field(default_factory=dict)
 
     def ptp_edit(self, code_a: str, code_b: str, on: dt.date) -> PtpEdit | None:
         """The PTP edit between two codes on a date, whichever is column 1."""
@@ -339,7 +371,7 @@ class Tables:
         return None
 
     def mue_for(self, code: str, on: dt.date) -> Mue | None:
-        rows = [m for m in self.mue.get(code, ()) if m.effective <= on]
+        rows = [m for m in self.mue.get(code, ()) if _active(m.effective, m.ends, on)]
         return max(rows, key=lambda m: m.effective) if rows else None
 
     def addon_rows(self, addon: str, on: dt.date) -> list[AddonEdit]:
@@ -390,6 +422,8 @@ Row = (
     | CarcCategory
     | PayerTerms
     | PfsStatusRow
+    | RarcCode
+    | MedicareLocality
 )
 
 FILES: dict[str, type[Row]] = {
@@ -404,6 +438,8 @@ FILES: dict[str, type[Row]] = {
     "carc_categories.csv": CarcCategory,
     "payer_terms.csv": PayerTerms,
     "medicare_pfs_status.csv": PfsStatusRow,
+    "rarc_codes.csv": RarcCode,
+    "medicare_localities.csv": MedicareLocality,
 }
 
 

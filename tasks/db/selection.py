@@ -285,3 +285,27 @@ def claims_not_on_file(session: Session, claim_ids: Sequence[str]) -> list[str]:
 def any_claim(session: Session, **criteria: Any) -> bool:
     """Whether at least one claim matches the criteria (see `claim_pages`)."""
     return bool(next(claim_pages(session, size=1, **criteria), []))
+
+
+def claims_billing(
+    session: Session, codes: Sequence[str], since: dt.date, *, paid_only: bool = False
+) -> Iterator[list[str]]:
+    """Pages of the claims with a line of one of `codes` served on or after `since` (any
+    code when `codes` is empty), in claim-id order; `paid_only`: those with a remittance."""
+    line = m.ClaimLine
+    condition = (line.claim_id == m.Claim.claim_id) & (line.service_date >= since)
+    if codes:
+        condition &= line.procedure_code.in_(sorted(codes))
+    conditions: list[ColumnElement[bool]] = [exists().where(condition)]
+    if paid_only:
+        conditions.append(exists().where(m.RemittanceClaim.claim_id == m.Claim.claim_id))
+    after: str | None = None
+    while True:
+        query = sql_select(m.Claim.claim_id).where(*conditions)
+        if after is not None:
+            query = query.where(m.Claim.claim_id > after)
+        page = list(session.scalars(query.order_by(m.Claim.claim_id).limit(PAGE)))
+        if not page:
+            return
+        yield page
+        after = page[-1]

@@ -17,6 +17,7 @@ from tests.support import faults
 
 pytestmark = pytest.mark.prefect  # the commands start Prefect in local mode
 CLI = [sys.executable, "-c", "from flows.cli import main; main()"]
+CMS = Path(__file__).parents[1] / "fixtures" / "cms"
 
 
 def run(
@@ -110,6 +111,18 @@ class TestDemo:
         report = cwd / ".claimguard" / "reports" / "leak-report.html"
         assert report.exists() and "<svg" in report.read_text()
         assert "ALARM" not in out or "summit_commercial" in out
+
+    def test_imports_a_fee_schedule_release_and_proposes_the_re_audit(self, demo_runs):
+        """The demo imports a release in CMS's PPRRVU layout into a copy of the rules: the
+        difference, the claims it would change (a dry run) and the command that applies it."""
+        cwd, out, _ = demo_runs
+        assert "changed       90853  Non-Facility PE RVU 0.22 → 0.26" in out
+        proposed = next(line for line in out.splitlines() if line.startswith("re-audit proposed"))
+        would = int(proposed.rsplit(";", 1)[1].split()[0])
+        assert would > 0 and "post_payment_audit: passed → held" in out
+        assert "claimguard reaudit --reason 'pprrvu PPRRVU26_OCT_SAMPLE.csv" in out
+        table = (cwd / ".claimguard" / "rules" / "tables" / "medicare_pfs_rvu.csv").read_text()
+        assert "90853,2026-10-01,2026-12-31,0.67,0.26,0.09,0.02,33.4009,yes," in table
 
     def test_second_run_finds_everything_unchanged(self, demo_runs):
         """Run twice, the demo adds nothing: every record is unchanged the second time."""
@@ -323,6 +336,18 @@ class TestCommands:
              {}, "error: the claim database cannot be used: connection failed: "),
             (("files",), {"CLAIMGUARD_WORKERS": "lots"},
              "error: a CLAIMGUARD_ setting is not valid: CLAIMGUARD_WORKERS: "),
+            (("tables", "import", "pprrvu", str(CMS / "PPRRVU2025_Oct.csv"), "--effective", "2025-10-01"),
+             {}, "error: ClaimGuard is using its shipped rules, which an import does not change"),
+            (("tables", "import", "pprrvu", str(CMS / "GPCI2025.csv"), "--effective", "2025-10-01",
+              "--dry-run"), {}, "error: GPCI2025.csv is not a pprrvu file: PPRRVU: no data row"),
+            (("tables", "import", "mue", "nowhere.csv", "--effective", "2025-10-01", "--dry-run"), {},
+             "error: no such file: nowhere.csv"),
+            (("tables", "import", "rvu", "x.csv", "--effective", "2025-10-01"), {},
+             'error: Invalid value "rvu" for KIND. Choose from: "pprrvu", "gpci", "locality", '),
+            (("tables", "import", "mue", "x.csv", "--effective", "2025-13-01"), {},
+             'error: Invalid value for --effective: unable to convert "2025-13-01" into date.'),
+            (("tables", "import", "mue", "x.csv", "--effective", "2025-10-01", "--rules", "."), {},
+             "error: . is not a rules folder (payers/ and tables/)"),
         ],
     )  # fmt: skip
     def test_a_user_error_is_one_line_never_a_traceback(
