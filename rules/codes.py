@@ -21,6 +21,14 @@ class PayerKind(StrEnum):
     BH_CARVEOUT = "bh_carveout"
 
 
+class BenefitOrder(StrEnum):
+    """Which payer a coverage pays as, for the patient's other coverage (COB)."""
+
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    TERTIARY = "tertiary"
+
+
 class Credential(StrEnum):
     MD = "MD"
     DO = "DO"

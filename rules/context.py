@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 
-from rules.codes import FrequencyCode
+from rules.codes import BenefitOrder, FrequencyCode, PayerKind
 from rules.records import (
     Authorization,
     Claim,
@@ -46,6 +46,23 @@ class PriorService:
 
 
 @dataclass(frozen=True, slots=True)
+class OtherCoverage:
+    """Another coverage of the patient: who pays under it, as what, and when."""
+
+    coverage_id: str
+    payer_id: str
+    payer_kind: PayerKind | None
+    order: BenefitOrder
+    effective_from: dt.date
+    effective_to: dt.date | None
+
+    def active_on(self, day: dt.date) -> bool:
+        return self.effective_from <= day and (
+            self.effective_to is None or day <= self.effective_to
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Participant:
     """Another member of the patient's group session: id and the names a note must not carry."""
 
@@ -73,6 +90,8 @@ class ClaimContext:
     # Every 835 answer to the claim, oldest first (reversals included): `remittance` is what
     # stands of them, these are how it came to be.
     postings: tuple[RemitClaim, ...] = ()
+    # The patient's coverages other than the one billed (coordination of benefits).
+    other_coverage: tuple[OtherCoverage, ...] = ()
 
     @property
     def service_date(self) -> dt.date:
@@ -117,6 +136,10 @@ class Lookups:
     )
     # claim id -> its postings (835 CLPs matched to it), in the order they arrived
     postings: dict[str, list[RemitClaim]] = field(default_factory=dict)
+    # patient id -> coverage id -> coverage: every coverage of the patient
+    coverage_by_patient: dict[str, dict[str, Coverage]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
 
 
 def assemble(claim: Claim, look: Lookups) -> ClaimContext:
@@ -151,6 +174,26 @@ def assemble(claim: Claim, look: Lookups) -> ClaimContext:
         ),
         remittance=_remittance(look.postings.get(claim.claim_id)),
         postings=tuple(look.postings.get(claim.claim_id, ())),
+        other_coverage=tuple(
+            _other(c, look)
+            for c in look.coverage_by_patient.get(claim.patient_id, {}).values()
+            if c.coverage_id != claim.coverage_id
+        ),
+    )
+
+
+def _other(coverage: Coverage, look: Lookups) -> OtherCoverage:
+    plan = look.plans.get(coverage.plan_id)
+    # A carved-out behavioural-health benefit is paid by the carve-out's administrator.
+    payer_id = coverage.carveout_payer_id or (plan.payer_id if plan else "")
+    payer = look.payers.get(payer_id)
+    return OtherCoverage(
+        coverage_id=coverage.coverage_id,
+        payer_id=payer_id,
+        payer_kind=payer.kind if payer else None,
+        order=coverage.benefit_order,
+        effective_from=coverage.effective_from,
+        effective_to=coverage.effective_to,
     )
 
 
@@ -187,6 +230,7 @@ class ContextIndex(Lookups):
                 self.patients[record.patient_id] = record
             case Coverage():
                 self.coverage[record.coverage_id] = record
+                self.coverage_by_patient[record.patient_id][record.coverage_id] = record
             case Authorization():
                 self.auths_by_patient[record.patient_id].append(record)
             case GroupSession():

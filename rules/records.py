@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 from rules import icd10
 from rules.codes import (
     AuthKind,
+    BenefitOrder,
     BhBenefit,
     ClaimId,
     ComplexityFactor,
@@ -192,6 +193,11 @@ class Coverage(Record):
         default=False,
         description="known only from an 837P's subscriber loop: eligibility not yet verified",
     )
+    benefit_order: BenefitOrder = Field(
+        default=BenefitOrder.PRIMARY,
+        description="the order of benefits on file (eligibility response, intake form) "
+        "when the patient has other coverage",
+    )
     _to_after_from = field_validator("effective_to")(_not_before("effective_from"))
 
     @field_validator("carveout_payer_id")
@@ -344,6 +350,13 @@ class Claim(Record):
     payer_claim_control_number: str | None = Field(default=None, max_length=50)
     prior_auth_number: RecordId | None = None
     referral_number: RecordId | None = None
+    # A claim to a later payer carries the earlier payer's adjudication (837P 2320/2330B).
+    prior_payer_id: RecordId | None = Field(
+        default=None, description="the payer that adjudicated first (837P 2330B NM1*PR)"
+    )
+    prior_payer_paid: Money | None = Field(
+        default=None, description="what that payer paid (837P 2320 AMT*D; 0 if nothing)"
+    )
     diagnoses: list[Icd10Code] = Field(min_length=1, max_length=12)
     lines: list[ClaimLine] = Field(min_length=1, max_length=50)
 

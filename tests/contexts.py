@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from rules.codes import FrequencyCode
-from rules.context import ClaimContext, Participant, PriorService
+from rules.codes import BenefitOrder, FrequencyCode, PayerKind
+from rules.context import ClaimContext, OtherCoverage, Participant, PriorService
 from rules.records import (
     Authorization,
     Claim,
@@ -267,7 +267,22 @@ def build(ctx: dict[str, Any]) -> ClaimContext:
     )
     values["history"] = tuple(_prior(h) for h in ctx["history"])
     values["postings"] = tuple(RemitClaim.model_validate(p) for p in ctx.get("postings", ()))
+    values["other_coverage"] = tuple(_other(c) for c in ctx.get("other_coverage", ()))
     return ClaimContext(**values)
+
+
+def _other(c: dict[str, Any]) -> OtherCoverage:
+    import datetime as dt
+
+    ends = c.get("effective_to")
+    return OtherCoverage(
+        coverage_id=c.get("coverage_id", "COV-2"),
+        payer_id=c["payer_id"],
+        payer_kind=PayerKind(c["payer_kind"]) if c.get("payer_kind") else None,
+        order=BenefitOrder(c.get("order", "primary")),
+        effective_from=dt.date.fromisoformat(str(c.get("effective_from", "2020-01-01"))),
+        effective_to=dt.date.fromisoformat(str(ends)) if ends else None,
+    )
 
 
 def _prior(h: dict[str, Any]) -> PriorService:

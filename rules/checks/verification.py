@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from rules.checks.base import CheckParams, Env, Hit, check, units
-from rules.codes import AuthKind, FrequencyCode, Modality, ProcedureCode
+from rules.codes import AuthKind, BenefitOrder, FrequencyCode, Modality, PayerKind, ProcedureCode
 from rules.context import ClaimContext
 from rules.outcomes import Step
 from rules.records import Authorization, ClaimLine
@@ -443,5 +443,61 @@ def prior_claim_numbered(ctx: ClaimContext, p: PriorClaimNumbered, env: Env) -> 
                 + " (REF*F8)."
             ),
             evidence={"frequency_code": claim.frequency_code.value},
+        )
+    ]
+
+
+class PayersInOrder(CheckParams):
+    check: Literal["payers_in_order"]
+    last_resort: list[PayerKind] = Field(
+        default=[PayerKind.MEDICAID_MANAGED_CARE],
+        description="payer kinds that pay after every other coverage (Medicaid: SSA §1902(a)(25))",
+    )
+
+
+@check(V, PayersInOrder)
+def payers_in_order(ctx: ClaimContext, p: PayersInOrder, env: Env) -> list[Hit]:
+    """A claim goes to a later payer only with the earlier payer's adjudication on it: the
+    patient's other coverage active on the date of service that pays first (Medicare and every
+    other plan before Medicaid; primary before secondary, as on file) must have been billed."""
+    billed = ctx.coverage
+    if billed is None or ctx.payer is None or ctx.claim.prior_payer_paid is not None:
+        return []
+    day = ctx.service_date
+
+    def rank(kind: PayerKind | None, order: BenefitOrder) -> tuple[bool, int]:
+        return kind in p.last_resort, list(BenefitOrder).index(order)
+
+    mine = rank(ctx.payer.kind, billed.benefit_order)
+    first = sorted(
+        (c for c in ctx.other_coverage if c.active_on(day) and c.payer_id != ctx.claim.payer_id),
+        key=lambda c: rank(c.payer_kind, c.order),
+    )
+    ahead = [c for c in first if rank(c.payer_kind, c.order) < mine]
+    if not ahead:
+        return []
+    primary = ahead[0]
+    if ctx.payer.kind in p.last_resort and primary.payer_kind not in p.last_resort:
+        why = f"{ctx.claim.payer_id} is Medicaid, the payer of last resort"
+        if primary.payer_kind is PayerKind.MEDICARE:
+            why += ", and the patient is dual-eligible: Medicare pays first"
+    else:
+        why = f"the coverage billed is {billed.benefit_order.value}, {primary.payer_id}'s is {primary.order.value}"
+    return [
+        Hit(
+            message=(
+                f"Billed to {ctx.claim.payer_id} with no payment from {primary.payer_id} "
+                f"(coverage {primary.coverage_id}, active on {day}) on the claim: {why}."
+            ),
+            evidence={
+                "billed_payer": ctx.claim.payer_id,
+                "pays_first": primary.payer_id,
+                "coverage_id": primary.coverage_id,
+            },
+            fix=(
+                f"Bill {primary.payer_id} first; when its 835 arrives, bill {ctx.claim.payer_id} "
+                "with that payment (837P loop 2320 AMT*D, 2330B the payer), or correct the "
+                "coverage's order of benefits if it is wrong."
+            ),
         )
     ]

@@ -127,6 +127,11 @@ class ContextLoader:
         }
         look.notes_by_session = self._notes(set(look.sessions))
         look.auths_by_patient = self._auths({c.patient_id for c in claims.values()})
+        for row in _rows(
+            self.session, T["coverage"], "patient_id", {c.patient_id for c in claims.values()}
+        ):
+            coverage = from_row(r.Coverage, T["coverage"], row, type="coverage")
+            look.coverage_by_patient[coverage.patient_id][coverage.coverage_id] = coverage
         look.lines_by_patient = self._history(list(claims.values()))
 
     def _claims(self, claim_ids: Sequence[str]) -> dict[str, r.Claim]:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from rules.codes import (
     AuthKind,
+    BenefitOrder,
     BhBenefit,
     Credential,
     FrequencyCode,
@@ -123,6 +124,9 @@ class Coverage(Base):
     deductible: Mapped[money]
     deductible_met: Mapped[money]
     reported_by_claim: Mapped[bool] = mapped_column(default=False)
+    benefit_order: Mapped[BenefitOrder] = mapped_column(
+        enum_column(BenefitOrder), default=BenefitOrder.PRIMARY, server_default="primary"
+    )
     content_hash: Mapped[str] = mapped_column(HASH)
     __table_args__ = (Index("ix_coverage_member_id", "member_id"),)
 
@@ -241,6 +245,8 @@ class Claim(Base):
     payer_claim_control_number: Mapped[str | None] = mapped_column(String(50))
     prior_auth_number: Mapped[str | None] = mapped_column(String(64))
     referral_number: Mapped[str | None] = mapped_column(String(64))
+    prior_payer_id: Mapped[str | None] = mapped_column(String(64))
+    prior_payer_paid: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     diagnoses: Mapped[list[Any]]
     total_charge: Mapped[money]
     source: Mapped[str] = mapped_column(String(16))

@@ -25,6 +25,8 @@ class Defect(StrEnum):
     TELEHEALTH_POS_WRONG = "telehealth_pos_wrong"
     TELEHEALTH_MODIFIER_WRONG = "telehealth_modifier_wrong"
     DUPLICATE_CLAIM = "duplicate_claim"
+    MEDICAID_BILLED_FIRST = "medicaid_billed_first"  # a dual-eligible member's Medicare unbilled
+    DIAGNOSIS_NOT_DOCUMENTED = "diagnosis_not_documented"  # the claim's dx is not the note's
 
 
 STEP_OF = {
@@ -45,6 +47,8 @@ STEP_OF = {
     Defect.TELEHEALTH_POS_WRONG: Step.CODING_EDITS,
     Defect.TELEHEALTH_MODIFIER_WRONG: Step.CODING_EDITS,
     Defect.DUPLICATE_CLAIM: Step.CODING_EDITS,
+    Defect.MEDICAID_BILLED_FIRST: Step.VERIFICATION,
+    Defect.DIAGNOSIS_NOT_DOCUMENTED: Step.DOCUMENTATION,
 }
 
 # Session-level defects touch every (or several) claims of one group meeting.

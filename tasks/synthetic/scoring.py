@@ -39,6 +39,8 @@ KIND_OF_CHECK = {
     "telehealth_place_of_service": Defect.TELEHEALTH_POS_WRONG,
     "telehealth_modifiers": Defect.TELEHEALTH_MODIFIER_WRONG,
     "duplicate_service": Defect.DUPLICATE_CLAIM,
+    "payers_in_order": Defect.MEDICAID_BILLED_FIRST,
+    "diagnoses_documented": Defect.DIAGNOSIS_NOT_DOCUMENTED,
 }
 
 

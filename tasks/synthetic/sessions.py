@@ -133,6 +133,8 @@ class MeetingPlan:
                 continue
             if defect is Defect.CARVEOUT_BILLED_TO_PLAN and not person.carved_out:
                 continue
+            if defect is Defect.MEDICAID_BILLED_FIRST and not _medicaid(person):
+                continue
             if (
                 defect in (Defect.TELEHEALTH_POS_WRONG, Defect.TELEHEALTH_MODIFIER_WRONG)
                 and not telehealth
@@ -201,6 +203,11 @@ class MeetingPlan:
         note = self._note(rng, session_id, person, attendees, defect, factor, cloned)
         meeting.records.append(note)
         claim = self._claim(claim_id, session_id, person, defect, factor is not None)
+        if defect is None and _medicaid(person) and rng.random() < CROSSOVER_RATE:
+            # A clean crossover: Medicare paid first, and the Medicaid claim says so (2320).
+            meeting.records.append(self._medicare_coverage(person, claim_id))
+            claim["prior_payer_id"] = "medicare"
+            claim["prior_payer_paid"] = "18.40"
         meeting.records.append(claim)
         meeting.claims += 1
         if defect is not None and defect is not Defect.DUPLICATE_CLAIM:
@@ -215,10 +222,20 @@ class MeetingPlan:
             meeting.claims += 1
             meeting.truth.append((duplicate["claim_id"], defect, f"duplicates {claim_id}"))
 
+    def _medicare_coverage(self, person: PatientInfo, claim_id: str) -> dict[str, Any]:
+        """Medicare coverage of a Medicaid member (a dual eligible) for this date of service
+        only, so the member's other claims are not this claim's case."""
+        rng = rng_for(self.seed, "dual", claim_id)
+        record = coverage_record(person, rng, self.date, self.date, f"COV-{claim_id}-MCR")
+        return {**record, "plan_id": "medicare_part_b", "bh_benefit": "plan", "copay": "0.00",
+                "coinsurance_pct": "20.00"}  # fmt: skip
+
     def _pre_claim_records(
         self, person: PatientInfo, claim_id: str, defect: Defect | None
     ) -> list[dict[str, Any]]:
         rng = rng_for(self.seed, "pre", claim_id)
+        if defect is Defect.MEDICAID_BILLED_FIRST:
+            return [self._medicare_coverage(person, claim_id)]
         if defect is Defect.COVERAGE_LAPSED:
             end = self.date - dt.timedelta(days=rng.randint(5, 60))
             return [coverage_record(person, rng, dt.date(2019, 1, 1), end, f"COV-{claim_id}-OLD")]
@@ -334,6 +351,8 @@ class MeetingPlan:
         diagnoses = [person.primary_dx] + ([person.secondary_z] if person.secondary_z else [])
         if defect is Defect.Z_CODE_PRIMARY:
             diagnoses = [person.secondary_z or "Z63.0", person.primary_dx]
+        if defect is Defect.DIAGNOSIS_NOT_DOCUMENTED:
+            diagnoses[0] = next(d for d in cat.PRIMARY_DIAGNOSES if d != person.primary_dx)
         lines = [
             _line(
                 claim_id,
@@ -423,10 +442,20 @@ def _line(
     }
 
 
+CROSSOVER_RATE = 0.05  # Medicaid members who are also on Medicare, billed in the right order
+MEDICAID_PAYERS = frozenset({"pecan_tx_medicaid", "dogwood_va_medicaid"})
+
+
+def _medicaid(person: PatientInfo) -> bool:
+    return person.billed_payer in MEDICAID_PAYERS
+
+
 def _detail(defect: Defect, note: dict[str, Any], claim: dict[str, Any]) -> str:
     if defect is Defect.MISSING_NOTE_ELEMENT:
         missing = [e for e in REQUIRED_ELEMENTS if e not in note["elements"]]
         return f"missing {missing[0]}"
     if defect is Defect.Z_CODE_PRIMARY:
         return f"primary {claim['diagnoses'][0]}"
+    if defect is Defect.DIAGNOSIS_NOT_DOCUMENTED:
+        return f"bills {claim['diagnoses'][0]}, note documents {note['elements']['diagnosis_codes'][0]}"
     return ""

@@ -252,6 +252,21 @@ def _x12_claim(claim: dict[str, Any], book: Book) -> w.Claim:
         prior_auth=claim.get("prior_auth_number"),
         referral=claim.get("referral_number"),
         payer_claim_control_number=claim.get("payer_claim_control_number"),
+        prior_payer=_prior_payer(claim, book),
+    )
+
+
+def _prior_payer(claim: dict[str, Any], book: Book) -> w.OtherPayer | None:
+    """A claim to a later payer carries the first payer's payment (2320/2330B)."""
+    if not claim.get("prior_payer_id"):
+        return None
+    payer = book.get("payer", claim["prior_payer_id"])
+    patient = book.get("patient", claim["patient_id"])
+    return w.OtherPayer(
+        w.Person(payer["name"].upper()[:60], id=payer["payer_id"]),
+        _person(patient, f"MCR{claim['patient_id'][-6:]}"),
+        Decimal(claim["prior_payer_paid"]),
+        FILING.get(payer["kind"], "CI"),
     )
 
 

@@ -62,6 +62,10 @@ class Claim837:
     prior_auth: str = ""
     referral: str = ""
     payer_claim_control_number: str = ""
+    # The first other payer (2320/2330B) that adjudicated: its id and what it paid (AMT*D).
+    prior_payer_id: str = ""
+    prior_payer_paid: str = ""
+    other_payers: int = 0  # 2320 loops seen: the first is the payer that paid first
     rendering: Party | None = None
     facility: Party | None = None
     lines: list[Line837] = field(default_factory=list)
@@ -217,6 +221,8 @@ def _claim_segment(seg: Seg, state: _State, claim: Claim837) -> None:
         _claim_level(seg, claim)
     elif loop in ("2310B", "2310C"):
         _claim_party(seg, claim, loop)
+    elif loop in ("2320", "2330B"):
+        _other_payer(seg, claim, loop)
     elif state.line is not None and loop in ("2400", "2420A"):
         _line_level(seg, state.line, loop)
 
@@ -236,6 +242,19 @@ def _claim_level(seg: Seg, claim: Claim837) -> None:
             claim.referral = value
         elif kind == "F8":
             claim.payer_claim_control_number = value
+
+
+def _other_payer(seg: Seg, claim: Claim837, loop: str) -> None:
+    """The other payer's adjudication on a claim to a later payer (COB): the first 2320
+    loop's AMT*D and its 2330B payer."""
+    if loop == "2320" and seg.id == "SBR":
+        claim.other_payers += 1
+    if claim.other_payers != 1:
+        return
+    if loop == "2320" and seg.id == "AMT" and seg.get("01") == "D":
+        claim.prior_payer_paid = seg.get("02")
+    elif loop == "2330B" and seg.id == "NM1" and seg.get("01") == "PR":
+        claim.prior_payer_id = seg.get("09")
 
 
 def _claim_party(seg: Seg, claim: Claim837, loop: str) -> None:

@@ -58,6 +58,8 @@ X12_FIELD = {
     "prior_auth_number": "REF*G1",
     "referral_number": "REF*9F",
     "payer_claim_control_number": "REF*F8",
+    "prior_payer_id": "2330B NM1*PR NM109",
+    "prior_payer_paid": "2320 AMT*D",
     "billing_npi": "NM1*85 NM109",
     "rendering_npi": "NM1*82 NM109",
     "procedure_code": "SV101-2",
@@ -316,6 +318,8 @@ def _claim_record(
         "prior_auth_number": claim.prior_auth,
         "referral_number": claim.referral,
         "payer_claim_control_number": claim.payer_claim_control_number,
+        "prior_payer_id": claim.prior_payer_id,
+        "prior_payer_paid": claim.prior_payer_paid,
     }
     record.update({k: v for k, v in optional.items() if v})
     return record

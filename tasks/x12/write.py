@@ -146,6 +146,17 @@ class Claim:
     referral: str | None = None
     payer_claim_control_number: str | None = None
     tax_id: str = "741234567"
+    prior_payer: OtherPayer | None = None  # COB: the payer that adjudicated first
+
+
+@dataclass
+class OtherPayer:
+    """The 2320/2330 loops: the payer that adjudicated the claim first, and what it paid."""
+
+    payer: Person  # last = name, id = payer id
+    subscriber: Person  # the member under that payer
+    paid: Decimal
+    filing_indicator: str
 
 
 def claim_set(claims: Iterable[Claim], submitter: str, created: dt.datetime) -> list[Segment]:
@@ -221,6 +232,16 @@ def _claim_segments(claim: Claim) -> list[Segment]:
             ["N3", f.address],
             ["N4", f.city, f.state, f.zip],
         ]
+    if claim.prior_payer is not None:
+        o = claim.prior_payer
+        out += [
+            ["SBR", "P", "18", "", "", "", "", "", "", o.filing_indicator],
+            ["AMT", "D", money(o.paid)],
+            ["OI", "", "", "Y", "", "", "Y"],
+            ["NM1", "IL", "1", text(o.subscriber.last), text(o.subscriber.first), "", "", "",
+             "MI", o.subscriber.id],
+            ["NM1", "PR", "2", text(o.payer.last), "", "", "", "", "PI", o.payer.id],
+        ]  # fmt: skip
     for line in claim.lines:
         composite = ":".join(["HC", line.code, *line.modifiers])
         pointers = ":".join(str(p) for p in line.pointers)

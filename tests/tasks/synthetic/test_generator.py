@@ -89,6 +89,18 @@ def planted(records: list[dict[str, Any]]) -> set[tuple[str, str]]:
             Defect.MISSING_NOTE_ELEMENT: _missing_element(note),
             Defect.COMEMBER_NAMED_IN_NOTE: _names_comember(note, session, patients),
             Defect.CLONED_NOTE: _cloned(note, session, notes),
+            Defect.DIAGNOSIS_NOT_DOCUMENTED: any(
+                d.startswith("F") and d not in note["elements"].get("diagnosis_codes", [])
+                for d in claim["diagnoses"]
+            ),
+            Defect.MEDICAID_BILLED_FIRST: claim["payer_id"].endswith("_medicaid")
+            and "prior_payer_paid" not in claim
+            and any(
+                c["plan_id"] == "medicare_part_b"
+                and c["effective_from"] <= dos <= (c["effective_to"] or "9999")
+                for c in by_type["coverage"]
+                if c["patient_id"] == claim["patient_id"]
+            ),
         }
         seen.add(key)
         found |= {(cid, defect.value) for defect, hit in checks.items() if hit}
