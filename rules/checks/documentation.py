@@ -284,7 +284,9 @@ def _named(
     if not last_parts <= present and person.first_name not in present:
         return None
     if last_parts <= present and _first_before_last(person, words):
-        return "full_name"
+        # Two people of the very same name: in the patient's note it is the patient's own.
+        full = f"{person.first_name} {person.last_name}"
+        return None if full in own["full"] else "full_name"
     others = [o for o in ctx.participants if o.patient_id != person.patient_id]
     if last_parts <= present and person.last_name not in own["last"] | own["first"] | {
         o.last_name for o in others
@@ -314,6 +316,7 @@ def _own_names(ctx: ClaimContext) -> dict[str, frozenset[str]]:
     return {
         "first": frozenset(person.first_name for person in people),
         "last": frozenset(person.last_name for person in people),
+        "full": frozenset(f"{person.first_name} {person.last_name}" for person in people),
     }
 
 

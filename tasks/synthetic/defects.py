@@ -27,6 +27,7 @@ class Defect(StrEnum):
     DUPLICATE_CLAIM = "duplicate_claim"
     MEDICAID_BILLED_FIRST = "medicaid_billed_first"  # a dual-eligible member's Medicare unbilled
     DIAGNOSIS_NOT_DOCUMENTED = "diagnosis_not_documented"  # the claim's dx is not the note's
+    MEDICARE_CODE_NOT_PAYABLE = "medicare_code_not_payable"  # an H-code (PFS status I) to Medicare
 
 
 STEP_OF = {
@@ -49,6 +50,7 @@ STEP_OF = {
     Defect.DUPLICATE_CLAIM: Step.CODING_EDITS,
     Defect.MEDICAID_BILLED_FIRST: Step.VERIFICATION,
     Defect.DIAGNOSIS_NOT_DOCUMENTED: Step.DOCUMENTATION,
+    Defect.MEDICARE_CODE_NOT_PAYABLE: Step.CODING_EDITS,
 }
 
 # Session-level defects touch every (or several) claims of one group meeting.

@@ -41,6 +41,7 @@ KIND_OF_CHECK = {
     "duplicate_service": Defect.DUPLICATE_CLAIM,
     "payers_in_order": Defect.MEDICAID_BILLED_FIRST,
     "diagnoses_documented": Defect.DIAGNOSIS_NOT_DOCUMENTED,
+    "paid_under_fee_schedule": Defect.MEDICARE_CODE_NOT_PAYABLE,
 }
 
 

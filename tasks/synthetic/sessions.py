@@ -135,6 +135,10 @@ class MeetingPlan:
                 continue
             if defect is Defect.MEDICAID_BILLED_FIRST and not _medicaid(person):
                 continue
+            if defect is Defect.MEDICARE_CODE_NOT_PAYABLE and (
+                person.billed_payer != "medicare" or telehealth
+            ):
+                continue
             if (
                 defect in (Defect.TELEHEALTH_POS_WRONG, Defect.TELEHEALTH_MODIFIER_WRONG)
                 and not telehealth
@@ -212,6 +216,9 @@ class MeetingPlan:
         meeting.claims += 1
         if defect is not None and defect is not Defect.DUPLICATE_CLAIM:
             meeting.truth.append((claim_id, defect, _detail(defect, note, claim)))
+        if defect is None and rng.random() < VOID_RATE and meeting.claims + 2 <= self.claim_budget:
+            meeting.records += _voided_and_rebilled(claim)
+            meeting.claims += 2
         if defect is Defect.DUPLICATE_CLAIM and meeting.claims < self.claim_budget:
             duplicate = {**claim, "claim_id": f"{claim_id}-D", "claim_date": claim["claim_date"]}
             duplicate["lines"] = [
@@ -314,7 +321,10 @@ class MeetingPlan:
             elements.pop(
                 rng_for(self.seed, "drop", session_id, person.patient_id).choice(REQUIRED_ELEMENTS)
             )
+        # Notes open with whose they are, as practices write them: the patient's own name
+        # (its surname shared with another member in about a third of groups) is no breach.
         text = (
+            f"Group progress note for {person.first_name} {person.last_name}. "
             f"Focus: {g.focus}. Intervention: {g.intervention}. Participation: {participation}. "
             f"Response: {response}. {progress}. Goal: {person.goal}."
         )
@@ -357,13 +367,16 @@ class MeetingPlan:
             _line(
                 claim_id,
                 1,
-                "90853",
+                # H0004 documents group therapy for Medicaid; Medicare pays none (status I).
+                "H0004" if defect is Defect.MEDICARE_CODE_NOT_PAYABLE else "90853",
                 modifiers,
                 2 if defect is Defect.EXCESS_UNITS else 1,
                 self.date,
             )
         ]
-        if has_factor or defect is Defect.ADDON_WITHOUT_FACTOR:
+        if (
+            has_factor and defect is not Defect.MEDICARE_CODE_NOT_PAYABLE
+        ) or defect is Defect.ADDON_WITHOUT_FACTOR:
             lines.append(
                 _line(claim_id, 2, "90785", [m for m in modifiers if m != "HQ"], 1, self.date)
             )
@@ -442,8 +455,28 @@ def _line(
     }
 
 
+VOID_RATE = 0.01  # claims the practice voids (CLM05-3 8, REF*F8) and bills again, cleanly
 CROSSOVER_RATE = 0.05  # Medicaid members who are also on Medicare, billed in the right order
 MEDICAID_PAYERS = frozenset({"pecan_tx_medicaid", "dogwood_va_medicaid"})
+
+
+def _voided_and_rebilled(claim: dict[str, Any]) -> list[dict[str, Any]]:
+    """A void of the claim, naming the payer's claim number, then the service billed again as
+    a new original: neither is a duplicate, and both are clean."""
+    sent = dt.date.fromisoformat(claim["claim_date"])
+
+    def copy(suffix: str, frequency: str, days: int) -> dict[str, Any]:
+        claim_id = f"{claim['claim_id']}-{suffix}"
+        lines = [
+            {**ln, "line_control_number": f"{claim_id}-{ln['line_number']}"}
+            for ln in claim["lines"]
+        ]
+        return {**claim, "claim_id": claim_id, "frequency_code": frequency, "lines": lines,
+                "claim_date": (sent + dt.timedelta(days=days)).isoformat()}  # fmt: skip
+
+    void = copy("V", "8", 5)
+    void["payer_claim_control_number"] = f"ICN{claim['claim_id'][3:].replace('-', '')}"
+    return [void, copy("N", "1", 7)]
 
 
 def _medicaid(person: PatientInfo) -> bool:

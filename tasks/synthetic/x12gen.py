@@ -319,6 +319,8 @@ def write_remittances(
             continue
         if record["claim_id"] in held or not _complete(record) or not book.knows(record):
             continue
+        if record.get("frequency_code") == "8":
+            continue  # a void asks the payer to take a claim back: nothing is paid on it
         rng = random.Random(f"{seed}:pay:{record['claim_id']}")
         served = dt.date.fromisoformat(record["lines"][0]["service_date"])
         key = (record["payer_id"], f"{served:%Y-%m}")

@@ -64,10 +64,12 @@ def planted(records: list[dict[str, Any]]) -> set[tuple[str, str]]:
         spec = plan_payer[cov["plan_id"]]
         carved = cov["bh_benefit"] == "carved_out"
         codes = {ln["procedure_code"]: ln for ln in claim["lines"]}
+        session_line = codes.get("90853") or codes.get("H0004") or claim["lines"][0]
         dos = claim["lines"][0]["service_date"]
         key = (claim["patient_id"], claim["session_id"])
+        frequency = claim.get("frequency_code", "1")
         checks = {
-            Defect.DUPLICATE_CLAIM: key in seen,
+            Defect.DUPLICATE_CLAIM: frequency == "1" and key in seen,
             Defect.COVERAGE_LAPSED: cov["effective_to"] is not None and cov["effective_to"] < dos,
             Defect.CARVEOUT_BILLED_TO_PLAN: carved and claim["payer_id"] != cat.CARVEOUT_PAYER,
             Defect.AUTH_MISSING: (carved or spec.requires_auth)
@@ -80,11 +82,12 @@ def planted(records: list[dict[str, Any]]) -> set[tuple[str, str]]:
             Defect.WRONG_CODE_FOR_SESSION_TYPE: session["session_type"] != "group_psychotherapy",
             Defect.GROUP_OVER_MAX: len(session["roster"]) > 12,
             Defect.Z_CODE_PRIMARY: claim["diagnoses"][0].startswith("Z"),
-            Defect.EXCESS_UNITS: float(codes["90853"]["units"]) > 1,
+            Defect.EXCESS_UNITS: float(session_line["units"]) > 1,
             Defect.NCCI_PAIR_WITHOUT_MODIFIER: "90832" in codes and not codes["90832"]["modifiers"],
             Defect.ADDON_WITHOUT_FACTOR: "90785" in codes
             and "complexity_factor" not in note["elements"],
-            Defect.TELEHEALTH_MODIFIER_WRONG: "GT" in codes["90853"]["modifiers"],
+            Defect.TELEHEALTH_MODIFIER_WRONG: "GT" in session_line["modifiers"],
+            Defect.MEDICARE_CODE_NOT_PAYABLE: claim["payer_id"] == "medicare" and "H0004" in codes,
             Defect.TELEHEALTH_POS_WRONG: _wrong_pos(session, claim),
             Defect.MISSING_NOTE_ELEMENT: _missing_element(note),
             Defect.COMEMBER_NAMED_IN_NOTE: _names_comember(note, session, patients),
@@ -102,7 +105,10 @@ def planted(records: list[dict[str, Any]]) -> set[tuple[str, str]]:
                 if c["patient_id"] == claim["patient_id"]
             ),
         }
-        seen.add(key)
+        if frequency == "8":
+            seen.discard(key)  # a void withdraws the claim: billing it again is no duplicate
+        else:
+            seen.add(key)
         found |= {(cid, defect.value) for defect, hit in checks.items() if hit}
     return found
 
@@ -201,7 +207,8 @@ class TestShape:
         for r in records:
             if (
                 r["type"] == "claim"
-                and not r["claim_id"].endswith("-D")
+                # a planted duplicate, a void and the service billed again after it aside
+                and not r["claim_id"].endswith(("-D", "-V", "-N"))
                 and "-BAD" not in r["claim_id"]
             ):
                 per_day[(r["patient_id"], r["lines"][0]["service_date"])] += 1
