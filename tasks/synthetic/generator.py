@@ -20,7 +20,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,7 +28,14 @@ from tasks.synthetic import catalog as cat
 from tasks.synthetic.defects import DEFAULT_RATES, STEP_OF, Defect
 from tasks.synthetic.malformed import malformed_lines
 from tasks.synthetic.sessions import Group, MeetingPlan
-from tasks.synthetic.world import master_records, patient, patient_records, providers, rng_for
+from tasks.synthetic.world import (
+    PatientInfo,
+    master_records,
+    patient,
+    patient_records,
+    providers,
+    rng_for,
+)
 
 DEFAULT_START = dt.date(2026, 11, 2)
 AVERAGE_CLAIMS_PER_MEETING = 5.5  # members 3..10 at 90 % attendance, rounded down for slack
@@ -140,6 +147,11 @@ def _group(seed: int, index: int) -> Group:
     location = rng.choice(cat.LOCATIONS)
     people = [patient(seed, f"PT-{seed}-{index:06d}-{k:02d}") for k in range(size + 5)]
     modality = rng.choices(["in_person", "video", "audio_only"], weights=[70, 25, 5])[0]
+    family = rng.random() < FAMILY_GROUP_RATE
+    if family:
+        people, modality = _families(people), "in_person"
+        size = min(size, len(people))
+        family = size >= 4
     return Group(
         index=index,
         location_id=location[0],
@@ -154,7 +166,19 @@ def _group(seed: int, index: int) -> Group:
         else rng.choice(["home", "home", "home", "other"]),
         focus=rng.choice(cat.FOCUS_TOPICS),
         intervention=rng.choice(cat.INTERVENTIONS),
+        family=family,
     )
+
+
+FAMILY_GROUP_RATE = 0.04
+
+
+def _families(people: list[PatientInfo]) -> list[PatientInfo]:
+    """Members in pairs of relatives (the second takes the first's surname), from those whose
+    plan asks no authorization for the family code: a multiple-family group."""
+    fit = [p for p in people if not p.needs_auth and not p.needs_referral]
+    fit = fit[: len(fit) // 2 * 2]
+    return [replace(p, last_name=fit[i - 1].last_name) if i % 2 else p for i, p in enumerate(fit)]
 
 
 def _day_file(date: dt.date) -> str:

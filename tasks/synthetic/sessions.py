@@ -53,6 +53,10 @@ class Group:
     patient_location: str | None
     focus: str
     intervention: str
+    # A multiple-family group (90849): members come with a relative who shares their surname,
+    # and each note names the patient's relative. Clean by design: it is what the privacy
+    # and group-size checks must tell from a breach.
+    family: bool = False
 
 
 @dataclass
@@ -78,7 +82,7 @@ class MeetingPlan:
     def build(self) -> Meeting:
         rng = rng_for(self.seed, "meeting", self.group.index, self.week)
         meeting = Meeting()
-        session_defect = self._session_defect(rng)
+        session_defect = None if self.group.family else self._session_defect(rng)
         attendees = self._attendees(rng, session_defect)
         for person in attendees:
             # Reserve (drop-in) patients are written the first time one of them attends.
@@ -98,7 +102,7 @@ class MeetingPlan:
             )
             if person.patient_id in cloned:
                 defect = Defect.CLONED_NOTE
-            if defect is None:
+            if defect is None and not self.group.family:
                 defect = self._claim_defect(rng, person)
             self._attendee(rng, meeting, session_id, position, attendees, defect, cloned)
         return meeting
@@ -166,7 +170,7 @@ class MeetingPlan:
     ) -> dict[str, Any]:
         g = self.group
         end = (dt.datetime.combine(self.date, g.start) + dt.timedelta(minutes=g.minutes)).time()
-        session_type = "group_psychotherapy"
+        session_type = "multiple_family_group" if g.family else "group_psychotherapy"
         if defect is Defect.WRONG_CODE_FOR_SESSION_TYPE:
             session_type = rng_for(self.seed, "type", session_id).choice(
                 ["psychoeducation", "support_group", "multiple_family_group", "social_recreational"]
@@ -201,7 +205,9 @@ class MeetingPlan:
         person = attendees[position]
         claim_id = f"CL-{session_id[3:]}-{position + 1:02d}"
         factor = (
-            rng.choice(list(cat.COMPLEXITY)) if defect is None and rng.random() < 0.08 else None
+            rng.choice(list(cat.COMPLEXITY))
+            if defect is None and rng.random() < 0.08 and not self.group.family
+            else None
         )
         meeting.records += self._pre_claim_records(person, claim_id, defect)
         note = self._note(rng, session_id, person, attendees, defect, factor, cloned)
@@ -293,6 +299,14 @@ class MeetingPlan:
         if defect is Defect.COMEMBER_NAMED_IN_NOTE:
             other = next(p for p in attendees if p.patient_id != person.patient_id)
             participation += f"; responded to feedback from {other.first_name} {other.last_name}"
+        relative = next(
+            (p for p in attendees if g.family and p.last_name == person.last_name and p != person),
+            None,
+        )
+        if relative is not None:
+            participation += (
+                f"; practised listening with {relative.first_name} {relative.last_name}"
+            )
         end = (dt.datetime.combine(self.date, g.start) + dt.timedelta(minutes=g.minutes)).time()
         elements: dict[str, Any] = {
             "start_time": g.start.isoformat(),
@@ -368,7 +382,9 @@ class MeetingPlan:
                 claim_id,
                 1,
                 # H0004 documents group therapy for Medicaid; Medicare pays none (status I).
-                "H0004" if defect is Defect.MEDICARE_CODE_NOT_PAYABLE else "90853",
+                "H0004"
+                if defect is Defect.MEDICARE_CODE_NOT_PAYABLE
+                else ("90849" if g.family else "90853"),
                 modifiers,
                 2 if defect is Defect.EXCESS_UNITS else 1,
                 self.date,

@@ -79,7 +79,8 @@ def planted(records: list[dict[str, Any]]) -> set[tuple[str, str]]:
             )
             < dos,
             Defect.AUTH_EXHAUSTED: _exhausted(auths.get(claim.get("prior_auth_number"))),
-            Defect.WRONG_CODE_FOR_SESSION_TYPE: session["session_type"] != "group_psychotherapy",
+            Defect.WRONG_CODE_FOR_SESSION_TYPE: session["session_type"]
+            != ("multiple_family_group" if "90849" in codes else "group_psychotherapy"),
             Defect.GROUP_OVER_MAX: len(session["roster"]) > 12,
             Defect.Z_CODE_PRIMARY: claim["diagnoses"][0].startswith("Z"),
             Defect.EXCESS_UNITS: float(session_line["units"]) > 1,
@@ -139,7 +140,10 @@ def _missing_element(note: dict[str, Any]) -> bool:
 def _names_comember(
     note: dict[str, Any], session: dict[str, Any], patients: dict[str, Any]
 ) -> bool:
+    me = patients[note["patient_id"]]
     others = [patients[p] for p in session["roster"] if p != note["patient_id"]]
+    if session["session_type"] == "multiple_family_group":  # the patient's own family
+        others = [p for p in others if p["last_name"] != me["last_name"]]
     text = note["elements"].get("participation", "")
     return any(f"{p['first_name']} {p['last_name']}" in text for p in others)
 
