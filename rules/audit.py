@@ -7,7 +7,7 @@ Source: X12 RFI 2348/2601 on 835 balancing; docs/sources.md §5 and §9.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from functools import partial
@@ -43,6 +43,7 @@ class LineAudit:
     patient: Decimal
     contract_source: str = ""
     contract_detail: str = ""
+    contract_term: str = ""
     illustrative: bool = False
     denial_category: str = ""
     prevented_by: str = ""
@@ -50,7 +51,20 @@ class LineAudit:
 
 
 def expected_allowed(ctx: ClaimContext, tables: Tables, line: ClaimLine) -> fees.Expected | None:
-    """The contract's allowed amount for a claim line (all its units)."""
+    """The contract's allowed amount for a claim line (all its units): the contract amount,
+    or the billed charge when the contract pays the lesser of the two and the charge is lower."""
+    contract = contract_total(ctx, tables, line)
+    if contract is None or not contract.lesser_of_billed or line.charge >= contract.amount:
+        return contract
+    return replace(
+        contract,
+        amount=line.charge,
+        detail=f"lesser of billed ${line.charge} and contract ${contract.amount} ({contract.detail})",
+    )
+
+
+def contract_total(ctx: ClaimContext, tables: Tables, line: ClaimLine) -> fees.Expected | None:
+    """What the contract (or Medicare's fee schedule) sets for a claim line, all its units."""
     pos = line.place_of_service or ctx.claim.place_of_service
     credential = ctx.rendering.credential if ctx.rendering else None
     if ctx.payer is not None and ctx.payer.kind is PayerKind.MEDICARE:
@@ -69,12 +83,7 @@ def expected_allowed(ctx: ClaimContext, tables: Tables, line: ClaimLine) -> fees
         )
     if unit is None:
         return None
-    return fees.Expected(
-        (unit.amount * line.units).quantize(CENT, ROUND_HALF_UP),
-        unit.source,
-        unit.detail,
-        unit.illustrative,
-    )
+    return replace(unit, amount=(unit.amount * line.units).quantize(CENT, ROUND_HALF_UP))
 
 
 def expected_patient_share(ctx: ClaimContext, allowed: Decimal) -> Decimal | None:
@@ -133,6 +142,7 @@ def audit_line(
         expected_patient=expected_patient_share(ctx, allowed),
         contract_source=expected.source,
         contract_detail=expected.detail,
+        contract_term=expected.term,
         illustrative=expected.illustrative,
     )
 

@@ -36,6 +36,9 @@ class Expected:
     source: str
     detail: str
     illustrative: bool
+    term: str = ""  # the contract's clause, where the row names one
+    # The payer allows the billed charge when it is lower (Medicare always: MCPM ch. 12 §20).
+    lesser_of_billed: bool = True
 
 
 def setting_of(place_of_service: str) -> str:
@@ -102,17 +105,25 @@ def contract_amount(
     if row is None:
         return None
     if row.basis is FeeBasis.AMOUNT:
-        return Expected(row.value, row.source, f"contract amount for {code}", row.illustrative)
-    base = medicare_amount(tables, code, place_of_service, credential, on)
-    if base is None:
-        return None
-    amount = (base.amount * row.value / 100).quantize(CENT, ROUND_HALF_UP)
-    return Expected(
-        amount,
-        row.source,
-        f"{row.value}% of Medicare: {base.detail}",
-        row.illustrative or base.illustrative,
-    )
+        amount, detail = row.value, f"contract amount for {code}"
+        illustrative = row.illustrative
+    else:
+        base = medicare_amount(tables, code, place_of_service, credential, on)
+        if base is None:
+            return None
+        amount = (base.amount * row.value / 100).quantize(CENT, ROUND_HALF_UP)
+        detail = f"{row.value}% of Medicare: {base.detail}"
+        illustrative = row.illustrative or base.illustrative
+    years = _anniversaries(row.effective, on)
+    if row.escalator and years:
+        amount = (amount * (1 + row.escalator / 100) ** years).quantize(CENT, ROUND_HALF_UP)
+        detail += f", +{row.escalator}% a year for {years} year(s)"
+    return Expected(amount, row.source, detail, illustrative, row.term, row.lesser_of_billed)
+
+
+def _anniversaries(start: dt.date, on: dt.date) -> int:
+    """Whole years from `start` to `on`: the escalations a contract has had by then."""
+    return max(0, on.year - start.year - ((on.month, on.day) < (start.month, start.day)))
 
 
 def _best_row(

@@ -237,6 +237,15 @@ class FeeRow(_Row):
     ends: OptionalDate = Field(None, alias="End Date")
     basis: Basis = Field(alias="Basis")
     value: Number = Field(alias="Value")
+    # Contracts pay the lesser of the billed charge and the contract amount unless they say not.
+    lesser_of_billed: Annotated[bool, _cell(lambda v: _flag(v or "yes"), "yes or no")] = Field(
+        True, alias="Lesser Of Billed"
+    )
+    # A yearly increase on each anniversary of the row's effective date, in percent.
+    escalator: Annotated[Decimal, _cell(lambda v: _number(v or "0"), "a number")] = Field(
+        Decimal(0), alias="Annual Escalator %"
+    )
+    term: str = Field("", alias="Contract Term")  # where the contract says it: "Exhibit B §2"
     illustrative: Flag = Field(False, alias="Illustrative")
     source: str = Field("", alias="Source")
 

@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rules import audit
 from rules.checks.base import CheckParams, Env, Hit, check, units
 from rules.codes import (
     ComplexityFactor,
@@ -585,6 +586,39 @@ def paid_under_fee_schedule(ctx: ClaimContext, p: PaidUnderFeeSchedule, env: Env
                 line_number=line.line_number,
                 evidence={"procedure_code": line.procedure_code, "status": row.status.value},
                 fix="Bill the code this payer pays for the service (e.g. 90853 for group psychotherapy), or bill the payer that covers this code.",
+            )
+        )
+    return hits
+
+
+class ChargeCoversContract(CheckParams):
+    check: Literal["charge_covers_contract"]
+
+
+@check(E, ChargeCoversContract)
+def charge_covers_contract(ctx: ClaimContext, p: ChargeCoversContract, env: Env) -> list[Hit]:
+    """Each line is billed at no less than the contract allows: a payer that pays the lesser
+    of the charge and the contract amount keeps the difference of an undercharged line."""
+    hits = []
+    for line in ctx.claim.lines:
+        contract = audit.contract_total(ctx, env.tables, line)
+        if contract is None or not contract.lesser_of_billed or line.charge >= contract.amount:
+            continue
+        term = f" ({contract.term})" if contract.term else ""
+        hits.append(
+            Hit(
+                message=(
+                    f"{line.procedure_code} is billed at ${line.charge}; the contract allows "
+                    f"${contract.amount}{term}, and the payer pays the lesser: "
+                    f"${contract.amount - line.charge} left unbilled."
+                ),
+                line_number=line.line_number,
+                evidence={
+                    "charge": str(line.charge),
+                    "contract_amount": str(contract.amount),
+                    "contract": contract.source,
+                    "term": contract.term,
+                },
             )
         )
     return hits

@@ -67,6 +67,7 @@ def paid_as_contracted(ctx: ClaimContext, p: PaidAsContracted, env: Env) -> list
             "variance": str(result.variance),
             "contract": result.contract_source,
             "basis": result.contract_detail,
+            "term": result.contract_term,
             "illustrative": result.illustrative,
         }
         if result.outcome is audit.Outcome.UNDERPAID:

@@ -109,6 +109,49 @@ class TestContractAmount:
         ).amount == Decimal("22.00")  # type: ignore[union-attr]
 
 
+class TestContractTerms:
+    def _tables(self, **row: str):
+        from rules.tables import FeeRow, Tables
+
+        tables = Tables()
+        cells = {"Payer": "acme", "Code": "90853", "Effective Date": "2024-03-01",
+                 "Basis": "amount", "Value": "40.00", "Source": "Acme agreement", **row}  # fmt: skip
+        FeeRow.model_validate(cells).file_in(tables)
+        return tables
+
+    @pytest.mark.parametrize(
+        ("day", "amount"),
+        [
+            ("2024-06-12", "40.00"),
+            ("2025-02-28", "40.00"),
+            ("2025-03-01", "41.20"),
+            ("2026-11-02", "42.44"),
+        ],
+    )
+    def test_an_escalator_raises_the_amount_on_each_anniversary(self, day: str, amount: str):
+        tables = self._tables(**{"Annual Escalator %": "3", "Contract Term": "Exhibit B §4"})
+        got = fees.contract_amount(
+            tables, "acme", None, "90853", [], "11", None, dt.date.fromisoformat(day)
+        )
+        assert got is not None and (got.amount, got.term) == (Decimal(amount), "Exhibit B §4")
+
+    def test_the_lesser_of_billed_and_contract_is_expected(self):
+        ctx = contexts.build(contexts.base("summit_commercial"))  # $48.00 for 90853
+        line = ctx.claim.lines[0].model_copy(update={"charge": Decimal("40.00")})
+        expected = audit.expected_allowed(ctx, TABLES, line)
+        assert expected is not None and expected.amount == Decimal("40.00")
+        assert "lesser of billed $40.00 and contract $48.00" in expected.detail
+        contract = audit.contract_total(ctx, TABLES, line)
+        assert contract is not None and contract.amount == Decimal("48.00")
+
+    def test_a_contract_without_the_lesser_of_clause_expects_its_amount(self):
+        tables = self._tables(**{"Lesser Of Billed": "no"})
+        got = fees.contract_amount(
+            tables, "acme", None, "90853", [], "11", None, dt.date(2024, 6, 1)
+        )
+        assert got is not None and not got.lesser_of_billed
+
+
 def remit_line(paid: str, *adjustments: tuple[str, str, str]) -> RemitLine:
     return RemitLine(
         line_number=1,
