@@ -53,12 +53,16 @@ report_app = App(name="report", help="Revenue-leak reports: underpayments, denia
 tables_app = App(
     name="tables", help="Reference tables: import the files CMS and X12 publish, in their layouts."
 )
+contracts_app = App(
+    name="contracts", help="Payers' contract fee schedules: import the CSV your practice keeps."
+)
 app.command(db_app)
 app.command(remit_app)
 app.command(report_app)
 app.command(rules_app)
 app.command(claim_app)
 app.command(tables_app)
+app.command(contracts_app)
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
 DatabaseUrl = Annotated[
     str | None,
@@ -723,32 +727,105 @@ def tables_import(
         Mark the rows illustrative (a sample file, not a publisher's).
     """
     from flows.tables_import import ImportRefused, ImportRequest, run_import
+
+    folder, named = _rules_to_write(rules, dry_run=dry_run)
+    if not file.is_file():
+        return _fail(f"no such file: {file}")
+    engine = _engine_if_any(database_url)
+    request = ImportRequest(
+        kind=kind, file=file, effective=effective, folder=folder, dry_run=dry_run,
+        all_codes=all_codes, illustrative=illustrative, rules_named=named,
+    )  # fmt: skip
+    try:
+        run_import(request, engine)
+    except ImportRefused as error:
+        return _fail(str(error))
+    return 0
+
+
+def _rules_to_write(rules: Path | None, *, dry_run: bool) -> tuple[Path, bool]:
+    """The rules folder an import writes (and whether it was named), or a UserError."""
     from tasks.settings import get_settings
 
     named = rules or get_settings().rules_dir
     if named is None and not dry_run:
-        return _fail(
+        raise UserError(
             "ClaimGuard is using its shipped rules, which an import does not change: make "
             "your own with `claimguard rules copy DIR` and pass --rules DIR "
             "(or set CLAIMGUARD_RULES_DIR)"
         )
     folder = named or RULES_DIR
     if not (folder / "tables").is_dir() or not (folder / "payers").is_dir():
-        return _fail(
+        raise UserError(
             f"{folder} is not a rules folder (payers/ and tables/); see `claimguard rules copy`"
         )
+    return folder, named is not None
+
+
+def _engine_if_any(database_url: str | None) -> Any:
+    """The claim database's engine, or None where there is none yet (nothing to re-audit)."""
+    try:
+        return _runtime(database_url, existing=True).engine()
+    except UserError:
+        return None
+
+
+@contracts_app.command(name="import")
+def contracts_import(
+    file: Path,
+    /,
+    *,
+    payer: str,
+    effective: dt.date,
+    plan: str | None = None,
+    term: str | None = None,
+    amendment: bool = False,
+    rules: Path | None = None,
+    dry_run: bool = False,
+    database_url: DatabaseUrl = None,
+) -> int:
+    """Import a payer's contract fee schedule from a CSV: a code column (CPT, HCPCS, Code), a
+    rate (Rate, Fee, Allowed) or a percent of Medicare, and where the sheet has them a
+    modifier, provider type or tier, setting, plan, dates, escalator, lesser-of and clause.
+
+    Parameters
+    ----------
+    file
+        The CSV (save a spreadsheet's sheet as CSV first).
+    payer
+        The payer id the contract is with.
+    effective
+        When the rates start, for rows without a date of their own.
+    plan
+        Only this plan of the payer (default: every plan).
+    term
+        The contract's clause for rows that name none, e.g. "Exhibit B".
+    amendment
+        Change only the rows given; the payer's other rates stay in force (default: the
+        file is the whole fee schedule, and rates it leaves out end the day before).
+    rules
+        The rules folder to write (default: CLAIMGUARD_RULES_DIR).
+    dry_run
+        Show the difference and the proposed re-audit; write nothing.
+    """
+    from pydantic import TypeAdapter, ValidationError
+
+    from flows.tables_import import ContractRequest, ImportRefused, run_contract_import
+    from rules.codes import RecordId
+
+    folder, named = _rules_to_write(rules, dry_run=dry_run)
+    try:
+        payer = TypeAdapter(RecordId).validate_python(payer)
+    except ValidationError:
+        return _fail(f"--payer: {payer!r} is not a payer id (letters, digits, _ . : -)")
     if not file.is_file():
         return _fail(f"no such file: {file}")
-    try:
-        engine = _runtime(database_url, existing=True).engine()
-    except UserError:
-        engine = None
-    request = ImportRequest(
-        kind=kind, file=file, effective=effective, folder=folder, dry_run=dry_run,
-        all_codes=all_codes, illustrative=illustrative, rules_named=named is not None,
+    request = ContractRequest(
+        file=file, payer_id=payer, effective=effective, folder=folder, dry_run=dry_run,
+        plan_id=plan or "", term=term or "", amendment=amendment, rules_named=named,
     )  # fmt: skip
     try:
-        run_import(request, engine)
+        run_contract_import(request, _engine_if_any(database_url))
     except ImportRefused as error:
         return _fail(str(error))
     return 0

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from flows.report import table
 from rules.errors import RuleFileError
 from rules.loader import load_rule_set
+from tasks.reference.contracts import ContractFile, plan_contract
 from tasks.reference.layouts import LayoutError, Read, TableKind
 from tasks.reference.proposal import Proposal, propose, rules_with
 from tasks.reference.update import ChangeKind, Plan, apply, plan_import
@@ -43,10 +44,7 @@ class ImportRequest:
 
 def run_import(request: ImportRequest, engine: Engine | None) -> Plan:
     """Plan, show, propose and (unless a dry run) write; raises ImportRefused."""
-    try:
-        data = request.file.read_bytes()
-    except OSError as error:
-        raise ImportRefused(f"{request.file} cannot be read: {error.strerror or error}") from None
+    data = _bytes(request.file)
     try:
         plan, read = plan_import(
             request.kind,
@@ -61,7 +59,55 @@ def run_import(request: ImportRequest, engine: Engine | None) -> Plan:
         raise ImportRefused(
             f"{request.file.name} is not a {request.kind.value} file: {error}"
         ) from None
-    _print_read(request, plan, read)
+    _print_read(request.kind.value, request, plan, read)
+    return _complete(request, plan, read, engine)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContractRequest:
+    file: Path
+    payer_id: str
+    effective: dt.date
+    folder: Path
+    dry_run: bool
+    plan_id: str = ""
+    term: str = ""
+    amendment: bool = False
+    rules_named: bool = True
+
+
+def run_contract_import(request: ContractRequest, engine: Engine | None) -> Plan:
+    """A payer's contract fee schedule from the practice's CSV: shown, proposed, written."""
+    data = _bytes(request.file)
+    contract = ContractFile(
+        payer_id=request.payer_id,
+        file_name=request.file.name,
+        effective=request.effective,
+        plan_id=request.plan_id,
+        term=request.term,
+        amendment=request.amendment,
+    )
+    try:
+        plan, read = plan_contract(data, contract, request.folder / "tables")
+    except LayoutError as error:
+        raise ImportRefused(
+            f"{request.file.name} is not a contract fee schedule: {error}"
+        ) from None
+    _print_read(f"contract for {request.payer_id}", request, plan, read)
+    return _complete(request, plan, read, engine)
+
+
+def _bytes(file: Path) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError as error:
+        raise ImportRefused(f"{file} cannot be read: {error.strerror or error}") from None
+
+
+def _complete(
+    request: ImportRequest | ContractRequest, plan: Plan, read: Read[Any], engine: Engine | None
+) -> Plan:
+    """Show the difference, prove the tables load, propose the re-audit, write."""
     if not read.records:
         raise ImportRefused(f"{request.file.name}: no row of it could be read, nothing imported")
     _print_plan(plan)
@@ -91,7 +137,9 @@ def run_import(request: ImportRequest, engine: Engine | None) -> Plan:
     return plan
 
 
-def _print_read(request: ImportRequest, plan: Plan, read: Read[Any]) -> None:
+def _print_read(
+    what: str, request: ImportRequest | ContractRequest, plan: Plan, read: Read[Any]
+) -> None:
     scope = (
         f", {plan.out_of_scope:,} outside behavioural health (--all-codes keeps them)"
         if plan.out_of_scope
@@ -99,7 +147,7 @@ def _print_read(request: ImportRequest, plan: Plan, read: Read[Any]) -> None:
     )
     notes = f", {read.notes:,} notes or split rows skipped" if read.notes else ""
     print(
-        f"{request.kind.value} {request.file.name} effective {request.effective}: {read.rows:,} rows read, "
+        f"{what} {request.file.name} effective {request.effective}: {read.rows:,} rows read, "
         f"{len(read.records):,} records{scope}{notes}, {len(read.refused):,} refused"
     )
     for refused in read.refused[:10]:
@@ -145,14 +193,16 @@ def _print_proposal(plan: Plan, proposal: Proposal | None, engine: Engine | None
         )
 
 
-def _print_command(request: ImportRequest, plan: Plan) -> None:
-    reason = f"{request.kind.value} {request.file.name} effective {request.effective}"
+def _print_command(request: ImportRequest | ContractRequest, plan: Plan) -> None:
+    reason = f"{plan.kind} {request.file.name} effective {request.effective}"
     steps = " ".join(f"--step {s.value.replace('_', '-')}" for s in plan.steps)
     prefix = (
         f"CLAIMGUARD_RULES_DIR={shlex.quote(str(request.folder))} " if request.rules_named else ""
     )
     print(
         "to re-audit them under the new tables: "
-        f"{prefix}claimguard reaudit --reason {shlex.quote(reason)} --service-from {plan.since} {steps} --dry-run "
+        f"{prefix}claimguard reaudit --reason {shlex.quote(reason)} "
+        + (f"--payer {plan.payer_id} " if plan.payer_id else "")
+        + f"--service-from {plan.since} {steps} --dry-run "
         "(then again without --dry-run)"
     )

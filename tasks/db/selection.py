@@ -288,10 +288,16 @@ def any_claim(session: Session, **criteria: Any) -> bool:
 
 
 def claims_billing(
-    session: Session, codes: Sequence[str], since: dt.date, *, paid_only: bool = False
+    session: Session,
+    codes: Sequence[str],
+    since: dt.date,
+    *,
+    paid_only: bool = False,
+    payer_id: str | None = None,
 ) -> Iterator[list[str]]:
     """Pages of the claims with a line of one of `codes` served on or after `since` (any
-    code when `codes` is empty), in claim-id order; `paid_only`: those with a remittance."""
+    code when `codes` is empty), in claim-id order; `paid_only`: those with a remittance;
+    `payer_id`: those billed to that payer."""
     line = m.ClaimLine
     condition = (line.claim_id == m.Claim.claim_id) & (line.service_date >= since)
     if codes:
@@ -299,6 +305,8 @@ def claims_billing(
     conditions: list[ColumnElement[bool]] = [exists().where(condition)]
     if paid_only:
         conditions.append(exists().where(m.RemittanceClaim.claim_id == m.Claim.claim_id))
+    if payer_id is not None:
+        conditions.append(m.Claim.payer_id == payer_id)
     after: str | None = None
     while True:
         query = sql_select(m.Claim.claim_id).where(*conditions)

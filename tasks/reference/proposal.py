@@ -52,7 +52,7 @@ def propose(engine: Engine, plan: Plan, rule_set: RuleSet) -> Proposal | None:
     # A CARC list changes how denials are read: every paid claim since the date. Other
     # tables change the verdicts of claims billing the codes they changed.
     codes = () if plan.kind is TableKind.CARC else sorted(plan.codes)
-    proposal = Proposal(batch_key=f"tables-{plan.kind.value}-{uuid.uuid4().hex[:12]}")
+    proposal = Proposal(batch_key=f"tables-{plan.kind}-{uuid.uuid4().hex[:12]}")
     if not plan.codes or plan.since is None:
         return proposal
     # Step 5 judges what was paid: a claim with no remittance yet has nothing to re-audit.
@@ -64,7 +64,11 @@ def propose(engine: Engine, plan: Plan, rule_set: RuleSet) -> Proposal | None:
         if not steps:
             continue
         with session_scope(engine) as session:
-            pages = list(claims_billing(session, codes, plan.since, paid_only=paid_only))
+            pages = list(
+                claims_billing(
+                    session, codes, plan.since, paid_only=paid_only, payer_id=plan.payer_id
+                )
+            )
         for page in pages:
             reaudit_claims(
                 engine, page, steps, rule_set,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rules.outcomes import Step
 from rules.tables import PfsStatus
@@ -91,7 +91,7 @@ class TableFile:
 
 @dataclass
 class Plan:
-    kind: TableKind
+    kind: TableKind | Literal["contract"]
     file_name: str
     digest: str
     effective: dt.date
@@ -103,6 +103,7 @@ class Plan:
     since: dt.date | None = None  # ... on or after this date of service
     steps: list[Step] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    payer_id: str | None = None  # only this payer's claims may change (a contract)
 
     def count(self, kind: ChangeKind) -> int:
         return sum(1 for c in self.changes if c.kind is kind)
@@ -732,7 +733,7 @@ def apply(plan: Plan, folder: Path) -> None:
         ]
     log.rows.append(
         {
-            "Kind": plan.kind.value,
+            "Kind": str(plan.kind),
             "File": plan.file_name,
             "SHA-256": plan.digest,
             "Effective Date": plan.effective.isoformat(),

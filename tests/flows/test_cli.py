@@ -348,6 +348,12 @@ class TestCommands:
              'error: Invalid value for --effective: unable to convert "2025-13-01" into date.'),
             (("tables", "import", "mue", "x.csv", "--effective", "2025-10-01", "--rules", "."), {},
              "error: . is not a rules folder (payers/ and tables/)"),
+            (("contracts", "import", str(CMS / "GPCI2025.csv"), "--payer", "summit commercial",
+              "--effective", "2026-10-01", "--dry-run"), {},
+             "error: --payer: 'summit commercial' is not a payer id"),
+            (("contracts", "import", str(CMS / "GPCI2025.csv"), "--payer", "summit_commercial",
+              "--effective", "2026-10-01", "--dry-run"), {},
+             "error: GPCI2025.csv is not a contract fee schedule: no header row with a code column"),
         ],
     )  # fmt: skip
     def test_a_user_error_is_one_line_never_a_traceback(
