@@ -158,6 +158,12 @@ def denial_explained(ctx: ClaimContext, p: DenialExplained, env: Env) -> list[Hi
                         "codes": result.codes,
                         # What the line would have paid: the amount an appeal is about.
                         "expected_allowed": str(expected.amount) if expected else None,
+                        # What the payer's remark codes say, from the RARC list on file.
+                        "remarks": {
+                            code: env.tables.rarc[code].description
+                            for code in remit.remark_codes
+                            if code in env.tables.rarc
+                        },
                     },
                     fix="Correct and resubmit, or appeal, per the denial's category.",
                 )
