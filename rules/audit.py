@@ -67,8 +67,11 @@ def contract_total(ctx: ClaimContext, tables: Tables, line: ClaimLine) -> fees.E
     """What the contract (or Medicare's fee schedule) sets for a claim line, all its units."""
     pos = line.place_of_service or ctx.claim.place_of_service
     credential = ctx.rendering.credential if ctx.rendering else None
+    locality = ctx.location.medicare_locality if ctx.location else None
     if ctx.payer is not None and ctx.payer.kind is PayerKind.MEDICARE:
-        unit = fees.medicare_amount(tables, line.procedure_code, pos, credential, line.service_date)
+        unit = fees.medicare_amount(
+            tables, line.procedure_code, pos, credential, line.service_date, locality
+        )
     else:
         plan = ctx.plan.plan_id if ctx.plan else None
         unit = fees.contract_amount(
@@ -80,6 +83,7 @@ def contract_total(ctx: ClaimContext, tables: Tables, line: ClaimLine) -> fees.E
             pos,
             credential,
             line.service_date,
+            locality,
         )
     if unit is None:
         return None

@@ -140,6 +140,8 @@ def _npi_valid(value: str) -> str:
 Npi = Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$"), AfterValidator(_npi_valid)]
 Taxonomy = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{9}X$")]
 UsState = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+# A Medicare payment locality as CMS's GPCI file keys it: MAC (5 digits) - locality (2).
+MedicareLocality = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}-[0-9]{2}$")]
 RecordId = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$", strip_whitespace=True)
 ]

@@ -93,8 +93,10 @@ def contract_amount(
     place_of_service: str,
     credential: Credential | None,
     on: dt.date,
+    locality: str | None = None,
 ) -> Expected | None:
-    """The expected allowed amount for one unit under a non-Medicare contract."""
+    """The expected allowed amount for one unit under a non-Medicare contract (a percent of
+    Medicare is of the amount in the location's Medicare locality, where it has one)."""
     row = _best_row(
         tables.fee_rows(payer_id, code, on),
         plan_id,
@@ -108,7 +110,7 @@ def contract_amount(
         amount, detail = row.value, f"contract amount for {code}"
         illustrative = row.illustrative
     else:
-        base = medicare_amount(tables, code, place_of_service, credential, on)
+        base = medicare_amount(tables, code, place_of_service, credential, on, locality)
         if base is None:
             return None
         amount = (base.amount * row.value / 100).quantize(CENT, ROUND_HALF_UP)

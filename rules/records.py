@@ -35,6 +35,7 @@ from rules.codes import (
     Credential,
     FrequencyCode,
     LocationKind,
+    MedicareLocality,
     Modality,
     Modifier,
     Npi,
@@ -139,6 +140,11 @@ class Location(Record):
     kind: LocationKind = LocationKind.CLINIC
     place_of_service: PlaceOfService = "11"
     npi: Npi | None = Field(default=None, description="the service facility's NPI (837P 2310C)")
+    medicare_locality: MedicareLocality | None = Field(
+        default=None,
+        description="the Medicare payment locality it is in, MAC-locality as in CMS's GPCI "
+        "file (e.g. 04412-31); without one, Medicare amounts are national",
+    )
 
 
 class Enrollment(BaseModel):

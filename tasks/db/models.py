@@ -72,6 +72,7 @@ class Location(Base):
     place_of_service: Mapped[str] = mapped_column(String(2))
     # The service facility's NPI: how an 837P (2310C NM1*77) names the site.
     npi: Mapped[str | None] = mapped_column(String(10), index=True)
+    medicare_locality: Mapped[str | None] = mapped_column(String(8))
     content_hash: Mapped[str] = mapped_column(HASH)
 
 

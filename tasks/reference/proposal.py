@@ -19,7 +19,6 @@ from rules.outcomes import Step
 from tasks.db.selection import claims_billing
 from tasks.db.session import session_scope
 from tasks.reaudit import changes_of, reaudit_claims
-from tasks.reference.layouts import TableKind
 from tasks.reference.update import Plan
 
 
@@ -49,11 +48,11 @@ def propose(engine: Engine, plan: Plan, rule_set: RuleSet) -> Proposal | None:
     reads the imported table."""
     if not plan.steps:
         return None
-    # A CARC list changes how denials are read: every paid claim since the date. Other
+    # A CARC's meaning or a locality's GPCI can change any paid claim since the date; other
     # tables change the verdicts of claims billing the codes they changed.
-    codes = () if plan.kind is TableKind.CARC else sorted(plan.codes)
+    codes = () if plan.any_code else sorted(plan.codes)
     proposal = Proposal(batch_key=f"tables-{plan.kind}-{uuid.uuid4().hex[:12]}")
-    if not plan.codes or plan.since is None:
+    if not plan.changes or plan.since is None:
         return proposal
     # Step 5 judges what was paid: a claim with no remittance yet has nothing to re-audit.
     judged: set[str] = set()
@@ -66,7 +65,11 @@ def propose(engine: Engine, plan: Plan, rule_set: RuleSet) -> Proposal | None:
         with session_scope(engine) as session:
             pages = list(
                 claims_billing(
-                    session, codes, plan.since, paid_only=paid_only, payer_id=plan.payer_id
+                    session,
+                    codes,
+                    plan.since,
+                    paid_only=paid_only or plan.any_code,
+                    payer_id=plan.payer_id,
                 )
             )
         for page in pages:

@@ -104,6 +104,7 @@ class Plan:
     steps: list[Step] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     payer_id: str | None = None  # only this payer's claims may change (a contract)
+    any_code: bool = False  # claims of every code may change (a GPCI, a CARC's meaning)
 
     def count(self, kind: ChangeKind) -> int:
         return sum(1 for c in self.changes if c.kind is kind)
@@ -512,8 +513,9 @@ def _plan_gpci(
             )
     plan.tables.append(table)
     plan.steps = [Step.POST_PAYMENT_AUDIT]
+    plan.any_code = True
     plan.notes.append(
-        "claims are priced with a GPCI once their location names its Medicare locality; until then at the national amount"
+        "a location is priced with its locality's GPCIs once its record names its medicare_locality (e.g. 04412-31); others at the national amount"
     )
 
 
@@ -610,6 +612,7 @@ def _plan_carc(
         )
     plan.tables.append(table)
     plan.steps = [Step.POST_PAYMENT_AUDIT]
+    plan.any_code = True
 
 
 def _plan_rarc(

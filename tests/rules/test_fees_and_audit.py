@@ -265,3 +265,23 @@ class TestAuditLine:
         assert audit.expected_patient_share(ctx, Decimal("28.49")) == Decimal(
             "28.49"
         )  # 10.00 deductible + 18.49 (copay capped at what is left)
+
+
+def test_a_location_in_a_medicare_locality_is_priced_with_its_gpcis():
+    """Medicare and percent-of-Medicare contracts use the location's locality GPCIs."""
+    import copy
+
+    from rules.tables import Gpci
+
+    tables = copy.deepcopy(TABLES)
+    cells = {"Locality": "04412-31", "Effective Date": "2026-01-01", "PW GPCI": "1.000",
+             "PE GPCI": "1.500", "MP GPCI": "1.000"}  # fmt: skip
+    Gpci.model_validate(cells).file_in(tables)
+    for payer in ("medicare", "keystone_commercial"):
+        base = contexts.base(payer)
+        local = contexts.build(contexts.apply(base, {"location.medicare_locality": "04412-31"}))
+        national = contexts.build(base)
+        there = audit.contract_total(local, tables, local.claim.lines[0])
+        here = audit.contract_total(national, tables, national.claim.lines[0])
+        assert there is not None and here is not None
+        assert there.amount > here.amount and "GPCI 04412-31" in there.detail, payer

@@ -119,19 +119,28 @@ def test_code_lists_add_new_codes_and_keep_the_categories(rules: Path):
 
 
 def test_gpci_and_localities_are_keyed_by_mac_and_locality(rules: Path):
+    from rules import fees
+    from rules.codes import Credential
+
+    start = dt.date(2025, 1, 1)
     apply(
-        planned(TableKind.GPCI, (CMS / "GPCI2025.csv").read_bytes(), rules, dt.date(2025, 1, 1)),
-        rules / "tables",
+        planned(TableKind.GPCI, (CMS / "GPCI2025.csv").read_bytes(), rules, start), rules / "tables"
     )
     apply(
-        planned(TableKind.LOCALITY, (CMS / "25LOCCO.csv").read_bytes(), rules, dt.date(2025, 1, 1)),
+        planned(TableKind.LOCALITY, (CMS / "25LOCCO.csv").read_bytes(), rules, start),
         rules / "tables",
     )
     tables = load_rule_set(rules).tables
     austin = tables.gpci_for("04412-31", dt.date(2025, 6, 1))
     assert austin is not None and austin.pe == D("1.010")
-    assert "TX-AUSTIN" not in tables.gpci  # the placeholder went
     assert tables.localities["04412-99"].counties == "ALL OTHER COUNTIES"
+    # (0.65 x 1.000 + 0.20 x 1.010 + 0.02 x 0.950) x 32.3465 = 28.17; national 28.14
+    day = dt.date(2025, 6, 1)
+    local = fees.medicare_amount(tables, "90853", "11", Credential.PHD, day, "04412-31")
+    national = fees.medicare_amount(tables, "90853", "11", Credential.PHD, day)
+    assert local is not None and national is not None
+    assert (local.amount, national.amount) == (D("28.17"), D("28.14"))
+    assert "GPCI 04412-31" in local.detail
 
 
 def test_a_zip_is_refused_with_what_to_do(rules: Path):

@@ -1,8 +1,10 @@
-"""coordination of benefits: a coverage's order of benefits, a claim's prior payer
+"""coordination of benefits: a coverage's order of benefits, a claim's prior payer;
+a location's Medicare locality
 
 - coverage.benefit_order: primary, secondary or tertiary, as on file (default primary).
 - claim.prior_payer_id, claim.prior_payer_paid: on a claim to a later payer, the payer
   that adjudicated first and what it paid (837P 2330B NM1*PR and 2320 AMT*D).
+- location.medicare_locality: MAC-locality (CMS GPCI file), for the locality's GPCIs.
 
 Revision ID: 0010
 Revises: 0009
@@ -26,6 +28,8 @@ _ORDER = sa.Enum(
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("location") as batch_op:
+        batch_op.add_column(sa.Column("medicare_locality", sa.String(length=8), nullable=True))
     with op.batch_alter_table("coverage") as batch_op:
         batch_op.add_column(
             sa.Column("benefit_order", _ORDER, nullable=False, server_default="primary")
@@ -43,3 +47,5 @@ def downgrade() -> None:
         batch_op.drop_column("prior_payer_id")
     with op.batch_alter_table("coverage") as batch_op:
         batch_op.drop_column("benefit_order")
+    with op.batch_alter_table("location") as batch_op:
+        batch_op.drop_column("medicare_locality")
