@@ -110,6 +110,15 @@ class Plan:
         return sum(1 for c in self.changes if c.kind is kind)
 
 
+@dataclass(frozen=True)
+class Origin:
+    """What every row an import writes says of itself, and which codes it keeps."""
+
+    source: str  # "CMS PFS relative value file PPRRVU26.csv, effective 2026-01-01"
+    illustrative: bool
+    keep: Callable[[str], bool]  # the codes within the scope
+
+
 # ---------------------------------------------------------------- dates and rows
 
 
@@ -184,15 +193,8 @@ def digest(data: bytes) -> str:
 RVU_COLUMNS = ("Work RVU", "Non-Facility PE RVU", "Facility PE RVU", "MP RVU", "Conversion Factor")
 
 
-def _plan_pprrvu(
-    plan: Plan,
-    read: lay.Read[lay.RvuRecord],
-    folder: Path,
-    *,
-    source: str,
-    illustrative: bool,
-    keep: Callable[[str], bool],
-) -> None:
+def _plan_pprrvu(plan: Plan, read: lay.Read[lay.RvuRecord], folder: Path, origin: Origin) -> None:
+    source, illustrative, keep = origin.source, origin.illustrative, origin.keep
     rvu = TableFile.read(folder, "medicare_pfs_rvu.csv")
     status = TableFile.read(folder, "medicare_pfs_status.csv")
     on = plan.effective
@@ -303,15 +305,8 @@ def _ptp_key(row: dict[str, str]) -> tuple[str, str, str]:
     return row["Column 1"], row["Column 2"], f"{start:%Y%m%d}" if start else ""
 
 
-def _plan_ptp(
-    plan: Plan,
-    read: lay.Read[lay.PtpRecord],
-    folder: Path,
-    *,
-    source: str,
-    illustrative: bool,
-    keep: Callable[[str], bool],
-) -> None:
+def _plan_ptp(plan: Plan, read: lay.Read[lay.PtpRecord], folder: Path, origin: Origin) -> None:
+    source, illustrative, keep = origin.source, origin.illustrative, origin.keep
     table = TableFile.read(folder, "ncci_ptp_practitioner.csv")
     indicator = "Modifier 0=not allowed 1=allowed 9=not applicable"
     kept = [r for r in table.rows if not (keep(r["Column 1"]) or keep(r["Column 2"]))]
@@ -386,15 +381,8 @@ def _same(value: str) -> str:
     return {"": "", "*": "", "no": "no", "n": "no", "yes": "yes", "y": "yes"}.get(value, value)
 
 
-def _plan_mue(
-    plan: Plan,
-    read: lay.Read[lay.MueRecord],
-    folder: Path,
-    *,
-    source: str,
-    illustrative: bool,
-    keep: Callable[[str], bool],
-) -> None:
+def _plan_mue(plan: Plan, read: lay.Read[lay.MueRecord], folder: Path, origin: Origin) -> None:
+    source, illustrative, keep = origin.source, origin.illustrative, origin.keep
     table = TableFile.read(folder, "mue_practitioner.csv").with_column(
         "End Date", after="Effective Date"
     )
@@ -460,9 +448,8 @@ def _plan_mue(
 # ---------------------------------------------------------------- GPCI and localities
 
 
-def _plan_gpci(
-    plan: Plan, read: lay.Read[lay.GpciRecord], folder: Path, *, source: str, illustrative: bool
-) -> None:
+def _plan_gpci(plan: Plan, read: lay.Read[lay.GpciRecord], folder: Path, origin: Origin) -> None:
+    source, illustrative = origin.source, origin.illustrative
     table = TableFile.read(folder, "medicare_gpci.csv").with_column(
         "Locality Name", after="Locality"
     )
@@ -676,20 +663,21 @@ def plan_import(
     def keep(code: str) -> bool:
         return all_codes or in_scope(code)
 
+    origin = Origin(source, illustrative, keep)
     read: lay.Read[Any]
     match kind:
         case TableKind.PPRRVU:
             read = rvu = lay.read_pprrvu(text)
-            _plan_pprrvu(plan, rvu, folder, source=source, illustrative=illustrative, keep=keep)
+            _plan_pprrvu(plan, rvu, folder, origin)
         case TableKind.NCCI_PTP:
             read = ptp = lay.read_ptp(text)
-            _plan_ptp(plan, ptp, folder, source=source, illustrative=illustrative, keep=keep)
+            _plan_ptp(plan, ptp, folder, origin)
         case TableKind.MUE:
             read = mue = lay.read_mue(text)
-            _plan_mue(plan, mue, folder, source=source, illustrative=illustrative, keep=keep)
+            _plan_mue(plan, mue, folder, origin)
         case TableKind.GPCI:
             read = gpci = lay.read_gpci(text)
-            _plan_gpci(plan, gpci, folder, source=source, illustrative=illustrative)
+            _plan_gpci(plan, gpci, folder, origin)
         case TableKind.LOCALITY:
             read = loc = lay.read_localities(text)
             _plan_localities(plan, loc, folder, source=source)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -11,20 +10,13 @@ import pytest
 
 from rules import fees
 from rules.codes import Credential
-from rules.loader import RULES_ROOT, load_rule_set
+from rules.loader import load_rule_set
 from tasks.reference.contracts import ContractFile, plan_contract, read_contract
 from tasks.reference.layouts import LayoutError
 from tasks.reference.update import ChangeKind, apply
 
 SUMMIT = Path(__file__).parents[2] / "fixtures" / "contracts" / "summit-2027.csv"
 OCT = dt.date(2026, 10, 1)
-
-
-@pytest.fixture
-def rules(tmp_path: Path) -> Path:
-    for part in ("payers", "tables"):
-        shutil.copytree(RULES_ROOT / part, tmp_path / part)
-    return tmp_path
 
 
 def contract(**over: object) -> ContractFile:

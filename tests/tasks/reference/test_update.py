@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
 
-from rules.loader import RULES_ROOT, load_rule_set
+from rules.loader import load_rule_set
 from rules.tables import PfsStatus
 from tasks.reference.layouts import LayoutError, TableKind
 from tasks.reference.update import ChangeKind, Plan, apply, plan_import
@@ -18,13 +17,6 @@ CMS = Path(__file__).parents[2] / "fixtures" / "cms"
 SAMPLE = Path(__file__).parents[3] / "samples" / "reference" / "PPRRVU26_OCT_SAMPLE.csv"
 OCT_2026 = dt.date(2026, 10, 1)
 OCT_2025 = dt.date(2025, 10, 1)
-
-
-@pytest.fixture
-def rules(tmp_path: Path) -> Path:
-    for part in ("payers", "tables"):
-        shutil.copytree(RULES_ROOT / part, tmp_path / part)
-    return tmp_path
 
 
 def planned(kind: TableKind, data: bytes, rules: Path, on: dt.date, **options: bool) -> Plan:
