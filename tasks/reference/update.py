@@ -222,14 +222,7 @@ def _plan_pprrvu(plan: Plan, read: lay.Read[lay.RvuRecord], folder: Path, origin
             kind = ChangeKind.REMOVED
         plan.changes.append(Change(kind, record.code, "; ".join(said)))
         plan.codes.add(record.code)
-    for row in list(rvu.rows):
-        code = row["HCPCS"]
-        if code not in seen and keep(code) and _covers(row, on):
-            _stop(rvu.rows, "HCPCS", code, on)
-            plan.changes.append(
-                Change(ChangeKind.REMOVED, code, "not in the release: no longer priced")
-            )
-            plan.codes.add(code)
+    _end_missing(plan, rvu, "HCPCS", seen, keep, "not in the release: no longer priced")
     plan.tables += [rvu, status]
     plan.steps = [Step.CODING_EDITS, Step.POST_PAYMENT_AUDIT]
 
@@ -295,6 +288,23 @@ def _status_change(
     _start(table.rows, "HCPCS", record.code, new, on)
     before = current["Status"] if current else "not listed"
     return [f"status {before} → {record.status.value}"]
+
+
+def _end_missing(
+    plan: Plan,
+    table: TableFile,
+    column: str,
+    seen: set[str],
+    keep: Callable[[str], bool],
+    why: str,
+) -> None:
+    """Codes in force on the date that the whole file leaves out end the day before."""
+    for row in list(table.rows):
+        code = row[column]
+        if code not in seen and keep(code) and _covers(row, plan.effective):
+            _stop(table.rows, column, code, plan.effective)
+            plan.changes.append(Change(ChangeKind.REMOVED, code, why))
+            plan.codes.add(code)
 
 
 # ---------------------------------------------------------------- NCCI PTP and MUE
@@ -433,14 +443,9 @@ def _plan_mue(plan: Plan, read: lay.Read[lay.MueRecord], folder: Path, origin: O
             Change(ChangeKind.ADDED if before is None else ChangeKind.CHANGED, record.code, what)
         )
         plan.codes.add(record.code)
-    for row in list(table.rows):
-        code = row["HCPCS/CPT Code"]
-        if code not in seen and keep(code) and _covers(row, on):
-            _stop(table.rows, "HCPCS/CPT Code", code, on)
-            plan.changes.append(
-                Change(ChangeKind.REMOVED, code, "not in the file: no MUE from this date")
-            )
-            plan.codes.add(code)
+    _end_missing(
+        plan, table, "HCPCS/CPT Code", seen, keep, "not in the file: no MUE from this date"
+    )
     plan.tables.append(table)
     plan.steps = [Step.CODING_EDITS]
 
