@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from rules.engine import StepResult, evaluate
 from rules.loader import RuleSet
-from rules.outcomes import Finding, Step
+from rules.outcomes import CheckpointStatus, Finding, Step
 from tasks.db import models as m
 from tasks.db.checkpoints import append_checkpoints, next_attempts
 from tasks.db.contexts import ContextLoader
@@ -103,7 +103,10 @@ def _changes(
         old = before.get(result.claim_id)
         old_keys, new_keys = (_keys(old.findings) if old else set()), _keys(result.findings)
         old_status = old.status.value if old else "none"
-        if old_keys != new_keys or old_status != result.status.value:
+        # A step with nothing to judge yet (step 5 before any payment) that was never judged
+        # has not changed: "none → skipped" is no news to a biller.
+        untouched = old is None and result.status is CheckpointStatus.SKIPPED and not new_keys
+        if not untouched and (old_keys != new_keys or old_status != result.status.value):
             rows.append(
                 ChangeRow(
                     batch_key=batch_key,

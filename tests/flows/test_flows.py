@@ -227,6 +227,20 @@ class TestReaudit:
             )
         assert env_runtime().rule_set().version != _shipped_version()
 
+    def test_a_step_with_nothing_to_judge_yet_is_no_change(self, loaded: str):
+        """Step 5 re-audited on claims not yet paid: nothing to judge, so nothing changed."""
+        state = reaudit(
+            ReauditParams(
+                payer_id="keystone_commercial",
+                steps=[Step.POST_PAYMENT_AUDIT],
+                dry_run=True,
+                reason="test: nothing paid yet",
+            ),
+            return_state=True,
+        )
+        summary = state.result()
+        assert summary.claims > 0 and (summary.changed, summary.changes) == (0, 0)
+
 
 def _shipped_version() -> str:
     from rules.loader import default_rule_set
