@@ -126,9 +126,8 @@ def _complete(
         print("dry run: no table written")
         return plan
     before = load_rule_set(request.folder).version
-    apply(plan, request.folder / "tables")
+    names = ", ".join(apply(plan, request.folder / "tables"))
     after = load_rule_set(request.folder).version
-    names = ", ".join(t.name for t in plan.tables)
     print(
         f"wrote {names} in {request.folder / 'tables'}; rule-set version {before[:12]} → {after[:12]}"
     )

@@ -720,8 +720,9 @@ def _decoded(data: bytes) -> str:
         return data.decode("latin-1")  # CMS's MUE and some PPRRVU files are Latin-1
 
 
-def apply(plan: Plan, folder: Path) -> None:
-    """Write the plan's tables (each whole file replaced at once) and log the import."""
+def apply(plan: Plan, folder: Path) -> list[str]:
+    """Write the plan's tables that change (each whole file replaced at once) and log the
+    import; the names of the tables written."""
     log = TableFile.read(folder, IMPORT_LOG, header=LOG_COLUMNS)
     if not log.comments:
         log.comments = [
@@ -738,8 +739,14 @@ def apply(plan: Plan, folder: Path) -> None:
             "Changed": str(plan.count(ChangeKind.CHANGED)),
         }
     )
+    written = []
     for table in [*plan.tables, log]:
         target = folder / table.name
+        text = table.text()
+        if target.exists() and target.read_text() == text:
+            continue
         temporary = target.with_name(f".{table.name}.importing")
-        temporary.write_text(table.text())
+        temporary.write_text(text)
         os.replace(temporary, target)
+        written.append(table.name)
+    return written
