@@ -26,7 +26,15 @@ from rules.fees import PROVIDER_GROUPS, setting_of
 from rules.outcomes import Step
 from rules.tables import FeeRow
 from tasks.reference.layouts import LayoutError, Read, Refused
-from tasks.reference.update import Change, ChangeKind, Plan, TableFile, digest
+from tasks.reference.update import (
+    Change,
+    ChangeKind,
+    Plan,
+    TableFile,
+    decoded,
+    digest,
+    period_end,
+)
 
 FEE_TABLE = "fee_schedule.csv"
 # What a practice's spreadsheet calls each column, letters and digits only, upper case.
@@ -145,11 +153,21 @@ def _cell(cells: list[str], at: dict[str, int], field: str) -> str:
     return cells[index].strip() if index is not None and index < len(cells) else ""
 
 
-def _row(cells: list[str], at: dict[str, int], contract: ContractFile) -> dict[str, str]:
+def _row(
+    cells: list[str], at: dict[str, int], width: int, contract: ContractFile
+) -> dict[str, str]:
     """The fee_schedule.csv row for one line of the practice's file; _Bad says why not."""
+    if any(c.strip() for c in cells[width:]):
+        raise _Bad("the row has more cells than the header: a comma in an amount not in quotes?")
     rate, percent = _cell(cells, at, "rate"), _cell(cells, at, "percent")
     if bool(rate) == bool(percent):
         raise _Bad("give a rate or a percent of Medicare, not " + ("both" if rate else "neither"))
+    if "%" in rate:
+        raise _Bad(
+            f"rate {rate!r} is a percent: put percents of Medicare in a % of Medicare column"
+        )
+    if "$" in percent:
+        raise _Bad(f"percent of Medicare {percent!r} is a dollar amount: put it in a rate column")
     place = _cell(cells, at, "setting")
     # a place-of-service code (11, 02) is priced in its setting
     setting = setting_of(place.zfill(2)) if place.isdigit() else _SETTINGS.get(_norm(place))
@@ -205,7 +223,7 @@ def read_contract(text: str, contract: ContractFile) -> Read[dict[str, str]]:
         if not any(c.strip() for c in cells):
             continue
         try:
-            fee = _row(cells, at, contract)
+            fee = _row(cells, at, len(rows[top]), contract)
             FeeRow.model_validate(fee)
         except _Bad as error:
             read.refused.append(Refused(lines[index], str(error)))
@@ -278,11 +296,9 @@ def plan_contract(
     data: bytes, contract: ContractFile, folder: Path
 ) -> tuple[Plan, Read[dict[str, str]]]:
     """What importing the practice's contract file would change in fee_schedule.csv."""
-    text = data.decode("utf-8-sig", errors="replace") if data[:2] != b"PK" else ""
-    if not text:
-        raise LayoutError(
-            "this is an Excel workbook or a zip: save the sheet as CSV and import that"
-        )
+    text = decoded(
+        data, zipped="this is an Excel workbook or a zip: save the sheet as CSV and import that"
+    )
     read = read_contract(text, contract)
     table = TableFile.read(folder, FEE_TABLE, header=FEE_COLUMNS)
     for column in ("Lesser Of Billed", "Annual Escalator %", "Contract Term"):
@@ -291,8 +307,9 @@ def plan_contract(
     plan.payer_id = contract.payer_id
 
     def mine(r: dict[str, str]) -> bool:
+        # --plan speaks for that plan's rows only: the payer's all-plan rates stay.
         return r["Payer"] == contract.payer_id and (
-            not contract.plan_id or r.get("Plan", "") in ("", contract.plan_id)
+            not contract.plan_id or r.get("Plan", "") == contract.plan_id
         )
 
     given: set[tuple[str, ...]] = set()
@@ -317,7 +334,12 @@ def plan_contract(
         )
         plan.codes.add(row["Code"])
         plan.since = min(plan.since or on, on)
-    if not contract.amendment:
+    if read.refused and not contract.amendment:
+        plan.notes.append(
+            f"{len(read.refused)} row(s) refused: no rate the file leaves out was ended; "
+            "correct those rows and import the file again"
+        )
+    if not contract.amendment and not read.refused:
         for row in [
             r
             for r in table.rows
@@ -370,11 +392,15 @@ def _replace(
     on: dt.date,
     mine: Callable[[dict[str, str]], bool],
 ) -> None:
+    """`new` holds from `on`: the rate in force then ends the day before, one starting that
+    day goes, and `new` ends where the file says or before the next dated rate starts."""
     same = [r for r in rows if mine(r) and _key(r) == key]
+    end = period_end(same, on)
+    given = _date(new["End Date"])
+    if end and (given is None or given > dt.date.fromisoformat(end)):
+        new["End Date"] = end
     for row in same:
         if _covers(row, on) or _date(row.get("Effective Date", "")) == on:
-            if not new["End Date"] and row.get("End Date") and (_date(row["End Date"]) or on) > on:
-                new["End Date"] = row["End Date"]
             _end(row, on, rows)
     at = (
         max((i for i, r in enumerate(rows) if r["Payer"] == new["Payer"]), default=len(rows) - 1)

@@ -105,6 +105,7 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     payer_id: str | None = None  # only this payer's claims may change (a contract)
     any_code: bool = False  # claims of every code may change (a GPCI, a CARC's meaning)
+    incomplete: bool = False  # rows were refused: what the file leaves out is not removed
 
     def count(self, kind: ChangeKind) -> int:
         return sum(1 for c in self.changes if c.kind is kind)
@@ -151,15 +152,23 @@ def _start(
     row of the key starts); the row it replaces ends the day before, and a row of the same
     key starting that day is replaced."""
     same = [r for r in rows if r[column] == key]
-    later = [d for r in same if (d := _day(r.get("Effective Date", ""))) and d > on]
-    replaced = next((r for r in same if _covers(r, on)), None)
-    end = replaced.get("End Date", "") if replaced else ""
-    if later:
-        end = (min(later) - dt.timedelta(days=1)).isoformat()
-    new["End Date"] = end  # dropped when written to a table without the column
+    new["End Date"] = period_end(same, on)  # dropped when written to a table without the column
     _stop(rows, column, key, on)
     at = max((i for i, r in enumerate(rows) if r[column] == key), default=len(rows) - 1) + 1
     rows.insert(at, new)
+
+
+def period_end(same: list[dict[str, str]], on: dt.date) -> str:
+    """Where a value starting on `on` ends, among a key's dated rows: when the row it replaces
+    would have (an end date is kept, so no gap is priced), and before the next row starts."""
+    replaced = next((r for r in same if _covers(r, on)), None)
+    ends = [d for d in [_day(replaced.get("End Date", ""))] if d] if replaced else []
+    ends += [
+        d - dt.timedelta(days=1)
+        for r in same
+        if (d := _day(r.get("Effective Date", ""))) and d > on
+    ]
+    return min(ends).isoformat() if ends else ""
 
 
 def _stop(rows: list[dict[str, str]], column: str, key: str, on: dt.date) -> None:
@@ -298,7 +307,10 @@ def _end_missing(
     keep: Callable[[str], bool],
     why: str,
 ) -> None:
-    """Codes in force on the date that the whole file leaves out end the day before."""
+    """Codes in force on the date that the whole file leaves out end the day before (not
+    when rows were refused: a refused row is not a code left out)."""
+    if plan.incomplete:
+        return
     for row in list(table.rows):
         code = row[column]
         if code not in seen and keep(code) and _covers(row, plan.effective):
@@ -370,7 +382,14 @@ def _plan_ptp(plan: Plan, read: lay.Read[lay.PtpRecord], folder: Path, origin: O
             continue
         plan.codes |= {record.column_1, record.column_2}
         dates += [record.effective, *([record.deleted] if record.deleted else [])]
+    # CMS splits the practitioner file in parts (f1-f4) by Column 1: a part speaks only for
+    # the Column 1 codes in its range, and a file with refused rows for none it left out.
+    firsts = [r.column_1 for _, r in read.records]
+    low, high = (min(firsts), max(firsts)) if firsts else ("", "")
     for (col1, col2, start), old in current.items():
+        if plan.incomplete or not low <= col1 <= high:
+            rows.append(old)
+            continue
         plan.changes.append(
             Change(
                 ChangeKind.REMOVED,
@@ -382,6 +401,10 @@ def _plan_ptp(plan: Plan, read: lay.Read[lay.PtpRecord], folder: Path, origin: O
         plan.codes |= {col1, col2}
     table.rows = kept + rows
     plan.tables.append(table)
+    if firsts:
+        plan.notes.append(
+            f"the file covers Column 1 codes {low} to {high}: pairs outside them are kept"
+        )
     plan.since = min([plan.effective, *dates]) if dates else plan.effective
     plan.steps = [Step.CODING_EDITS]
 
@@ -659,7 +682,11 @@ def plan_import(
 ) -> tuple[Plan, lay.Read[Any]]:
     """What importing `data` (a file of `kind`) as of `effective` would change in the tables
     of `folder`; raises LayoutError when the file is not that kind's layout."""
-    text = _decoded(data)
+    text = decoded(
+        data,
+        zipped="this is a zip or an Excel workbook: unzip CMS's download and import the .csv "
+        "(or, for NCCI PTP, the .txt) inside it",
+    )
     plan = Plan(kind, file_name, digest(data), effective)
     source = f"{_PUBLISHER[kind]} {file_name}, effective {effective.isoformat()}" + (
         " (illustrative)" if illustrative else ""
@@ -669,32 +696,59 @@ def plan_import(
         return all_codes or in_scope(code)
 
     origin = Origin(source, illustrative, keep)
-    read: lay.Read[Any]
+    read: lay.Read[Any] = _READERS[kind](text)
+    plan.incomplete = bool(read.refused)
+    _refuse_older(plan, folder)
     match kind:
         case TableKind.PPRRVU:
-            read = rvu = lay.read_pprrvu(text)
-            _plan_pprrvu(plan, rvu, folder, origin)
+            _plan_pprrvu(plan, read, folder, origin)
         case TableKind.NCCI_PTP:
-            read = ptp = lay.read_ptp(text)
-            _plan_ptp(plan, ptp, folder, origin)
+            _plan_ptp(plan, read, folder, origin)
         case TableKind.MUE:
-            read = mue = lay.read_mue(text)
-            _plan_mue(plan, mue, folder, origin)
+            _plan_mue(plan, read, folder, origin)
         case TableKind.GPCI:
-            read = gpci = lay.read_gpci(text)
-            _plan_gpci(plan, gpci, folder, origin)
+            _plan_gpci(plan, read, folder, origin)
         case TableKind.LOCALITY:
-            read = loc = lay.read_localities(text)
-            _plan_localities(plan, loc, folder, source=source)
+            _plan_localities(plan, read, folder, source=source)
         case TableKind.CARC:
-            read = carc = lay.read_code_list(text, what="CARC list")
-            _plan_carc(plan, carc, folder, source=source)
+            _plan_carc(plan, read, folder, source=source)
         case TableKind.RARC:
-            read = rarc = lay.read_code_list(text, what="RARC list")
-            _plan_rarc(plan, rarc, folder, source=source)
+            _plan_rarc(plan, read, folder, source=source)
     if plan.since is None:
         plan.since = effective
+    if read.refused:
+        plan.notes.append(
+            f"{len(read.refused)} row(s) refused: no code the file leaves out was removed; "
+            "correct those rows and import the file again"
+        )
     return plan, read
+
+
+_READERS: dict[TableKind, Callable[[str], lay.Read[Any]]] = {
+    TableKind.PPRRVU: lay.read_pprrvu,
+    TableKind.NCCI_PTP: lay.read_ptp,
+    TableKind.MUE: lay.read_mue,
+    TableKind.GPCI: lay.read_gpci,
+    TableKind.LOCALITY: lay.read_localities,
+    TableKind.CARC: lambda text: lay.read_code_list(text, what="CARC list"),
+    TableKind.RARC: lambda text: lay.read_code_list(text, what="RARC list"),
+}
+# Tables a file replaces whole, without dated history: an older file must not replace a newer.
+_WHOLE = frozenset({TableKind.LOCALITY, TableKind.CARC, TableKind.RARC})
+
+
+def _refuse_older(plan: Plan, folder: Path) -> None:
+    if plan.kind not in _WHOLE:
+        return
+    log = TableFile.read(folder, IMPORT_LOG, header=LOG_COLUMNS)
+    dates = [
+        d for r in log.rows if r.get("Kind") == str(plan.kind) and (d := _day(r["Effective Date"]))
+    ]
+    if dates and max(dates) > plan.effective:
+        raise lay.LayoutError(
+            f"the tables hold a {plan.kind} file effective {max(dates)}, and this one is "
+            f"effective {plan.effective}: an older list would replace a newer one"
+        )
 
 
 _PUBLISHER = {
@@ -708,16 +762,16 @@ _PUBLISHER = {
 }
 
 
-def _decoded(data: bytes) -> str:
+def decoded(data: bytes, *, zipped: str) -> str:
+    """The file's text: UTF-8 (a BOM dropped), else Latin-1 as CMS's MUE file is written;
+    every line end one newline, whatever it was (Windows CR LF, an old Mac's CR)."""
     if data[:2] == b"PK":
-        raise lay.LayoutError(
-            "this is a zip or an Excel workbook: unzip CMS's download and import the .csv "
-            "(or, for NCCI PTP, the .txt) inside it"
-        )
+        raise lay.LayoutError(zipped)
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("latin-1")  # CMS's MUE and some PPRRVU files are Latin-1
+        text = data.decode("latin-1")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def apply(plan: Plan, folder: Path) -> list[str]:

@@ -64,8 +64,21 @@ def test_a_file_without_a_code_and_rate_header_is_refused_whole():
         read_contract("Name,Phone\nSummit,555\n", contract())
 
 
+def _clean() -> bytes:
+    """The Summit file without its three bad rows."""
+    lines = SUMMIT.read_text().splitlines(keepends=True)
+    return "".join(ln for n, ln in enumerate(lines, start=1) if n not in (4, 8, 9)).encode()
+
+
+def test_a_file_with_refused_rows_ends_no_rate_it_leaves_out(rules: Path):
+    plan, read = plan_contract(SUMMIT.read_bytes(), contract(), rules / "tables")
+    assert len(read.refused) == 3
+    assert not [c for c in plan.changes if c.kind is ChangeKind.REMOVED]
+    assert any("3 row(s) refused: no rate the file leaves out was ended" in n for n in plan.notes)
+
+
 def test_the_new_rates_start_on_their_date_and_step_5_names_the_clause(rules: Path):
-    plan, _ = plan_contract(SUMMIT.read_bytes(), contract(), rules / "tables")
+    plan, _ = plan_contract(_clean(), contract(), rules / "tables")
     kinds = {(c.kind, c.key) for c in plan.changes}
     assert (ChangeKind.CHANGED, "90853") in kinds and (ChangeKind.ADDED, "90853 LMFT") in kinds
     assert (ChangeKind.REMOVED, "90853 mft_mhc") in kinds  # the file is the whole schedule
@@ -85,12 +98,64 @@ def test_the_new_rates_start_on_their_date_and_step_5_names_the_clause(rules: Pa
     mhc = amount(OCT, Credential.LMHC)  # the master's tier ended: the general rate applies
     assert mhc is not None and mhc.amount == D("50.00")
     # importing the same file again changes nothing
-    assert plan_contract(SUMMIT.read_bytes(), contract(), rules / "tables")[0].changes == []
+    assert plan_contract(_clean(), contract(), rules / "tables")[0].changes == []
 
 
 def test_an_amendment_leaves_the_rates_it_does_not_name(rules: Path):
-    plan, _ = plan_contract(SUMMIT.read_bytes(), contract(amendment=True), rules / "tables")
+    plan, _ = plan_contract(_clean(), contract(amendment=True), rules / "tables")
     assert not [c for c in plan.changes if c.kind is ChangeKind.REMOVED]
+
+
+def test_a_plan_import_leaves_the_payers_all_plan_rates(rules: Path):
+    plan, _ = plan_contract(_clean(), contract(plan_id="summit_hmo"), rules / "tables")
+    apply(plan, rules / "tables")
+    tables = load_rule_set(rules).tables
+    other = fees.contract_amount(
+        tables, "summit_commercial", "summit_ppo", "90853", [], "11", None, OCT
+    )
+    hmo = fees.contract_amount(
+        tables, "summit_commercial", "summit_hmo", "90853", [], "11", None, OCT
+    )
+    assert other is not None and other.amount == D("48.00")  # the all-plan rate still holds
+    assert hmo is not None and hmo.amount == D("50.00")
+
+
+def test_a_rate_dated_before_a_later_one_ends_when_the_later_starts(rules: Path):
+    later = b"Code,Rate,Effective\n90791,$60.00,2027-01-01\n"
+    apply(plan_contract(later, contract(amendment=True), rules / "tables")[0], rules / "tables")
+    earlier = b"Code,Rate,Effective\n90791,$55.00,2026-07-01\n"
+    apply(plan_contract(earlier, contract(amendment=True), rules / "tables")[0], rules / "tables")
+    tables = load_rule_set(rules).tables
+
+    def rate(day: str) -> D | None:
+        got = fees.contract_amount(
+            tables, "summit_commercial", None, "90791", [], "11", None, dt.date.fromisoformat(day)
+        )
+        return got.amount if got else None
+
+    assert (rate("2026-06-30"), rate("2026-12-31"), rate("2027-01-01")) == (
+        None,
+        D("55.00"),
+        D("60.00"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("90785,110 %", "rate '110 %' is a percent"),
+        ("90853,$1,234.50", "the row has more cells than the header"),
+    ],
+)
+def test_a_rate_that_is_not_dollars_is_refused(line: str, reason: str):
+    read = read_contract(f"Code,Rate\n{line}\n", contract())
+    assert [r.reason[: len(reason)] for r in read.refused] == [reason]
+
+
+def test_old_mac_line_ends_and_latin1_are_read(rules: Path):
+    data = "Code,Rate,Section\r90853,$50.00,Exhibit B \xa72\r".encode("latin-1")
+    _, read = plan_contract(data, contract(amendment=True), rules / "tables")
+    assert [r["Contract Term"] for _, r in read.records] == ["Exhibit B \xa72"]
 
 
 def test_a_workbook_is_refused_with_what_to_do(rules: Path):

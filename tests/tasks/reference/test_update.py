@@ -138,3 +138,46 @@ def test_gpci_and_localities_are_keyed_by_mac_and_locality(rules: Path):
 def test_a_zip_is_refused_with_what_to_do(rules: Path):
     with pytest.raises(LayoutError, match="unzip CMS's download"):
         planned(TableKind.PPRRVU, b"PK\x03\x04rest", rules, OCT_2026)
+
+
+def test_a_ptp_part_speaks_only_for_its_column_1_range(rules: Path):
+    """CMS ships the practitioner file in parts by Column 1: a part holding 90853 pairs only
+    leaves the 90791, 90832 and 90839 pairs in force."""
+    lines = (CMS / "ccipra-v313r0-f1.txt").read_text(encoding="latin-1").splitlines()
+    part = "\n".join(lines[:6] + [ln for ln in lines[6:] if ln.startswith("90853")])
+    plan = planned(TableKind.NCCI_PTP, part.encode(), rules, OCT_2025)
+    removed = {c.key for c in plan.changes if c.kind is ChangeKind.REMOVED}
+    assert removed == {f"90853/{c} from 2014-10-01" for c in ("90833", "90836", "90838")}
+    apply(plan, rules / "tables")
+    tables = load_rule_set(rules).tables
+    assert tables.ptp_edit("90839", "90785", OCT_2025) is not None  # outside the part: kept
+
+
+def test_a_refused_row_is_not_a_code_left_out(rules: Path):
+    text = (CMS / "PPRRVU2025_Oct.csv").read_text(encoding="latin-1")
+    text = text.replace(
+        "90853,,Group psychotherapy,A,,0.65,", "90853,,Group psychotherapy,A,,0.6x,"
+    )
+    plan, read = plan_import(TableKind.PPRRVU, text.encode("latin-1"), file_name="f.csv",
+                             effective=OCT_2025, folder=rules / "tables")  # fmt: skip
+    assert len(read.refused) == 1 and plan.changes == []
+    assert any("1 row(s) refused: no code the file leaves out was removed" in n for n in plan.notes)
+
+
+def test_a_new_value_never_prices_a_gap_the_old_rows_left():
+    from tasks.reference.update import period_end
+
+    rows = [
+        {"Effective Date": "2025-01-01", "End Date": "2025-06-30"},
+        {"Effective Date": "2026-01-01", "End Date": ""},
+    ]
+    assert period_end(rows, dt.date(2025, 3, 1)) == "2025-06-30"
+    assert period_end(rows, dt.date(2025, 9, 1)) == "2025-12-31"
+    assert period_end(rows, dt.date(2026, 3, 1)) == ""
+
+
+def test_an_older_code_list_does_not_replace_a_newer_one(rules: Path):
+    data = (CMS / "rarc.csv").read_bytes()
+    apply(planned(TableKind.RARC, data, rules, OCT_2026), rules / "tables")
+    with pytest.raises(LayoutError, match="an older list would replace a newer one"):
+        planned(TableKind.RARC, data, rules, OCT_2025)
