@@ -780,7 +780,7 @@ def apply(plan: Plan, folder: Path) -> list[str]:
     log = TableFile.read(folder, IMPORT_LOG, header=LOG_COLUMNS)
     if not log.comments:
         log.comments = [
-            "# Reference files imported into these tables (claimguard tables import).\n"
+            "# Reference files and contracts imported into these tables (claimguard tables import, contracts import).\n"
         ]
     log.rows.append(
         {
