@@ -75,32 +75,31 @@ class RvuRecord:
     conversion_factor: Decimal
 
 
-@dataclass(frozen=True)
-class GpciRecord:
+@dataclass(frozen=True, kw_only=True)
+class _Locality:
+    """A Medicare payment locality: the contractor (MAC) and its locality number."""
+
     mac: str  # 5 digits
     locality: str  # 2 digits
     state: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.mac}-{self.locality}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GpciRecord(_Locality):
     name: str
     work: Decimal
     pe: Decimal
     malpractice: Decimal
 
-    @property
-    def key(self) -> str:
-        return f"{self.mac}-{self.locality}"
 
-
-@dataclass(frozen=True)
-class LocalityRecord:
-    mac: str
-    locality: str
-    state: str
+@dataclass(frozen=True, kw_only=True)
+class LocalityRecord(_Locality):
     area: str
     counties: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.mac}-{self.locality}"
 
 
 @dataclass(frozen=True)

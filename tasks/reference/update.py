@@ -14,12 +14,12 @@ import datetime as dt
 import hashlib
 import io
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from rules.outcomes import Step
 from rules.tables import PfsStatus
@@ -213,11 +213,7 @@ def _plan_pprrvu(plan: Plan, read: lay.Read[lay.RvuRecord], folder: Path, origin
             f"the file has {len(factors)} conversion factors: each code keeps its own row's"
         )
     seen: set[str] = set()
-    for _, record in read.records:
-        if not keep(record.code):
-            plan.out_of_scope += 1
-            continue
-        seen.add(record.code)
+    for record in _scoped(plan, read, keep, seen):
         said = [
             *_rvu_change(rvu, record, on, source=source, illustrative=illustrative),
             *_status_change(status, record, on, source=source),
@@ -297,6 +293,21 @@ def _status_change(
     _start(table.rows, "HCPCS", record.code, new, on)
     before = current["Status"] if current else "not listed"
     return [f"status {before} → {record.status.value}"]
+
+
+C = TypeVar("C", lay.RvuRecord, lay.MueRecord)
+
+
+def _scoped(
+    plan: Plan, read: lay.Read[C], keep: Callable[[str], bool], seen: set[str]
+) -> Iterator[C]:
+    """The file's records of codes within the scope (counting the others), noting each code."""
+    for _, record in read.records:
+        if not keep(record.code):
+            plan.out_of_scope += 1
+            continue
+        seen.add(record.code)
+        yield record
 
 
 def _end_missing(
@@ -427,11 +438,7 @@ def _plan_mue(plan: Plan, read: lay.Read[lay.MueRecord], folder: Path, origin: O
         "Illustrative",
     )
     seen: set[str] = set()
-    for _, record in read.records:
-        if not keep(record.code):
-            plan.out_of_scope += 1
-            continue
-        seen.add(record.code)
+    for record in _scoped(plan, read, keep, seen):
         current = _in_force(table.rows, "HCPCS/CPT Code", record.code, on)
         values = (
             str(record.units),
