@@ -31,6 +31,8 @@ from tasks.reference.update import (
     ChangeKind,
     Plan,
     TableFile,
+    covers,
+    day,
     decoded,
     digest,
     period_end,
@@ -261,22 +263,6 @@ def _label(key: tuple[str, ...]) -> str:
     return " ".join(parts)
 
 
-def _date(value: str) -> dt.date | None:
-    value = value.strip()
-    if not value or value == "*":
-        return None
-    return (
-        dt.date.fromisoformat(value)
-        if "-" in value
-        else dt.datetime.strptime(value, "%Y%m%d").date()
-    )
-
-
-def _covers(row: dict[str, str], on: dt.date) -> bool:
-    start, end = _date(row.get("Effective Date", "")), _date(row.get("End Date", ""))
-    return (start is None or start <= on) and (end is None or on <= end)
-
-
 _TERMS = ("Basis", "Value", "Lesser Of Billed", "Annual Escalator %", "Contract Term")
 
 
@@ -318,7 +304,7 @@ def plan_contract(
         given.add(key)
         on = dt.date.fromisoformat(row["Effective Date"])
         current = next(
-            (r for r in table.rows if mine(r) and _key(r) == key and _covers(r, on)), None
+            (r for r in table.rows if mine(r) and _key(r) == key and covers(r, on)), None
         )
         if (
             current is not None
@@ -343,7 +329,7 @@ def plan_contract(
         for row in [
             r
             for r in table.rows
-            if mine(r) and _key(r) not in given and _covers(r, contract.effective)
+            if mine(r) and _key(r) not in given and covers(r, contract.effective)
         ]:
             _end(row, contract.effective, table.rows)
             plan.changes.append(
@@ -378,7 +364,7 @@ def _what(current: dict[str, str] | None, row: dict[str, str]) -> str:
 
 
 def _end(row: dict[str, str], on: dt.date, rows: list[dict[str, str]]) -> None:
-    start = _date(row.get("Effective Date", ""))
+    start = day(row.get("Effective Date", ""))
     if start is not None and start >= on:
         rows.remove(row)
     else:
@@ -396,11 +382,11 @@ def _replace(
     day goes, and `new` ends where the file says or before the next dated rate starts."""
     same = [r for r in rows if mine(r) and _key(r) == key]
     end = period_end(same, on)
-    given = _date(new["End Date"])
+    given = day(new["End Date"])
     if end and (given is None or given > dt.date.fromisoformat(end)):
         new["End Date"] = end
     for row in same:
-        if _covers(row, on) or _date(row.get("Effective Date", "")) == on:
+        if covers(row, on) or day(row.get("Effective Date", "")) == on:
             _end(row, on, rows)
     at = (
         max((i for i, r in enumerate(rows) if r["Payer"] == new["Payer"]), default=len(rows) - 1)

@@ -123,7 +123,7 @@ class Origin:
 # ---------------------------------------------------------------- dates and rows
 
 
-def _day(value: str) -> dt.date | None:
+def day(value: str) -> dt.date | None:
     value = value.strip()
     if value in ("", "*"):
         return None
@@ -132,8 +132,8 @@ def _day(value: str) -> dt.date | None:
     return dt.date.fromisoformat(value)
 
 
-def _covers(row: dict[str, str], on: dt.date, *, end: str = "End Date") -> bool:
-    start, stop = _day(row.get("Effective Date", "")), _day(row.get(end, ""))
+def covers(row: dict[str, str], on: dt.date, *, end: str = "End Date") -> bool:
+    start, stop = day(row.get("Effective Date", "")), day(row.get(end, ""))
     return (start is None or start <= on) and (stop is None or on <= stop)
 
 
@@ -141,8 +141,8 @@ def _in_force(
     rows: Iterable[dict[str, str]], column: str, key: str, on: dt.date
 ) -> dict[str, str] | None:
     """The row of `key` (in `column`) in force on a date."""
-    found = [r for r in rows if r[column] == key and _covers(r, on)]
-    return max(found, key=lambda r: _day(r.get("Effective Date", "")) or dt.date.min, default=None)
+    found = [r for r in rows if r[column] == key and covers(r, on)]
+    return max(found, key=lambda r: day(r.get("Effective Date", "")) or dt.date.min, default=None)
 
 
 def _start(
@@ -161,12 +161,10 @@ def _start(
 def period_end(same: list[dict[str, str]], on: dt.date) -> str:
     """Where a value starting on `on` ends, among a key's dated rows: when the row it replaces
     would have (an end date is kept, so no gap is priced), and before the next row starts."""
-    replaced = next((r for r in same if _covers(r, on)), None)
-    ends = [d for d in [_day(replaced.get("End Date", ""))] if d] if replaced else []
+    replaced = next((r for r in same if covers(r, on)), None)
+    ends = [d for d in [day(replaced.get("End Date", ""))] if d] if replaced else []
     ends += [
-        d - dt.timedelta(days=1)
-        for r in same
-        if (d := _day(r.get("Effective Date", ""))) and d > on
+        d - dt.timedelta(days=1) for r in same if (d := day(r.get("Effective Date", ""))) and d > on
     ]
     return min(ends).isoformat() if ends else ""
 
@@ -174,10 +172,10 @@ def period_end(same: list[dict[str, str]], on: dt.date) -> str:
 def _stop(rows: list[dict[str, str]], column: str, key: str, on: dt.date) -> None:
     """The key's row in force on `on` ends the day before; one starting that day goes."""
     for row in [r for r in rows if r[column] == key]:
-        start = _day(row.get("Effective Date", ""))
+        start = day(row.get("Effective Date", ""))
         if start == on:
             rows.remove(row)
-        elif _covers(row, on):
+        elif covers(row, on):
             row["End Date"] = (on - dt.timedelta(days=1)).isoformat()
 
 
@@ -324,7 +322,7 @@ def _end_missing(
         return
     for row in list(table.rows):
         code = row[column]
-        if code not in seen and keep(code) and _covers(row, plan.effective):
+        if code not in seen and keep(code) and covers(row, plan.effective):
             _stop(table.rows, column, code, plan.effective)
             plan.changes.append(Change(ChangeKind.REMOVED, code, why))
             plan.codes.add(code)
@@ -334,7 +332,7 @@ def _end_missing(
 
 
 def _ptp_key(row: dict[str, str]) -> tuple[str, str, str]:
-    start = _day(row["Effective Date"])
+    start = day(row["Effective Date"])
     return row["Column 1"], row["Column 2"], f"{start:%Y%m%d}" if start else ""
 
 
@@ -404,7 +402,7 @@ def _plan_ptp(plan: Plan, read: lay.Read[lay.PtpRecord], folder: Path, origin: O
         plan.changes.append(
             Change(
                 ChangeKind.REMOVED,
-                f"{col1}/{col2} from {_day(start)}",
+                f"{col1}/{col2} from {day(start)}",
                 "not in the file"
                 + (" (was illustrative)" if _same(old.get("Illustrative", "")) == "yes" else ""),
             )
@@ -502,7 +500,7 @@ def _plan_gpci(plan: Plan, read: lay.Read[lay.GpciRecord], folder: Path, origin:
         table.rows = [
             r
             for r in table.rows
-            if not (r["Locality"] == record.key and _day(r["Effective Date"]) == on)
+            if not (r["Locality"] == record.key and day(r["Effective Date"]) == on)
         ]
         table.rows.append(
             {
@@ -749,7 +747,7 @@ def _refuse_older(plan: Plan, folder: Path) -> None:
         return
     log = TableFile.read(folder, IMPORT_LOG, header=LOG_COLUMNS)
     dates = [
-        d for r in log.rows if r.get("Kind") == str(plan.kind) and (d := _day(r["Effective Date"]))
+        d for r in log.rows if r.get("Kind") == str(plan.kind) and (d := day(r["Effective Date"]))
     ]
     if dates and max(dates) > plan.effective:
         raise lay.LayoutError(
